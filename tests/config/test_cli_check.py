@@ -1,0 +1,153 @@
+"""`cocoon check` and `cocoon schema`: exit status, output, no traceback, no secret."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cocoon
+from cocoon.cli import main
+
+from .texts import MQTT_PASSWORD, Config
+
+FULL = """\
+mqtt: {password: !secret mqtt_password}
+scenes:
+  evening: {lights: {sofa_lamp: {brightness: 35, kelvin: 2200}}, heat: {living_heat: +0.5}}
+  calm: {lights: {sofa_lamp: {brightness: 20, kelvin: 2000}, desk_lamp: off}}
+rituals:
+  evening: {at: sunset-30min, until: 22:30, scene: evening, fade: 45min}
+calm_modes:
+  calm_now: {scene: calm, duration: 45min, button: Calm now}
+"""
+
+
+def test_check_valid_prints_a_summary(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    path = config(FULL)
+
+    status = main(["check", "--config", str(path)])
+
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert out == f"{path}: valid — 3 devices, 2 scenes, 1 ritual, 1 calm mode, 0 plants\n"
+    assert err == ""
+
+
+def test_check_invalid_prints_each_problem_and_exits_2(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = config(FULL + "settings: {grace: soon, rate: 5}\n")
+
+    status = main(["check", "-c", str(path)])
+
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert out == ""
+    assert err.splitlines() == [
+        f"{path}:19:12: settings.grace: 'soon' is not a duration;"
+        " write it like 20min, 1h30m or 90s",
+        f"{path}:19:25: settings.rate: unknown key 'rate' — did you mean 'rate_limit'?",
+    ]
+
+
+def test_check_reports_names_pointing_nowhere(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Names are checked once every value is valid: a scene naming a device that is not there.
+    path = config(FULL.replace("sofa_lamp: {brightness: 35", "sofa_lmap: {brightness: 35"))
+
+    assert main(["check", "-c", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"{path}:13:22: scenes.evening.lights.sofa_lmap: unknown device 'sofa_lmap'"
+        " — did you mean 'sofa_lamp'?\n"
+    )
+
+
+def test_check_reads_the_path_from_the_environment(
+    config: Config, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = config("")
+    monkeypatch.setenv("COCOON_CONFIG", str(path))
+
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: valid — 3 devices")
+
+
+def test_check_as_a_process_has_no_traceback_and_no_secret(config: Config) -> None:
+    path = config("mqtt: {port: !secret mqtt_password}\n")
+    src = str(Path(cocoon.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "cocoon", "check", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == f"{path}:11:8: mqtt.port: expected a whole number, not text\n"
+    assert "Traceback" not in done.stderr
+    assert MQTT_PASSWORD not in done.stderr
+
+
+def test_check_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--config", str(tmp_path / "none.yaml")]) == 2
+    assert capsys.readouterr().err == (
+        f"{tmp_path / 'none.yaml'}: cannot read the configuration: no such file\n"
+    )
+
+
+def test_schema_prints_the_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] == "cocoon configuration"
+    assert "devices" in schema["properties"]
+    assert "devices" in schema["required"]
+    assert schema["additionalProperties"] is False
+    lights = schema["$defs"]["Scene"]["properties"]["lights"]["patternProperties"]
+    (light,) = lights.values()
+    assert {"enum": ["on", "off"]} in light["anyOf"]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("cocoon ")
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "check" in capsys.readouterr().err
+
+
+def test_help_describes_each_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+
+    out = capsys.readouterr().out
+    assert "FILE:LINE:COLUMN: FIELD: MESSAGE" in out
+    assert "COCOON_CONFIG" in out
+
+
+def test_json_logs(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    path = config("")
+
+    assert main(["-v", "--log-format", "json", "check", "-c", str(path)]) == 0
+
+    records = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert records
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert any(r["level"] == "DEBUG" and r["logger"] == "cocoon.cli" for r in records)
