@@ -1,0 +1,145 @@
+"""Frozen values that flow through the core: what devices report, what they should do, commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeAlias
+
+
+@dataclass(frozen=True, slots=True)
+class LightState:
+    """A light's look: brightness in percent (0 means off) and colour temperature in kelvin."""
+
+    brightness: float
+    kelvin: float | None = None
+
+    @property
+    def on(self) -> bool:
+        """Whether the light gives any light at all."""
+        return self.brightness > 0
+
+
+OFF = LightState(0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class LightReading:
+    """What a light reported, and when."""
+
+    state: LightState
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClimateReading:
+    """What a thermostat reported: its setpoint and the room temperature."""
+
+    setpoint: float | None
+    current: float | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SensorReading:
+    """One value a sensor reported (moisture, illuminance, temperature...)."""
+
+    key: str
+    value: float
+    at: datetime
+
+
+Reading: TypeAlias = LightReading | ClimateReading
+
+
+@dataclass(frozen=True, slots=True)
+class Readings:
+    """Everything known about the devices: last reports of lights, thermostats and sensors."""
+
+    devices: dict[str, Reading]
+    sensors: dict[tuple[str, str], SensorReading]
+
+    def light(self, device: str) -> LightState | None:
+        """The last reported look of a light, if it reported one."""
+        reading = self.devices.get(device)
+        return reading.state if isinstance(reading, LightReading) else None
+
+    def setpoint(self, device: str) -> float | None:
+        """The last reported setpoint of a thermostat, if it reported one."""
+        reading = self.devices.get(device)
+        return reading.setpoint if isinstance(reading, ClimateReading) else None
+
+
+NO_READINGS = Readings({}, {})
+
+
+@dataclass(frozen=True, slots=True)
+class Fade:
+    """Why a target is what it is: the layer in charge, and where its fade goes."""
+
+    layer: str
+    start: float | None = None
+    end: float | None = None
+
+    def __str__(self) -> str:
+        if self.start is None or self.end is None or abs(self.start - self.end) < 0.05:
+            return self.layer
+        return f"{self.layer}, fading {self.start:.0f} % → {self.end:.0f} %"
+
+
+@dataclass(frozen=True, slots=True)
+class LightTarget:
+    """What a light should show now. `None` attributes are left to the person (manual override)."""
+
+    device: str
+    state: LightState
+    why: Fade
+    fading: bool = False
+    keep_brightness: bool = False
+    keep_kelvin: bool = False
+
+    @property
+    def reason(self) -> str:
+        """A human sentence saying why."""
+        return str(self.why)
+
+
+@dataclass(frozen=True, slots=True)
+class ClimateTarget:
+    """What setpoint a thermostat should hold now."""
+
+    device: str
+    setpoint: float
+    why: Fade
+
+    @property
+    def reason(self) -> str:
+        """A human sentence saying why."""
+        return str(self.why)
+
+
+Target: TypeAlias = LightTarget | ClimateTarget
+
+
+@dataclass(frozen=True, slots=True)
+class LightCommand:
+    """One message to a light: on with brightness and colour together, or off."""
+
+    device: str
+    on: bool
+    brightness: float | None
+    kelvin: int | None
+    transition: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClimateCommand:
+    """One setpoint for a thermostat."""
+
+    device: str
+    setpoint: float
+    reason: str
+
+
+Command: TypeAlias = LightCommand | ClimateCommand

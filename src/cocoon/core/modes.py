@@ -1,0 +1,231 @@
+"""The runtime state (people's intents and what cocoon holds) and its pure transitions.
+
+Every function takes the state and returns a new one with a sentence saying what
+happened, so the shell can persist the state and log the decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from cocoon.config.schema import CocoonConfig
+from cocoon.core.model import LightState, Readings
+from cocoon.core.plants import PlantStatus
+from cocoon.core.scenes import Envelope
+
+POWER, BRIGHTNESS, KELVIN, SETPOINT = "power", "brightness", "kelvin", "setpoint"
+
+
+@dataclass(frozen=True, slots=True)
+class RitualRun:
+    """A ritual's latest run: the window it holds, and the plant cues it carries."""
+
+    ritual: str
+    day: date
+    start: datetime
+    end: datetime
+    cues: tuple[str, ...] = ()
+    missed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CalmRun:
+    """A calm mode someone pressed, and until when it lasts."""
+
+    mode: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A person changed these attributes by hand; cocoon leaves them alone until `until`."""
+
+    attributes: frozenset[str]
+    since: datetime
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """cocoon takes a device back: it fades from `start` (what the person left) to its targets."""
+
+    start: LightState
+    at: datetime
+    fade: timedelta
+
+    def weight(self, now: datetime) -> float:
+        """How far the take-back has come (0 to 1)."""
+        if self.fade <= timedelta(0):
+            return 1.0
+        return min(1.0, max(0.0, (now - self.at) / self.fade))
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """cocoon's hold on one device: the snapshot to give back, an override, a take-back."""
+
+    snapshot: LightState | None = None
+    setpoint: float | None = None
+    override: Override | None = None
+    handover: Handover | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeState:
+    """Everything cocoon must remember across a restart."""
+
+    runs: dict[str, RitualRun] = field(default_factory=dict)
+    calm: dict[str, CalmRun] = field(default_factory=dict)
+    holds: dict[str, Hold] = field(default_factory=dict)
+    plants: dict[str, PlantStatus] = field(default_factory=dict)
+    paused_since: datetime | None = None
+
+
+def _clock(cfg: CocoonConfig, moment: datetime) -> str:
+    return moment.astimezone(cfg.home.zone).strftime("%H:%M")
+
+
+def press_calm(
+    cfg: CocoonConfig, state: RuntimeState, mode: str, now: datetime
+) -> tuple[RuntimeState, str]:
+    """Start calm mode `mode`, or extend it when it is already on."""
+    calm = cfg.calm_modes[mode]
+    end = now + calm.duration
+    running = state.calm.get(mode)
+    if running is not None and now <= running.end:
+        run = replace(running, end=end)
+        message = f"{mode} pressed again: extended, ends {_clock(cfg, end)}"
+    else:
+        start = now
+        if running is not None and calm.fade > timedelta(0):
+            # Pressed while fading out: continue from the weight it has now, without a jump.
+            envelope = Envelope(running.start, running.end, calm.fade, calm.hand_back)
+            start = now - calm.fade * envelope.weight(now)
+        run = CalmRun(mode, start, end)
+        lights = len(cfg.scenes[calm.scene].lights)
+        message = f"{mode} pressed: {lights} light{'s' * (lights != 1)}, ends {_clock(cfg, end)}"
+    return replace(state, calm={**state.calm, mode: run}), message
+
+
+def end_calm(state: RuntimeState, mode: str, now: datetime) -> tuple[RuntimeState, str]:
+    """End calm mode `mode` now: it fades out and gives back what was there before."""
+    running = state.calm.get(mode)
+    if running is None or now >= running.end:
+        return state, f"{mode} is not on"
+    return replace(state, calm={**state.calm, mode: replace(running, end=now)}), f"{mode} ended"
+
+
+def start_ritual(
+    cfg: CocoonConfig,
+    state: RuntimeState,
+    run: RitualRun,
+    readings: Readings,
+) -> RuntimeState:
+    """Record a ritual run; it ends any manual override on the devices it touches."""
+    scene = cfg.scenes[cfg.rituals[run.ritual].scene]
+    state = replace(state, runs={**state.runs, run.ritual: run})
+    if run.missed:
+        return state
+    touched = set(scene.lights) | set(scene.heat)
+    for plant in run.cues:
+        cue = cfg.plants[plant].cue
+        if cue is not None:
+            touched.add(cue.light)
+    for device in touched:
+        state = _end_override(cfg, state, device, run.start, readings)
+    return state
+
+
+def set_override(
+    cfg: CocoonConfig,
+    state: RuntimeState,
+    device: str,
+    attributes: frozenset[str],
+    now: datetime,
+) -> tuple[RuntimeState, str]:
+    """A person changed `attributes` of `device`: leave them alone for `override_timeout`."""
+    hold = state.holds.get(device, Hold())
+    if hold.override is not None:
+        attributes = attributes | hold.override.attributes
+    until = now + cfg.settings.override_timeout
+    hold = replace(hold, override=Override(attributes, now, until), handover=None)
+    what = ", ".join(sorted(attributes))
+    message = (
+        f"{device} changed by hand ({what}):"
+        f" left alone until {_clock(cfg, until)} or the next ritual"
+    )
+    return replace(state, holds={**state.holds, device: hold}), message
+
+
+def _end_override(
+    cfg: CocoonConfig,
+    state: RuntimeState,
+    device: str,
+    now: datetime,
+    readings: Readings,
+) -> RuntimeState:
+    hold = state.holds.get(device)
+    if hold is None or hold.override is None:
+        return state
+    return replace(
+        state, holds={**state.holds, device: _take_back(cfg, hold, device, now, readings)}
+    )
+
+
+def _take_back(
+    cfg: CocoonConfig, hold: Hold, device: str, now: datetime, readings: Readings
+) -> Hold:
+    observed = readings.light(device)
+    handover = None if observed is None else Handover(observed, now, cfg.settings.resume_fade)
+    return replace(hold, override=None, handover=handover)
+
+
+def pause(state: RuntimeState, now: datetime) -> tuple[RuntimeState, str]:
+    """Hands off: cocoon sends nothing until resumed."""
+    if state.paused_since is not None:
+        return state, "already paused"
+    return replace(state, paused_since=now), "hands off: cocoon pauses every device"
+
+
+def resume(
+    cfg: CocoonConfig, state: RuntimeState, now: datetime, readings: Readings
+) -> tuple[RuntimeState, str]:
+    """End the pause; every held light fades from how it is now back to its targets."""
+    if state.paused_since is None:
+        return state, "not paused"
+    holds = {
+        device: _take_back(cfg, hold, device, now, readings) for device, hold in state.holds.items()
+    }
+    return replace(
+        state, paused_since=None, holds=holds
+    ), "hands off ended: cocoon takes over again"
+
+
+def expire(
+    cfg: CocoonConfig,
+    state: RuntimeState,
+    now: datetime,
+    readings: Readings,
+) -> tuple[RuntimeState, list[str]]:
+    """Drop what has run out: calm modes past their fade-out, overrides and take-backs."""
+    notes: list[str] = []
+    calm = {}
+    for mode, run in state.calm.items():
+        config = cfg.calm_modes.get(mode)
+        if config is not None and now <= run.end + config.hand_back:
+            calm[mode] = run
+        else:
+            notes.append(f"{mode} is over: everything it changed is given back")
+    holds = {}
+    for device, hold in state.holds.items():
+        if hold.override is not None and hold.override.until <= now:
+            hold = _take_back(cfg, hold, device, now, readings)
+            notes.append(f"{device}: manual override timed out, cocoon takes it back")
+        if hold.handover is not None and now >= hold.handover.at + hold.handover.fade:
+            hold = replace(hold, handover=None)
+        holds[device] = hold
+    if not notes and calm.keys() == state.calm.keys() and holds == state.holds:
+        return state, notes
+    return replace(state, calm=calm, holds=holds), notes

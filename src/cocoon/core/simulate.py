@@ -1,0 +1,81 @@
+"""A stretch of time played through the planner, with devices that do what they are told.
+
+Used by `cocoon plan` to show a day, by the benchmarks and by tests: a whole day takes
+milliseconds because time is only ever a parameter here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from cocoon.core.model import (
+    ClimateReading,
+    ClimateTarget,
+    LightReading,
+    LightTarget,
+    Readings,
+    Target,
+)
+from cocoon.core.modes import RuntimeState
+from cocoon.core.planner import Planner
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The targets at one instant."""
+
+    at: datetime
+    targets: dict[str, Target]
+
+
+@dataclass(slots=True)
+class Simulation:
+    """Everything a played-through stretch of time produced."""
+
+    steps: list[Step] = field(default_factory=list)
+    notes: list[tuple[datetime, str]] = field(default_factory=list)
+    state: RuntimeState = field(default_factory=RuntimeState)
+    readings: Readings = field(default_factory=lambda: Readings({}, {}))
+
+
+def follow(readings: Readings, targets: dict[str, Target], now: datetime) -> Readings:
+    """Readings after every device did what its target says."""
+    devices = dict(readings.devices)
+    for device, target in targets.items():
+        if isinstance(target, LightTarget):
+            previous = readings.devices.get(device)
+            if not isinstance(previous, LightReading) or previous.state != target.state:
+                devices[device] = LightReading(target.state, now)
+        elif isinstance(target, ClimateTarget):
+            previous = readings.devices.get(device)
+            current = previous.current if isinstance(previous, ClimateReading) else None
+            devices[device] = ClimateReading(target.setpoint, current, now)
+    return replace(readings, devices=devices)
+
+
+def simulate(
+    planner: Planner,
+    start: datetime,
+    end: datetime,
+    every: timedelta = timedelta(minutes=1),
+    state: RuntimeState | None = None,
+    readings: Readings | None = None,
+) -> Simulation:
+    """Play `start`..`end` in steps of `every`, and at every instant a layer changes course.
+
+    The daemon wakes at each ritual start and each end of a fade; sampling those too
+    shows what it does there (a ritual handing back between two minutes, say).
+    """
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    sim = Simulation(state=state or RuntimeState(), readings=readings or Readings({}, {}))
+    now = start
+    while now < end:
+        sim.state, notes = planner.advance(now, sim.state, sim.readings)
+        sim.notes.extend((now, note) for note in notes)
+        targets = planner.desired(now, sim.state, sim.readings)
+        sim.steps.append(Step(now, targets))
+        sim.readings = follow(sim.readings, targets, now)
+        grid = start + ((now - start) // every + 1) * every
+        now = min(grid, planner.next_boundary(now, sim.state))
+    return sim

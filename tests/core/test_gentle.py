@@ -1,0 +1,150 @@
+"""Gentle by construction: over random homes and instants no light ever jumps.
+
+Between two consecutive reconcile ticks (the planner's own wake-ups, plus button
+presses at random instants) no light's target brightness moves by more than
+`settings.max_step`, and while it shows its colour never moves by more than one
+colour step (10 mireds).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cocoon.config.checks import reference_problems
+from cocoon.config.schema import CocoonConfig
+from cocoon.core import modes
+from cocoon.core.model import LightReading, LightState, LightTarget, Readings
+from cocoon.core.planner import MIRED_STEP, VISIBLE, Planner
+from cocoon.core.simulate import follow
+
+LIGHTS = ("sofa", "desk", "floor")
+
+light_setting = st.one_of(
+    st.just("off"),
+    st.fixed_dictionaries(
+        {"brightness": st.integers(0, 100)},
+        optional={"kelvin": st.integers(1800, 6500)},
+    ),
+    st.fixed_dictionaries({"kelvin": st.integers(1800, 6500)}),
+)
+scene = st.dictionaries(st.sampled_from(LIGHTS), light_setting, min_size=1)
+clock = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.integers(0, 59))
+sun_time = st.builds(
+    lambda event, sign, minutes: f"{event}{sign}{minutes}min",
+    st.sampled_from(["sunrise", "sunset", "dusk", "dawn"]),
+    st.sampled_from("+-"),
+    st.integers(0, 120),
+)
+
+
+def fades(max_step: float) -> st.SearchStrategy[str]:
+    quickest = max(20, math.ceil(110 / max_step))
+    return st.builds(lambda s: f"{s}s", st.integers(quickest, 3 * 3600))
+
+
+def rituals(max_step: float) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {
+            "at": st.one_of(clock, sun_time),
+            "duration": st.builds(lambda m: f"{m}min", st.integers(1, 20 * 60)),
+            "fade": fades(max_step),
+        },
+        optional={"fade_out": fades(max_step)},
+    )
+
+
+@st.composite
+def homes(draw: st.DrawFn) -> CocoonConfig:
+    max_step = draw(st.floats(1, 20))
+    fade = fades(max_step)
+    scenes = draw(st.lists(scene, min_size=1, max_size=4))
+    drawn = draw(st.lists(rituals(max_step), min_size=1, max_size=4))
+    data: dict[str, Any] = {
+        "home": {
+            "latitude": draw(st.sampled_from([50.85, 69.65, 59.9, -33.9])),
+            "longitude": 4.35,
+            "timezone": draw(st.sampled_from(["Europe/Brussels", "Europe/Oslo", "UTC"])),
+        },
+        "mqtt": {},
+        "settings": {
+            "max_step": max_step,
+            "fade_step": f"{draw(st.integers(5, 300))}s",
+        },
+        "devices": {name: {"zigbee2mqtt": name} for name in LIGHTS},
+        "scenes": {f"s{i}": {"lights": lights} for i, lights in enumerate(scenes)},
+        "rituals": {
+            f"r{i}": {**r, "scene": f"s{draw(st.integers(0, len(scenes) - 1))}"}
+            for i, r in enumerate(drawn)
+        },
+        "calm_modes": {"calm": {"scene": "s0", "duration": "20min", "fade": draw(fade)}},
+    }
+    cfg = CocoonConfig.model_validate(data)
+    assert reference_problems(cfg) == []
+    return cfg
+
+
+start_instant = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)
+)
+initial = st.builds(
+    lambda b, k: LightState(b, k if b else None),
+    st.sampled_from([0.0, 1.0, 30.0, 100.0]),
+    st.integers(2000, 6500),
+)
+
+
+def _step_ok(cfg: CocoonConfig, before: Readings, targets: dict[str, Any]) -> None:
+    for device, target in targets.items():
+        if not isinstance(target, LightTarget):
+            continue
+        shown = before.light(device)
+        if shown is None:
+            continue
+        new = target.state
+        assert abs(new.brightness - shown.brightness) <= cfg.settings.max_step + 1e-6, (
+            device,
+            shown,
+            new,
+            target.reason,
+        )
+        if min(shown.brightness, new.brightness) >= VISIBLE and shown.kelvin and new.kelvin:
+            jump = abs(1e6 / new.kelvin - 1e6 / shown.kelvin)
+            assert jump <= MIRED_STEP + 1e-6, (device, shown, new)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cfg=homes(),
+    start=start_instant,
+    looks=st.lists(initial, min_size=3, max_size=3),
+    presses=st.lists(st.integers(0, 36 * 3600), max_size=3),
+)
+def test_no_light_jumps_between_ticks(
+    cfg: CocoonConfig, start: datetime, looks: list[LightState], presses: list[int]
+) -> None:
+    planner = Planner(cfg)
+    readings = Readings(
+        {name: LightReading(look, start) for name, look in zip(LIGHTS, looks, strict=True)}, {}
+    )
+    state = modes.RuntimeState()
+    pending = sorted(start + timedelta(seconds=s) for s in presses)
+    now, end = start, start + timedelta(hours=30)
+    ticks = 0
+    while now < end and ticks < 3000:
+        state, _ = planner.advance(now, state, readings)
+        while pending and pending[0] <= now:
+            pending.pop(0)
+            state, _ = planner.press("calm", now, state, readings)
+        targets = planner.desired(now, state, readings)
+        _step_ok(cfg, readings, targets)
+        readings = follow(readings, targets, now)
+        following = planner.next_wakeup(now, state, readings)
+        assert following > now
+        if pending and pending[0] < following:
+            following = pending[0]
+        now, ticks = following, ticks + 1
