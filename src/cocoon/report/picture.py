@@ -1,0 +1,352 @@
+"""The day plan as a picture: each light's brightness over the day, coloured by its warmth.
+
+On top, a strip with the sun (night, twilight, day) and the rituals as bars; below, one
+panel per light (one per room when there are many) and one for the thermostats.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from cocoon.config.schema import CocoonConfig
+from cocoon.core.model import LightState
+from cocoon.errors import CocoonError
+from cocoon.report.colour import kelvin_rgb
+from cocoon.report.day import DayView, build_day
+from cocoon.report.timeline import clock, percent
+
+DPI = 120
+# Up to this many lights get a panel each; more are drawn together, one panel per room.
+_PANELS = 8
+# Inches: the title block, the time axis below, one panel, one lane of the top strip.
+_HEAD, _FOOT, _ROW, _LANE = 0.95, 0.4, 1.15, 0.26
+# Points: the width of the panels (11 in at 91 %), one character of a bar's label.
+_WIDTH_PT, _CHAR_PT = 11 * 0.91 * 72, 4.6
+_BACKGROUND = "#15171d"
+_PANEL = "#1d2029"
+_TEXT = "#d9d4ca"
+_MUTED = "#8b8f99"
+_GRID = "#2b2f3a"
+_NIGHT = "#23273a"
+_TWILIGHT = "#4a4660"
+_DAY = "#8c7a4e"
+_SUN = "#e9c46a"
+_OFF = (0.36, 0.38, 0.44)
+_HEAT = "#e07a5f"
+_RITUALS = ("#7c9fd9", "#d9a066", "#8fc28a", "#cf86a8", "#a993dd", "#6cc4b8", "#c9c46f")
+
+
+class _Plot:
+    """matplotlib's modules, imported only when a picture is asked for."""
+
+    def __init__(self) -> None:
+        try:
+            import matplotlib as mpl
+        except ImportError:
+            raise CocoonError(
+                "cocoon plan --png needs matplotlib: pip install 'cocoon[plot]'"
+            ) from None
+        mpl.use("Agg", force=True)
+        import matplotlib.collections as collections
+        import matplotlib.dates as dates
+        import matplotlib.pyplot as pyplot
+        import matplotlib.ticker as ticker
+
+        self.pyplot: Any = pyplot
+        self.collections: Any = collections
+        self.dates: Any = dates
+        self.ticker: Any = ticker
+
+    def x(self, moment: datetime) -> float:
+        """A matplotlib date number for an instant."""
+        value: float = self.dates.date2num(moment)
+        return value
+
+
+def draw_day(cfg: CocoonConfig, day: date, path: Path) -> None:
+    """Draw the light curves of `day` to a PNG at `path` (needs matplotlib)."""
+    plot = _Plot()
+    view = build_day(cfg, day)
+    groups = _groups(view)
+    heat = [n for n in view.samples if cfg.devices[n].kind == "thermostat"]
+    lanes = _lanes(view)
+    strip = (max(1, max(lanes.values(), default=0) + 1) + 1) * _LANE
+    ratios = [strip / _ROW] + [1.0] * len(groups) + ([0.7] if heat else [])
+    if len(ratios) == 1:
+        ratios.append(0.6)
+    height = _HEAD + _FOOT + _ROW * sum(ratios) * 1.1
+    figure, axes = plot.pyplot.subplots(
+        len(ratios),
+        1,
+        sharex=True,
+        figsize=(11, height),
+        gridspec_kw={"height_ratios": ratios, "hspace": 0.1},
+        squeeze=False,
+    )
+    figure.subplots_adjust(left=0.075, right=0.985, top=1 - _HEAD / height, bottom=_FOOT / height)
+    figure.patch.set_facecolor(_BACKGROUND)
+    top, *panels = [row[0] for row in axes]
+    for axis in (top, *panels):
+        _style(axis, view, plot)
+    _strip(top, view, lanes, plot)
+    for panel, (label, names) in zip(panels, groups, strict=False):
+        _lights(panel, view, names, plot)
+        _name(panel, label)
+    if heat:
+        _heat(panels[len(groups)], view, heat, plot)
+    if not groups and not heat:
+        panels[0].text(
+            0.5,
+            0.5,
+            "cocoon leaves every device alone today",
+            color=_MUTED,
+            transform=panels[0].transAxes,
+            ha="center",
+            va="center",
+        )
+        panels[0].set_yticks([])
+    _shade(panels, view, plot)
+    _titles(figure, view)
+    figure.savefig(path, dpi=DPI, facecolor=_BACKGROUND)
+    plot.pyplot.close(figure)
+
+
+def _groups(view: DayView) -> list[tuple[str, list[str]]]:
+    """Panels as (label, lights): one per light, or one per room when there are many."""
+    devices = view.cfg.devices
+    lights = [name for name in view.samples if devices[name].kind == "light"]
+    if len(lights) <= _PANELS:
+        return [(_label(view, name), [name]) for name in lights]
+    rooms: dict[str, list[str]] = {}
+    for name in lights:
+        rooms.setdefault(devices[name].room or "Lights", []).append(name)
+    return [(f"{room}  ·  {len(names)} lights", names) for room, names in rooms.items()]
+
+
+def _label(view: DayView, name: str) -> str:
+    room = view.cfg.devices[name].room
+    return f"{name}  ·  {room}" if room else name
+
+
+def _name(panel: Any, label: str) -> None:
+    panel.text(
+        0.005, 0.92, label, transform=panel.transAxes, color=_TEXT, fontsize=9, va="top", zorder=6
+    )
+
+
+def _lanes(view: DayView) -> dict[int, int]:
+    """A lane for each ritual window (by index), so overlapping windows do not hide each other."""
+    ends: list[datetime] = []
+    lanes: dict[int, int] = {}
+    for index, window in enumerate(view.windows()):
+        lane = next((i for i, end in enumerate(ends) if end <= window.start), len(ends))
+        if lane == len(ends):
+            ends.append(window.end)
+        ends[lane] = window.end
+        lanes[index] = lane
+    return lanes
+
+
+def _style(axis: Any, view: DayView, plot: _Plot) -> None:
+    dates, zone = plot.dates, view.zone
+    axis.set_facecolor(_PANEL)
+    axis.set_xlim(plot.x(view.start), plot.x(view.end))
+    axis.xaxis.set_major_locator(dates.HourLocator(byhour=range(0, 24, 3), tz=zone))
+    axis.xaxis.set_minor_locator(dates.HourLocator(tz=zone))
+
+    def hour(value: float, _: object) -> str:
+        return clock(dates.num2date(value), view.day, zone)
+
+    axis.xaxis.set_major_formatter(plot.ticker.FuncFormatter(hour))
+    axis.tick_params(colors=_MUTED, labelsize=8, length=3)
+    axis.tick_params(which="minor", length=1.5, colors=_GRID)
+    axis.grid(True, axis="x", color=_GRID, linewidth=0.6)
+    axis.grid(True, axis="y", color=_GRID, linewidth=0.4, alpha=0.6)
+    for side in axis.spines.values():
+        side.set_visible(False)
+
+
+def _strip(axis: Any, view: DayView, lanes: dict[int, int], plot: _Plot) -> None:
+    """The sun lane (night, twilight, day) and the ritual bars under it."""
+    count = max(1, max(lanes.values(), default=0) + 1)
+    axis.set_ylim(count + 1, 0)
+    axis.set_yticks([])
+    axis.grid(False)
+    sun = view.sun
+    polar_day = sun.polar == "polar day"
+    spans = [
+        (view.start, view.end, _DAY if polar_day else _NIGHT),
+        (sun.dawn or view.start, sun.dusk or view.end, _TWILIGHT),
+        (sun.sunrise or view.start, sun.sunset or view.end, _DAY),
+    ]
+    for low, high, colour in spans if not sun.polar else spans[:1]:
+        axis.broken_barh([(plot.x(low), plot.x(high) - plot.x(low))], (0.12, 0.76), color=colour)
+    if sun.polar:
+        _bar_text(axis, plot.x(view.start), plot.x(view.end), 0.5, sun.polar, _TEXT)
+    for event in ("sunrise", "sunset"):
+        moment = sun.get(event)
+        if moment is not None:
+            label = f"{event} {clock(moment, view.day, view.zone)}"
+            align = "left" if event == "sunrise" else "right"
+            nudge = 0.002 if event == "sunrise" else -0.002
+            axis.text(
+                plot.x(moment) + nudge,
+                0.5,
+                f" {label} ",
+                color="#1a1a1a",
+                fontsize=7.5,
+                ha=align,
+                va="center",
+                zorder=5,
+            )
+    for index, window in enumerate(view.windows()):
+        colour = _colour(view, window.ritual)
+        low, high = max(window.start, view.start), min(window.end, view.end)
+        x0, x1 = plot.x(low), plot.x(high)
+        lane = 1 + lanes[index]
+        axis.broken_barh([(x0, x1 - x0)], (lane + 0.14, 0.72), color=colour, alpha=0.85)
+        name = view.cfg.display_name("rituals", window.ritual)
+        since = f"{name} (since {window.start.astimezone(view.zone):%H:%M} yesterday)"
+        room = (x1 - x0) / (plot.x(view.end) - plot.x(view.start)) * _WIDTH_PT - 8
+        if window.start < view.start and room > len(since) * _CHAR_PT:
+            _bar_text(axis, x0, x1, lane + 0.5, since, "#15171d")
+        elif room > len(name) * _CHAR_PT:
+            _bar_text(axis, x0, x1, lane + 0.5, name, "#15171d")
+        else:
+            # Too narrow for its name: write it beside the bar.
+            axis.text(x1, lane + 0.5, f" {name}", color=colour, fontsize=7.5, va="center")
+
+
+def _colour(view: DayView, ritual: str) -> str:
+    """Each ritual keeps one colour, by its place in the configuration."""
+    return _RITUALS[list(view.cfg.rituals).index(ritual) % len(_RITUALS)]
+
+
+def _bar_text(axis: Any, x0: float, x1: float, y: float, text: str, colour: str) -> None:
+    axis.annotate(
+        text,
+        xy=((x0 + x1) / 2, y),
+        color=colour,
+        fontsize=7.5,
+        ha="center",
+        va="center",
+        zorder=5,
+        annotation_clip=False,
+    )
+
+
+def _lights(panel: Any, view: DayView, names: list[str], plot: _Plot) -> None:
+    top = 0.0
+    for name in names:
+        points = view.samples[name]
+        lines: list[list[tuple[float, float]]] = []
+        fills: list[list[tuple[float, float]]] = []
+        colours: list[tuple[float, float, float]] = []
+        kelvin = 2700.0
+        following = [*points[1:], (view.end, points[-1][1])]
+        for (at, state), (then, next_state) in zip(points, following, strict=True):
+            if not isinstance(state, LightState):
+                continue
+            end = next_state if isinstance(next_state, LightState) else state
+            look = state if state.on else end
+            kelvin = look.kelvin if look.kelvin is not None else kelvin
+            x0, x1 = plot.x(at), plot.x(then)
+            lines.append([(x0, state.brightness), (x1, end.brightness)])
+            fills.append([(x0, 0), (x0, state.brightness), (x1, end.brightness), (x1, 0)])
+            colours.append(kelvin_rgb(kelvin) if look.on else _OFF)
+            top = max(top, state.brightness)
+        collections = plot.collections
+        panel.add_collection(
+            collections.PolyCollection(fills, facecolors=colours, alpha=0.14, lw=0, zorder=2)
+        )
+        panel.add_collection(
+            collections.LineCollection(lines, colors=colours, linewidths=2.2, zorder=3)
+        )
+    top = max(5.0, top * 1.3)
+    panel.set_ylim(-top * 0.05, top)
+    panel.yaxis.set_major_locator(plot.ticker.MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
+    panel.yaxis.set_major_formatter(
+        plot.ticker.FuncFormatter(lambda v, _: percent(v) if v > 0 else "0")
+    )
+
+
+def _heat(panel: Any, view: DayView, names: list[str], plot: _Plot) -> None:
+    values: list[float] = []
+    for name in names:
+        xs: list[float] = []
+        ys: list[float] = []
+        for at, state in view.samples[name]:
+            if isinstance(state, float):
+                xs.append(plot.x(at))
+                ys.append(state)
+        if xs:
+            xs.append(plot.x(view.end))
+            ys.append(ys[-1])
+        panel.step(xs, ys, where="post", color=_HEAT, lw=1.8, zorder=3)
+        values.extend(ys)
+    low, high = (min(values), max(values)) if values else (18.0, 22.0)
+    panel.set_ylim(low - 1.2, high + 1.2)
+    panel.yaxis.set_major_locator(plot.ticker.MaxNLocator(nbins=3, steps=[1, 2, 5, 10]))
+    panel.yaxis.set_major_formatter(plot.ticker.FuncFormatter(lambda v, _: f"{v:g} °C"))
+    _name(panel, "  ·  ".join(names))
+
+
+def _shade(panels: list[Any], view: DayView, plot: _Plot) -> None:
+    """Ritual windows as faint bands, sunrise and sunset as dashed lines, on every panel."""
+    for window in view.windows():
+        colour = _colour(view, window.ritual)
+        low, high = max(window.start, view.start), min(window.end, view.end)
+        for panel in panels:
+            panel.axvspan(plot.x(low), plot.x(high), color=colour, alpha=0.06, lw=0, zorder=1)
+    for event in ("sunrise", "sunset"):
+        moment = view.sun.get(event)
+        if moment is None:
+            continue
+        for panel in panels:
+            panel.axvline(plot.x(moment), color=_SUN, lw=0.9, ls=(0, (4, 3)), alpha=0.6, zorder=4)
+
+
+def _titles(figure: Any, view: DayView) -> None:
+    day, height = view.day, figure.get_figheight()
+    figure.suptitle(
+        f"{view.cfg.home.name} — {day:%A} {day.day} {day:%B %Y}",
+        color=_TEXT,
+        fontsize=13,
+        x=0.075,
+        ha="left",
+        y=1 - 0.2 / height,
+        va="top",
+    )
+    facts = [view.cfg.home.timezone, "brightness in %"]
+    if view.sun.polar is not None:
+        facts.append(view.sun.polar)
+    if view.dst is not None:
+        way = "forward" if view.dst.forward else "back"
+        facts.append(f"clocks go {way} at {view.dst.wall_before}")
+    figure.text(0.075, 1 - 0.6 / height, "  ·  ".join(facts), color=_MUTED, fontsize=8.5, ha="left")
+    _kelvin_key(figure, height)
+
+
+def _kelvin_key(figure: Any, height: float) -> None:
+    """A small strip from warm to cool, saying what the line colours mean."""
+    key = figure.add_axes((0.76, 1 - 0.62 / height, 0.18, 0.1 / height))
+    steps = 64
+    colours = [[kelvin_rgb(1800 + (6500 - 1800) * i / (steps - 1)) for i in range(steps)]]
+    key.imshow(colours, aspect="auto", extent=(0, 1, 0, 1))
+    key.set_axis_off()
+    for x, text, align in ((-0.03, "1800 K", "right"), (1.03, "6500 K", "left")):
+        key.text(
+            x, 0.5, text, color=_MUTED, fontsize=7.5, ha=align, va="center", transform=key.transAxes
+        )
+    key.text(
+        0.5,
+        1.5,
+        "line colour: colour temperature",
+        color=_MUTED,
+        fontsize=7.5,
+        ha="center",
+        va="bottom",
+        transform=key.transAxes,
+    )
