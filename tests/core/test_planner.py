@@ -92,8 +92,11 @@ def test_a_fade_longer_than_its_window_is_clipped_not_extended() -> None:
     assert 0 < peak < 40
     assert _light(by_time[at("2026-11-25 07:15")], "desk").brightness < peak
     # The fade-out (as long as the fade) starts at the window's end, from the peak.
-    assert "desk" in by_time[at("2026-11-25 07:49")]
-    assert "desk" not in by_time[at("2026-11-25 07:51")]
+    assert _light(by_time[at("2026-11-25 07:49")], "desk").on
+    given_back = by_time[at("2026-11-25 07:51")]["desk"]
+    assert given_back.reason == "given back"
+    assert not _light(by_time[at("2026-11-25 07:51")], "desk").on
+    assert "desk" not in by_time[at("2026-11-25 07:52")]
 
 
 def test_calm_mode_ends_by_giving_back_exactly_what_was_there() -> None:
@@ -128,7 +131,8 @@ def test_calm_mode_ends_by_giving_back_exactly_what_was_there() -> None:
     restored = back["heat"]
     assert isinstance(restored, ClimateTarget)
     assert restored.setpoint == 20.0
-    assert by_time[at("2026-11-25 20:13")] == {}
+    assert {t.reason for t in by_time[at("2026-11-25 20:13")].values()} == {"given back"}
+    assert by_time[at("2026-11-25 20:14")] == {}
     assert sim.state.calm == {}
 
 

@@ -70,6 +70,8 @@ class Hold:
     setpoint: float | None = None
     override: Override | None = None
     handover: Handover | None = None
+    releasing: bool = False
+    """No layer holds the device any more: the snapshot is given back once, then let go."""
 
 
 @dataclass(frozen=True, slots=True)

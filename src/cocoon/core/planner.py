@@ -30,11 +30,12 @@ from cocoon.core.schedule import DayPlan, plan_day, ritual_window
 # The largest colour change between two fade steps, in mireds (even steps to the eye),
 # for a light bright enough that its colour shows.
 MIRED_STEP = 10.0
-VISIBLE = 1.0
+VISIBLE = 5.0
 # Fade steps are never closer together than this.
-MIN_STEP = timedelta(seconds=0.2)
+MIN_STEP = timedelta(seconds=0.05)
 _RITUAL, _CUE, _CALM = 1, 2, 3
 _NO_HOLD = modes.Hold()
+_GIVEN_BACK = Fade("given back")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +50,13 @@ class Layer:
 
     why: Fade = field(init=False)
     looks: dict[str, LightState] = field(init=False)
-    """The whole look a setting asks for, where it names one (brightness and colour, or off)."""
+    """The whole look a setting asks for, where it names one (light, with its colour)."""
 
     def __post_init__(self) -> None:
         looks = {
             device: LightState(setting.brightness or 0.0, setting.kelvin)
             for device, setting in self.lights.items()
-            if not setting.on or (setting.brightness is not None and setting.kelvin is not None)
+            if setting.on and setting.brightness and setting.kelvin is not None
         }
         object.__setattr__(self, "why", Fade(self.name))
         object.__setattr__(self, "looks", looks)
@@ -158,6 +159,11 @@ class Planner:
             climate = self._climate(device, entries, now, state, readings)
             if climate is not None:
                 targets[device] = climate
+        for device, hold in state.holds.items():
+            if hold.releasing and hold.snapshot is not None:
+                targets[device] = LightTarget(device, hold.snapshot, _GIVEN_BACK)
+            elif hold.releasing and hold.setpoint is not None:
+                targets[device] = ClimateTarget(device, hold.setpoint, _GIVEN_BACK)
         return targets
 
     def _light(
@@ -342,13 +348,17 @@ class Planner:
         holds: dict[str, modes.Hold] = {}
         for device in held_lights | held_heat | set(state.holds):
             hold = state.holds.get(device, _NO_HOLD)
-            if device in held_lights and hold.snapshot is None:
-                hold = replace(hold, snapshot=readings.light(device) or OFF)
-            if device in held_heat and hold.setpoint is None:
-                hold = replace(hold, setpoint=readings.setpoint(device))
-            held = device in held_lights or device in held_heat
-            if held or hold.override is not None or hold.handover is not None:
-                holds[device] = hold if held else replace(hold, snapshot=None, setpoint=None)
+            if device in held_lights or device in held_heat:
+                if device in held_lights and hold.snapshot is None:
+                    hold = replace(hold, snapshot=readings.light(device) or OFF)
+                if device in held_heat and hold.setpoint is None:
+                    hold = replace(hold, setpoint=readings.setpoint(device))
+                holds[device] = replace(hold, releasing=False)
+            elif hold.override is not None and hold.override.until > now:
+                holds[device] = modes.Hold(override=hold.override)
+            elif not hold.releasing and (hold.snapshot or hold.setpoint is not None):
+                # Give the snapshot back once more, whatever instant this runs at, then let go.
+                holds[device] = modes.Hold(hold.snapshot, hold.setpoint, releasing=True)
         if holds == state.holds:
             return state
         return replace(state, holds=holds)
@@ -361,6 +371,8 @@ class Planner:
         for day in (today, today + timedelta(days=1)):
             candidates.extend(w.start for w in self.day(day).windows)
         for hold in state.holds.values():
+            if hold.releasing:
+                candidates.append(now + MIN_STEP)
             if hold.override is not None:
                 candidates.append(hold.override.until)
             if hold.handover is not None:

@@ -121,8 +121,7 @@ def manual_light_change(observed: LightState, sent: Sequence[LightCommand]) -> f
     """
     if not sent:
         return frozenset()
-    last = sent[-1]
-    if observed.on != last.on:
+    if all(command.on != observed.on for command in sent):
         return frozenset({modes.POWER})
     if not observed.on:
         return frozenset()

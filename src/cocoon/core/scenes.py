@@ -64,20 +64,17 @@ def blend(base: LightState, setting: LightSetting, weight: float) -> LightState:
         if not base.on:
             return base
         return LightState(base.brightness, blend_kelvin(base.kelvin, setting.kelvin, weight))
-    goal = LightState(setting.brightness or 0.0, setting.kelvin)
-    if weight >= 1:
-        return (
-            goal
-            if goal.kelvin is not None or not goal.on
-            else LightState(goal.brightness, base.kelvin)
-        )
-    return blend_states(base, goal, weight)
+    return blend_states(base, LightState(setting.brightness or 0.0, setting.kelvin), weight)
 
 
 def blend_states(start: LightState, end: LightState, weight: float) -> LightState:
     """The look `weight` of the way from one whole look to another."""
     if weight <= 0:
         return start
+    if not end.on:
+        # Into darkness: the light keeps its colour (one without a colour takes the end's).
+        kelvin = start.kelvin if start.kelvin is not None else end.kelvin
+        return LightState(blend_brightness(start.brightness, 0.0, weight), kelvin)
     if weight >= 1:
         return end if end.kelvin is not None else LightState(end.brightness, start.kelvin)
     a, b = lightness(start.brightness), lightness(end.brightness)

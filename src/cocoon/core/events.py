@@ -1,0 +1,91 @@
+"""What can happen to cocoon: events the shell puts on the engine's one queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from cocoon.core.model import LightState
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button: a calm mode or a ritual by its id."""
+
+    name: str
+    source: str = "mqtt"
+
+
+@dataclass(frozen=True, slots=True)
+class SelectMode:
+    """The mode select: a calm mode's id, or "off" to end every calm mode."""
+
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetHandsOff:
+    """The "Hands off" switch."""
+
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LightReport:
+    """A light reported how it looks."""
+
+    device: str
+    state: LightState
+
+
+@dataclass(frozen=True, slots=True)
+class ClimateReport:
+    """A thermostat reported its setpoint and the room temperature."""
+
+    device: str
+    setpoint: float | None
+    current: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SensorReport:
+    """A sensor reported one value."""
+
+    device: str
+    key: str
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """A device went offline or came back."""
+
+    device: str
+    online: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """The bus (re)connected or Home Assistant came online: publish discovery and states."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """A scheduled instant arrived (a ritual boundary, a fade step), or the clock jumped."""
+
+    reason: str = "scheduled"
+
+
+Event: TypeAlias = (
+    Press
+    | SelectMode
+    | SetHandsOff
+    | LightReport
+    | ClimateReport
+    | SensorReport
+    | Availability
+    | Announce
+    | Wake
+)
