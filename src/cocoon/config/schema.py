@@ -120,6 +120,8 @@ class Mqtt(Model):
     discovery_prefix: str = "homeassistant"
     zigbee2mqtt_topic: str = "zigbee2mqtt"
     keepalive: int = Field(default=60, ge=5, le=3600)
+    protocol: Literal["5", "3.1.1"] = "5"
+    """MQTT version. 3.1.1 only for brokers without MQTT 5 (no persistent session then)."""
     max_payload: int = Field(default=65536, ge=256)
     """Payloads larger than this many bytes are logged and dropped."""
     tls: Tls | None = None
@@ -161,10 +163,10 @@ class Settings(Model):
     def quickest_fade(self) -> timedelta:
         """The shortest fade that can still move in steps of `max_step` (0 is always allowed).
 
-        A fade from off to full (or across every colour, in 10-mired steps), overlapping
-        another fade, at one step every 0.2 s.
+        A fade is never quicker than half a minute, nor than a fade from off to full,
+        overlapping another fade, in steps of `max_step` a fifth of a second apart.
         """
-        return timedelta(seconds=max(20, math.ceil(110 / self.max_step)))
+        return timedelta(seconds=max(30, math.ceil(110 / self.max_step)))
 
 
 class Device(Model):

@@ -1,0 +1,94 @@
+"""cocoon's own MQTT surface: presses and switches in, its status out (pure)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cocoon.adapters.topics import Topics
+from cocoon.config.schema import CocoonConfig
+from cocoon.core.events import Announce, Event, Press, SelectMode, SetHandsOff
+from cocoon.core.status import Status
+from cocoon.ports import Message
+
+PRESS = "PRESS"
+
+
+class Control:
+    """Turns messages on cocoon's command topics into events."""
+
+    def __init__(self, cfg: CocoonConfig, topics: Topics) -> None:
+        self.cfg = cfg
+        self.topics = topics
+        self._buttons = {topics.button(name): name for name in (*cfg.calm_modes, *cfg.rituals)}
+
+    def handles(self, topic: str) -> bool:
+        """Whether `topic` is one of cocoon's command topics."""
+        return topic in self._buttons or topic in (
+            self.topics.mode_set,
+            self.topics.hands_off_set,
+            self.topics.ha_status,
+        )
+
+    def decode(self, message: Message) -> Event | None:
+        """The event a command message asks for.
+
+        Retained commands are ignored: a reconnect must never replay a press. Junk
+        raises ValueError saying what was wrong.
+        """
+        topic = message.topic
+        if message.retain and topic != self.topics.ha_status:
+            return None
+        text = message.payload.decode("utf-8", errors="strict").strip()
+        if topic == self.topics.ha_status:
+            return Announce("Home Assistant is online") if text == "online" else None
+        if topic in self._buttons:
+            if text not in (PRESS, ""):
+                raise ValueError(f"a button press is {PRESS!r}, not {text[:40]!r}")
+            return Press(self._buttons[topic])
+        if topic == self.topics.mode_set:
+            if text != "off" and text not in self.cfg.calm_modes:
+                known = ", ".join(["off", *self.cfg.calm_modes])
+                raise ValueError(f"unknown mode {text[:40]!r} (known: {known})")
+            return SelectMode(text)
+        if text.upper() not in ("ON", "OFF"):
+            raise ValueError(f"hands off is ON or OFF, not {text[:40]!r}")
+        return SetHandsOff(text.upper() == "ON")
+
+
+def status_document(status: Status) -> dict[str, Any]:
+    """The status as JSON, for `cocoon status` and anything else that wants it."""
+    return {
+        "at": status.at.isoformat(),
+        "mode": status.mode,
+        "hands_off": status.hands_off,
+        "active_scene": status.active_scene,
+        "next_ritual": status.next_ritual,
+        "next_ritual_at": None
+        if status.next_ritual_at is None
+        else status.next_ritual_at.isoformat(),
+        "calm_until": {name: end.isoformat() for name, end in status.calm_until.items()},
+        "plants": {name: plant.describe() for name, plant in status.plants.items()},
+        "devices": [{"device": d.device, "doing": d.doing, "why": d.why} for d in status.devices],
+    }
+
+
+def status_messages(topics: Topics, status: Status) -> list[Message]:
+    """The retained state messages behind the Cocoon device's entities."""
+
+    def retained(topic: str, payload: str) -> Message:
+        return Message.text(topic, payload, qos=1, retain=True)
+
+    next_at = "None" if status.next_ritual_at is None else status.next_ritual_at.isoformat()
+    messages = [
+        retained(topics.mode, status.mode),
+        retained(topics.hands_off, "ON" if status.hands_off else "OFF"),
+        retained(topics.active_scene, status.active_scene),
+        retained(topics.next_ritual, next_at),
+        retained(topics.plants_needing_care, str(status.plants_needing_care)),
+    ]
+    for name, plant in status.plants.items():
+        messages.append(retained(topics.plant(name), "ON" if plant.needs_care else "OFF"))
+    document = status_document(status)
+    messages.append(retained(topics.state, json.dumps(document, separators=(",", ":"))))
+    return messages

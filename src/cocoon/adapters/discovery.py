@@ -1,0 +1,209 @@
+"""Home Assistant MQTT discovery: the "Cocoon" device and its entities, as messages.
+
+Pure builders, no I/O: the link publishes what these return. Each entity gets its own
+retained config on `<discovery_prefix>/<component>/<node_id>/<object_id>/config`, the
+per-entity form every Home Assistant understands (the device-based `…/device/…` form
+is not known to 2024.3). Keys are written out in full, never abbreviated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cocoon.adapters.topics import Topics
+from cocoon.config.schema import CocoonConfig
+from cocoon.ports import Message
+
+PAYLOAD_AVAILABLE = "online"
+PAYLOAD_NOT_AVAILABLE = "offline"
+PAYLOAD_PRESS = "PRESS"
+PAYLOAD_ON = "ON"
+PAYLOAD_OFF = "OFF"
+MODE_OFF = "off"
+"""The mode select's option that ends every calm mode."""
+
+# Discovery configs must outlive a restart of Home Assistant and of the broker's
+# clients, so they are retained, and sent at least once.
+_QOS = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One Home Assistant entity of the Cocoon device, before it becomes a message."""
+
+    component: str
+    """button, select, switch, sensor or binary_sensor."""
+    object_id: str
+    """Built from config ids only; also the unique_id, so renaming a label keeps the entity."""
+    config: dict[str, object]
+    """The component's own keys (name, topics, payloads...), without the shared ones."""
+
+    def topic(self, topics: Topics) -> str:
+        """The entity's discovery config topic."""
+        return (
+            f"{topics.discovery_prefix}/{self.component}/{topics.node_id}/{self.object_id}/config"
+        )
+
+
+def device_block(cfg: CocoonConfig, topics: Topics, version: str) -> dict[str, object]:
+    """The `device` mapping every entity carries, so Home Assistant groups them as one device."""
+    return {
+        "identifiers": [topics.node_id],
+        "name": f"Cocoon {cfg.home.name}",
+        "manufacturer": "cocoon",
+        "model": "cocoon daemon",
+        "sw_version": version,
+    }
+
+
+def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
+    found = [
+        Entity(
+            "button",
+            f"{topics.node_id}_calm_{mode}",
+            {
+                "name": cfg.display_name("calm_modes", mode),
+                "command_topic": topics.button(mode),
+                "payload_press": PAYLOAD_PRESS,
+                "icon": "mdi:meditation",
+            },
+        )
+        for mode in cfg.calm_modes
+    ]
+    found += [
+        Entity(
+            "button",
+            f"{topics.node_id}_ritual_{ritual}",
+            {
+                "name": f"{cfg.display_name('rituals', ritual)} now",
+                "command_topic": topics.button(ritual),
+                "payload_press": PAYLOAD_PRESS,
+                "icon": "mdi:calendar-clock",
+            },
+        )
+        for ritual in cfg.rituals
+    ]
+    return found
+
+
+def _controls(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
+    mode = Entity(
+        "select",
+        f"{topics.node_id}_mode",
+        {
+            "name": "Mode",
+            "command_topic": topics.mode_set,
+            "state_topic": topics.mode,
+            "options": [MODE_OFF, *cfg.calm_modes],
+            "icon": "mdi:weather-night",
+        },
+    )
+    hands_off = Entity(
+        "switch",
+        f"{topics.node_id}_hands_off",
+        {
+            "name": "Hands off",
+            "command_topic": topics.hands_off_set,
+            "state_topic": topics.hands_off,
+            "payload_on": PAYLOAD_ON,
+            "payload_off": PAYLOAD_OFF,
+            # The switch reports what cocoon says, not what was pressed: state_on/off
+            # default to the payloads, stated here so the contract is visible.
+            "state_on": PAYLOAD_ON,
+            "state_off": PAYLOAD_OFF,
+            "icon": "mdi:hand-back-right-off",
+        },
+    )
+    return [mode, hands_off]
+
+
+def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
+    found = [
+        Entity(
+            "sensor",
+            f"{topics.node_id}_next_ritual",
+            {
+                "name": "Next ritual",
+                "state_topic": topics.next_ritual,
+                "device_class": "timestamp",
+                "icon": "mdi:calendar-clock",
+            },
+        ),
+        Entity(
+            "sensor",
+            f"{topics.node_id}_active_scene",
+            {"name": "Active scene", "state_topic": topics.active_scene, "icon": "mdi:palette"},
+        ),
+        Entity(
+            "sensor",
+            f"{topics.node_id}_plants_needing_care",
+            {
+                "name": "Plants needing care",
+                "state_topic": topics.plants_needing_care,
+                "state_class": "measurement",
+                "icon": "mdi:flower",
+            },
+        ),
+    ]
+    found += [
+        Entity(
+            "binary_sensor",
+            f"{topics.node_id}_plant_{plant}",
+            {
+                "name": cfg.display_name("plants", plant),
+                "state_topic": topics.plant(plant),
+                "device_class": "problem",
+                "payload_on": PAYLOAD_ON,
+                "payload_off": PAYLOAD_OFF,
+            },
+        )
+        for plant in cfg.plants
+    ]
+    return found
+
+
+def entities(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
+    """Every entity of the Cocoon device: buttons, the mode select, the switch, the sensors."""
+    return [*_buttons(cfg, topics), *_controls(cfg, topics), *_sensors(cfg, topics)]
+
+
+def config_payload(
+    entity: Entity, cfg: CocoonConfig, topics: Topics, version: str
+) -> dict[str, object]:
+    """The whole discovery config of one entity: its own keys plus the shared ones."""
+    return {
+        **entity.config,
+        "unique_id": entity.object_id,
+        "object_id": entity.object_id,
+        "availability_topic": topics.availability,
+        "payload_available": PAYLOAD_AVAILABLE,
+        "payload_not_available": PAYLOAD_NOT_AVAILABLE,
+        "qos": _QOS,
+        "device": device_block(cfg, topics, version),
+    }
+
+
+def discovery_messages(cfg: CocoonConfig, topics: Topics, version: str) -> list[Message]:
+    """The retained discovery configs of every entity of the Cocoon device."""
+    return [
+        Message(
+            entity.topic(topics),
+            json.dumps(config_payload(entity, cfg, topics, version), ensure_ascii=False).encode(),
+            qos=_QOS,
+            retain=True,
+        )
+        for entity in entities(cfg, topics)
+    ]
+
+
+def stale_discovery(previous: Iterable[str], current: list[Message]) -> list[Message]:
+    """Empty retained configs for topics announced before but not now.
+
+    An empty retained payload both removes the entity from Home Assistant and clears
+    the broker's retained copy, so an entity dropped from the config does not linger.
+    """
+    announced = {message.topic for message in current}
+    gone = dict.fromkeys(topic for topic in previous if topic not in announced)
+    return [Message(topic, b"", qos=_QOS, retain=True) for topic in gone]

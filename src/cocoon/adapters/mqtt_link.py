@@ -1,0 +1,484 @@
+"""The MQTT connection: paho-mqtt 2.x on its own thread, everything handed to the asyncio loop.
+
+The contract with the broker and with Home Assistant (STYLE.md, habit 9):
+
+- The last will is a retained `offline` on the availability topic; every (re)connect
+  publishes a retained `online`, subscribes to the exact topics of `subscriptions()`
+  (QoS 1, never a wildcard), then calls `on_connect` on the loop, where the engine
+  republishes discovery and states.
+- The session is persistent: every CONNECT asks to resume it (clean start 0) and the
+  broker keeps it for an hour while cocoon is away, so a QoS-1 press sent while the broker
+  restarts, or while cocoon reconnects, is still delivered. A clean start on the first
+  connection only (paho's MQTT_CLEAN_START_FIRST_ONLY) is not enough: mosquitto 2.0
+  (measured on 2.0.11) never saves a session opened with clean start 1, so the first
+  broker restart would lose it. Instead `stop()` ends the session (Session Expiry 0 on
+  DISCONNECT): a clean restart never replays old presses. After a crash the session lives
+  on, but the last will has made Home Assistant show cocoon's buttons unavailable, so few
+  presses queue.
+- Received messages keep their `retain` flag. The broker replays a retained message at
+  every subscribe, so a retained message on a command topic is an old press: the caller
+  must ignore it (never act on `retain=True` commands), or a reconnect replays a press.
+- Payloads larger than `mqtt.max_payload` never reach the caller: the broker is asked not
+  to send them (MQTT v5 Maximum Packet Size), and those that still come are logged and
+  dropped before they are handed over.
+
+paho's thread never runs our logic: its callbacks decode and hand over with
+`loop.call_soon_threadsafe`, and each one catches everything, so one bad message or handler
+never kills the thread (by default paho lets it die silently; see
+research/reliability-perf.md, headline 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessage
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from cocoon.config.schema import Mqtt
+from cocoon.errors import BusError
+from cocoon.ports import Message
+
+_LOGGER = logging.getLogger(__name__)
+
+ONLINE = b"online"
+OFFLINE = b"offline"
+
+_SESSION_EXPIRY = 3600
+"""Seconds the broker keeps our session (subscriptions, queued QoS-1 messages) while we are
+away: enough to outlive a broker restart or a network outage, short enough that a press
+queued while cocoon was down is not replayed hours later."""
+_PACKET_HEADROOM = 1024
+"""Bytes allowed above `max_payload` for the topic and headers of one packet."""
+_RECONNECT_DELAY = (1, 10)
+"""paho's backoff, min and max seconds: back within 10 s of the broker (paho's default is 120)."""
+_MAX_QUEUED = 1000
+"""Outgoing messages paho keeps while disconnected; beyond that the newest are dropped."""
+_OFFLINE_FLUSH = 1.0
+"""Seconds `stop()` waits for the broker to acknowledge the retained `offline`."""
+_STOP_TIMEOUT = 5.0
+"""Seconds `stop()` takes at most, broker or not."""
+_WARN_INTERVAL = 60.0
+"""Seconds between two warnings about the same topic, or about client-id takeovers."""
+_SESSION_TAKEN_OVER = 142
+_QUICK_DROP = 5.0
+"""A connection lost within this many seconds of connecting counts as taken over: mosquitto
+2.0.11 (measured) closes the old connection without sending reason code 142."""
+_TAKEOVER_LIMIT = 3
+"""More takeovers than this within `_WARN_INTERVAL` mean another client uses our id."""
+
+
+@dataclass(slots=True)
+class _Dropped:
+    """Oversized messages dropped on one topic since its last warning."""
+
+    warned_at: float
+    count: int = 0
+
+
+class _Takeovers:
+    """Connections lost to another client with the same id, within the last minute."""
+
+    def __init__(self) -> None:
+        self._times: deque[float] = deque()
+        self._reported_at: float | None = None
+
+    def lost(self, now: float) -> int | None:
+        """Count one more; returns the count when it is time to report it, else None."""
+        self._times.append(now)
+        while self._times and now - self._times[0] > _WARN_INTERVAL:
+            self._times.popleft()
+        recent = self._reported_at is not None and now - self._reported_at < _WARN_INTERVAL
+        if len(self._times) <= _TAKEOVER_LIMIT or recent:
+            return None
+        self._reported_at = now
+        return len(self._times)
+
+
+class MqttLink:
+    """One MQTT v5 connection to the broker; implements `cocoon.ports.Bus`.
+
+    `on_message` and `on_connect` run on the asyncio loop that called `start()`;
+    `subscriptions` runs on paho's thread at every connect, so it must be a plain,
+    thread-safe function (a list computed from the configuration is).
+    """
+
+    watchdog_interval: float = 5.0
+    """Seconds between two checks that paho's network thread is alive."""
+
+    def __init__(
+        self,
+        settings: Mqtt,
+        *,
+        availability_topic: str | None,
+        on_message: Callable[[Message], None],
+        on_connect: Callable[[], None],
+        subscriptions: Callable[[], list[str]],
+        client_id: str | None = None,
+    ) -> None:
+        self._settings = settings
+        self._availability = availability_topic
+        self._v5 = settings.protocol == "5"
+        self._on_message = on_message
+        self._on_connect = on_connect
+        self._subscriptions = subscriptions
+        self._client_id = client_id if client_id is not None else settings.client_id
+        self._client: Client | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._stopping = False
+        # Touched on paho's thread only:
+        self._connected_at: float | None = None
+        self._unreachable_told = False
+        self._refused_told = False
+        self._dropped: dict[str, _Dropped] = {}
+        self._takeovers = _Takeovers()
+        self._subscribing: dict[int, list[str]] = {}
+
+    @property
+    def connected(self) -> bool:
+        """Whether the broker connection is up."""
+        return self._client is not None and self._client.is_connected()
+
+    @property
+    def _where(self) -> str:
+        return f"{self._settings.host}:{self._settings.port}"
+
+    async def start(self) -> None:
+        """Start connecting in the background; a broker that is down is retried, not an error."""
+        if self._client is not None:
+            raise BusError("the MQTT link is already started")
+        self._loop = asyncio.get_running_loop()
+        self._stopping = False
+        client = self._build_client()
+        try:
+            if self._v5:
+                properties = _properties(PacketTypes.CONNECT)
+                properties.SessionExpiryInterval = _SESSION_EXPIRY
+                properties.MaximumPacketSize = self._settings.max_payload + _PACKET_HEADROOM
+                client.connect_async(
+                    self._settings.host,
+                    self._settings.port,
+                    self._settings.keepalive,
+                    clean_start=False,
+                    properties=properties,
+                )
+            else:
+                client.connect_async(
+                    self._settings.host, self._settings.port, self._settings.keepalive
+                )
+        except ValueError as exc:
+            raise BusError(f"cannot connect to the MQTT broker {self._where}: {exc}") from exc
+        self._client = client
+        _LOGGER.info("Connecting to the MQTT broker %s as %s", self._where, self._client_id)
+        client.loop_start()
+        self._watchdog = asyncio.create_task(self._watch(), name="mqtt-link-watchdog")
+
+    async def stop(self) -> None:
+        """Say `offline` (retained), disconnect and end paho's thread; within 5 s in any case."""
+        client, loop = self._client, self._loop
+        if client is None or loop is None:
+            return
+        self._stopping = True
+        deadline = loop.time() + _STOP_TIMEOUT
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+            self._watchdog = None
+        if client.is_connected() and self._availability is not None:
+            info = client.publish(self._availability, OFFLINE, qos=1, retain=True)
+            flushed = loop.time() + _OFFLINE_FLUSH
+            while not _published(info.is_published) and loop.time() < flushed:
+                await asyncio.sleep(0.01)
+        if self._v5:
+            ending = _properties(PacketTypes.DISCONNECT)
+            ending.SessionExpiryInterval = 0  # a clean stop ends the session: nothing replays
+            client.disconnect(properties=ending)
+        else:
+            client.disconnect()
+        # loop_stop() joins paho's thread, which can sit in a TCP connect for seconds when
+        # the broker's host is gone: join from a helper thread and wait for it here, bounded.
+        stopper = threading.Thread(target=client.loop_stop, name="mqtt-link-stop", daemon=True)
+        stopper.start()
+        while stopper.is_alive() and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        if stopper.is_alive():
+            _LOGGER.warning("The MQTT network thread did not end in time; leaving it behind")
+        self._client = None
+        _LOGGER.info("Disconnected from the MQTT broker %s", self._where)
+
+    def publish(self, message: Message) -> None:
+        """Send one message; QoS 1 is queued while disconnected and sent after reconnecting."""
+        client = self._client
+        if client is None:
+            raise BusError(f"cannot publish on {message.topic}: the MQTT link is not started")
+        if len(message.payload) > self._settings.max_payload:
+            raise BusError(
+                f"cannot publish {len(message.payload)} bytes on {message.topic}: "
+                f"more than mqtt.max_payload ({self._settings.max_payload})"
+            )
+        try:
+            info = client.publish(
+                message.topic, message.payload, qos=message.qos, retain=message.retain
+            )
+        except ValueError as exc:
+            raise BusError(f"cannot publish on {message.topic!r}: {exc}") from exc
+        if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
+            _LOGGER.warning(
+                "Dropped a message on %s: %d messages already wait for the broker",
+                message.topic,
+                _MAX_QUEUED,
+            )
+        elif info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN and message.qos == 0:
+            _LOGGER.debug("Dropped a QoS 0 message on %s: not connected", message.topic)
+
+    # -- paho's thread -------------------------------------------------------------------
+
+    def _build_client(self) -> Client:
+        settings = self._settings
+        if self._v5:
+            client = Client(
+                CallbackAPIVersion.VERSION2,
+                client_id=self._client_id,
+                protocol=MQTTProtocolVersion.MQTTv5,
+            )
+        else:
+            # MQTT 3.1.1 has no session expiry: a clean session, so nothing stale replays.
+            client = Client(
+                CallbackAPIVersion.VERSION2,
+                client_id=self._client_id,
+                protocol=MQTTProtocolVersion.MQTTv311,
+                clean_session=True,
+            )
+        client.suppress_exceptions = True
+        client.reconnect_delay_set(*_RECONNECT_DELAY)
+        client.max_queued_messages_set(_MAX_QUEUED)
+        if settings.username is not None:
+            password = settings.password.get_secret_value() if settings.password else None
+            client.username_pw_set(settings.username, password)
+        if settings.tls is not None:
+            tls = settings.tls
+            try:
+                client.tls_set(
+                    ca_certs=str(tls.ca_file) if tls.ca_file else None,
+                    certfile=str(tls.cert_file) if tls.cert_file else None,
+                    keyfile=str(tls.key_file) if tls.key_file else None,
+                )
+                if tls.insecure:
+                    client.tls_insecure_set(True)
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                raise BusError(f"cannot set up TLS for the MQTT broker: {exc}") from exc
+        if self._availability is not None:
+            client.will_set(self._availability, OFFLINE, qos=1, retain=True)
+        client.on_connect = self._paho_connect
+        client.on_connect_fail = self._paho_connect_fail
+        client.on_disconnect = self._paho_disconnect
+        client.on_subscribe = self._paho_subscribe
+        client.on_message = self._paho_message
+        return client
+
+    def _paho_connect(
+        self,
+        client: Client,
+        userdata: object,
+        flags: ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        try:
+            if reason.is_failure:
+                level = logging.DEBUG if self._refused_told else logging.ERROR
+                self._refused_told = True
+                _LOGGER.log(
+                    level,
+                    "The MQTT broker %s refused cocoon (%s); check mqtt.username, "
+                    "mqtt.password and the broker's ACL; retrying",
+                    self._where,
+                    reason,
+                )
+                return
+            self._connected_at = time.monotonic()
+            self._unreachable_told = self._refused_told = False
+            _LOGGER.info(
+                "Connected to the MQTT broker %s as %s (%s)",
+                self._where,
+                self._client_id,
+                "session resumed" if flags.session_present else "new session",
+            )
+            if self._availability is not None:
+                client.publish(self._availability, ONLINE, qos=1, retain=True)
+            topics = list(dict.fromkeys(self._subscriptions()))
+            self._subscribing.clear()
+            if topics:
+                _, mid = client.subscribe([(topic, 1) for topic in topics])
+                if mid is not None:
+                    self._subscribing[mid] = topics
+            self._to_loop(self._call_on_connect)
+        except Exception:
+            _LOGGER.exception("Failed to set up the MQTT connection")
+
+    def _paho_connect_fail(self, client: Client, userdata: object) -> None:
+        try:
+            level = logging.DEBUG if self._unreachable_told else logging.WARNING
+            self._unreachable_told = True
+            _LOGGER.log(
+                level,
+                "Cannot reach the MQTT broker %s; retrying every %d s at most",
+                self._where,
+                _RECONNECT_DELAY[1],
+            )
+        except Exception:
+            _LOGGER.exception("Failed to handle an MQTT connection failure")
+
+    def _paho_disconnect(
+        self,
+        client: Client,
+        userdata: object,
+        flags: DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        try:
+            now = time.monotonic()
+            connected_at, self._connected_at = self._connected_at, None
+            if self._stopping:
+                return
+            _LOGGER.info("Lost the MQTT broker %s (%s); reconnecting", self._where, reason)
+            quick = connected_at is not None and now - connected_at < _QUICK_DROP
+            if reason.value != _SESSION_TAKEN_OVER and not quick:
+                return
+            count = self._takeovers.lost(now)
+            if count is not None:
+                _LOGGER.error(
+                    "The MQTT broker %s dropped cocoon %d times in the last minute, each time "
+                    "right after it connected: another client uses the same client id '%s'. "
+                    "Give each cocoon instance its own mqtt.client_id",
+                    self._where,
+                    count,
+                    self._client_id,
+                )
+        except Exception:
+            _LOGGER.exception("Failed to handle an MQTT disconnect")
+
+    def _paho_subscribe(
+        self,
+        client: Client,
+        userdata: object,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        try:
+            topics = self._subscribing.pop(mid, [])
+            for topic, reason in zip(topics, reasons, strict=False):
+                if reason.is_failure:
+                    _LOGGER.warning(
+                        "The MQTT broker refused the subscription to %s (%s)", topic, reason
+                    )
+        except Exception:
+            _LOGGER.exception("Failed to handle an MQTT subscription")
+
+    def _paho_message(self, client: Client, userdata: object, msg: MQTTMessage) -> None:
+        try:
+            if self._stopping:
+                return
+            topic, size = msg.topic, len(msg.payload)
+            if size > self._settings.max_payload:
+                self._drop_oversized(topic, size)
+                return
+            message = Message(topic, bytes(msg.payload), msg.qos, bool(msg.retain))
+            self._to_loop(lambda: self._deliver(message))
+        except Exception:
+            _LOGGER.exception("Dropped an MQTT message that could not be read")
+
+    def _drop_oversized(self, topic: str, size: int) -> None:
+        now = time.monotonic()
+        dropped = self._dropped.get(topic)
+        if dropped is not None and now - dropped.warned_at < _WARN_INTERVAL:
+            dropped.count += 1
+            return
+        count = 1 + (dropped.count if dropped is not None else 0)
+        self._dropped[topic] = _Dropped(now)
+        _LOGGER.warning(
+            "Dropped %d message(s) on %s larger than mqtt.max_payload (%d bytes, the last %d)",
+            count,
+            topic,
+            self._settings.max_payload,
+            size,
+        )
+
+    def _to_loop(self, callback: Callable[[], None]) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        # A closed loop means cocoon is shutting down: the message has nowhere to go.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(callback)
+
+    # -- the loop's thread ---------------------------------------------------------------
+
+    def _deliver(self, message: Message) -> None:
+        if self._stopping:
+            return
+        try:
+            self._on_message(message)
+        except Exception:
+            _LOGGER.exception("The handler failed on an MQTT message on %s", message.topic)
+
+    def _call_on_connect(self) -> None:
+        if self._stopping:
+            return
+        try:
+            self._on_connect()
+        except Exception:
+            _LOGGER.exception("The handler failed after connecting to MQTT")
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.watchdog_interval)
+            try:
+                self._revive()
+            except Exception:
+                _LOGGER.exception("The MQTT watchdog failed")
+
+    def _revive(self) -> None:
+        """Restart paho's network thread if it died (it then neither reads nor reconnects)."""
+        client = self._client
+        if client is None or self._stopping:
+            return
+        # paho has no public way to ask whether loop_start()'s thread still runs: `_thread`
+        # is set by loop_start() and cleared by the thread itself when it ends
+        # (Client._thread_main in paho 2.x, pinned <3), so it is the direct signal.
+        thread = client._thread
+        if thread is not None and thread.is_alive():
+            return
+        _LOGGER.error("The MQTT network thread had stopped; restarting it")
+        # loop_start() opens a new wake-up socket pair without closing the old one.
+        client._reset_sockets(sockpair_only=True)
+        if client.loop_start() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            _LOGGER.error("Could not restart the MQTT network thread")
+
+
+def _properties(packet_type: int) -> Properties:
+    """Empty MQTT v5 properties for one packet type."""
+    return Properties(packet_type)  # type: ignore[no-untyped-call]  # paho leaves it untyped
+
+
+def _published(is_published: Callable[[], bool]) -> bool:
+    """Whether a publish is acknowledged; a publish paho refused never will be."""
+    try:
+        return is_published()
+    except (ValueError, RuntimeError):
+        return True

@@ -1,0 +1,92 @@
+"""cocoon's own MQTT topics: one place that names them all."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cocoon.config.schema import CocoonConfig
+
+HA_STATUS = "homeassistant/status"
+
+
+def home_id(cfg: CocoonConfig) -> str:
+    """The home's name as an id: `Brussels flat` → `brussels_flat`."""
+    slug = re.sub(r"[^a-z0-9]+", "_", cfg.home.name.lower()).strip("_")
+    return slug or "home"
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Where cocoon publishes its state and listens for presses."""
+
+    base: str
+    discovery_prefix: str
+    node_id: str
+    ha_status: str = HA_STATUS
+
+    @classmethod
+    def for_config(cls, cfg: CocoonConfig) -> Topics:
+        """The topics of a configured home (`cocoon/<home>/…`)."""
+        base_topic = cfg.mqtt.base_topic if cfg.mqtt else "cocoon"
+        prefix = cfg.mqtt.discovery_prefix if cfg.mqtt else "homeassistant"
+        home = home_id(cfg)
+        return cls(f"{base_topic}/{home}", prefix, f"cocoon_{home}", f"{prefix}/status")
+
+    @property
+    def availability(self) -> str:
+        """`online` / `offline`, retained; the last will says `offline`."""
+        return f"{self.base}/status"
+
+    def button(self, name: str) -> str:
+        """A calm mode's or ritual's press topic."""
+        return f"{self.base}/button/{name}/press"
+
+    @property
+    def mode(self) -> str:
+        """The active calm mode, or `off` (retained)."""
+        return f"{self.base}/mode"
+
+    @property
+    def mode_set(self) -> str:
+        """Where the mode select sends a new mode."""
+        return f"{self.base}/mode/set"
+
+    @property
+    def hands_off(self) -> str:
+        """`ON` while paused, else `OFF` (retained)."""
+        return f"{self.base}/hands_off"
+
+    @property
+    def hands_off_set(self) -> str:
+        """Where the "Hands off" switch sends `ON` / `OFF`."""
+        return f"{self.base}/hands_off/set"
+
+    @property
+    def next_ritual(self) -> str:
+        """The next ritual's start as an ISO 8601 timestamp (retained)."""
+        return f"{self.base}/next_ritual"
+
+    @property
+    def active_scene(self) -> str:
+        """The name of what is in force now (retained)."""
+        return f"{self.base}/active_scene"
+
+    @property
+    def plants_needing_care(self) -> str:
+        """How many plants need care (retained)."""
+        return f"{self.base}/plants_needing_care"
+
+    def plant(self, name: str) -> str:
+        """`ON` when the plant needs care, else `OFF` (retained)."""
+        return f"{self.base}/plant/{name}"
+
+    @property
+    def state(self) -> str:
+        """The whole status as JSON, for `cocoon status` (retained)."""
+        return f"{self.base}/state"
+
+    def commands(self, cfg: CocoonConfig) -> list[str]:
+        """Every command topic cocoon listens on, exactly (never a wildcard)."""
+        buttons = [self.button(name) for name in (*cfg.calm_modes, *cfg.rituals)]
+        return [*buttons, self.mode_set, self.hands_off_set, self.ha_status]

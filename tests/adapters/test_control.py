@@ -1,0 +1,86 @@
+"""cocoon's own command topics in, its status out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cocoon.adapters.control import Control, status_messages
+from cocoon.adapters.topics import Topics
+from cocoon.core.events import Announce, Press, SelectMode, SetHandsOff
+from cocoon.core.model import NO_READINGS
+from cocoon.core.modes import RuntimeState
+from cocoon.core.planner import Planner
+from cocoon.core.plants import PlantStatus
+from cocoon.core.status import describe
+from cocoon.ports import Message
+
+from ..core.homes import at, home_config
+
+CFG = home_config(
+    calm_modes={"calm_now": {"scene": "calm"}},
+    rituals={"tea": {"at": "07:15", "duration": "20min", "scene": "tea"}},
+)
+TOPICS = Topics.for_config(CFG)
+CONTROL = Control(CFG, TOPICS)
+
+
+def test_topics_live_under_the_home() -> None:
+    assert TOPICS.availability == "cocoon/flat/status"
+    assert TOPICS.button("calm_now") == "cocoon/flat/button/calm_now/press"
+    assert TOPICS.ha_status in TOPICS.commands(CFG)
+    assert not any("#" in t or "+" in t for t in TOPICS.commands(CFG))
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "event"),
+    [
+        ("cocoon/flat/button/calm_now/press", "PRESS", Press("calm_now")),
+        ("cocoon/flat/button/tea/press", "PRESS", Press("tea")),
+        ("cocoon/flat/mode/set", "off", SelectMode("off")),
+        ("cocoon/flat/mode/set", "calm_now", SelectMode("calm_now")),
+        ("cocoon/flat/hands_off/set", "ON", SetHandsOff(True)),
+        ("cocoon/flat/hands_off/set", "off", SetHandsOff(False)),
+        ("homeassistant/status", "online", Announce("Home Assistant is online")),
+        ("homeassistant/status", "offline", None),
+    ],
+)
+def test_commands_become_events(topic: str, payload: str, event: object) -> None:
+    assert CONTROL.handles(topic)
+    assert CONTROL.decode(Message.text(topic, payload)) == event
+
+
+def test_a_retained_press_is_never_replayed() -> None:
+    message = Message.text(TOPICS.button("calm_now"), "PRESS", retain=True)
+    assert CONTROL.decode(message) is None
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("cocoon/flat/button/calm_now/press", b"{not json"),
+        ("cocoon/flat/mode/set", b"party"),
+        ("cocoon/flat/hands_off/set", b"maybe"),
+        ("cocoon/flat/button/calm_now/press", b"\xff\xfe"),
+    ],
+)
+def test_junk_on_a_command_topic_is_an_error_saying_what(topic: str, payload: bytes) -> None:
+    with pytest.raises(ValueError, match=r".+"):
+        CONTROL.decode(Message(topic, payload))
+
+
+def test_status_messages_are_retained_and_describe_the_state() -> None:
+    planner = Planner(CFG)
+    state = RuntimeState(plants={"fern": PlantStatus(frozenset({"moisture"}))})
+    state, _ = planner.press("calm_now", at("2026-11-25 20:00"), state, NO_READINGS)
+    status = describe(planner, at("2026-11-25 20:05"), state, {})
+    messages = {m.topic: m for m in status_messages(TOPICS, status)}
+    assert all(m.retain for m in messages.values())
+    assert messages[TOPICS.mode].payload == b"calm_now"
+    assert messages[TOPICS.plants_needing_care].payload == b"1"
+    assert messages[TOPICS.plant("fern")].payload == b"ON"
+    assert messages[TOPICS.next_ritual].payload.decode().startswith("2026-11-26T06:15")
+    document = json.loads(messages[TOPICS.state].payload)
+    assert document["calm_until"] == {"calm_now": "2026-11-25T19:45:00+00:00"}
+    assert document["plants"] == {"fern": "thirsty"}

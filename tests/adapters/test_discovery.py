@@ -1,0 +1,286 @@
+"""Home Assistant discovery configs, field by field against the documented keys."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from cocoon.adapters.discovery import discovery_messages, stale_discovery
+from cocoon.adapters.topics import Topics
+from cocoon.config.schema import CocoonConfig
+from cocoon.ports import Message
+
+VERSION = "1.2.3"
+
+# Keys every MQTT entity documents (https://www.home-assistant.io/integrations/<x>.mqtt/),
+# written out in full: Home Assistant accepts abbreviations, cocoon never sends them.
+COMMON = {
+    "name",
+    "unique_id",
+    "object_id",
+    "availability_topic",
+    "payload_available",
+    "payload_not_available",
+    "device",
+    "icon",
+    "qos",
+}
+DOCUMENTED = {
+    "button": COMMON | {"command_topic", "payload_press"},
+    "select": COMMON | {"command_topic", "state_topic", "options"},
+    "switch": COMMON
+    | {"command_topic", "state_topic", "payload_on", "payload_off"}
+    | {"state_on", "state_off"},
+    "sensor": COMMON | {"state_topic", "device_class", "state_class"},
+    "binary_sensor": COMMON | {"state_topic", "device_class", "payload_on", "payload_off"},
+}
+REQUIRED = {
+    "button": {"command_topic", "payload_press"},
+    "select": {"command_topic", "state_topic", "options"},
+    "switch": {"command_topic", "state_topic", "payload_on", "payload_off"},
+    "sensor": {"state_topic"},
+    "binary_sensor": {"state_topic", "device_class", "payload_on", "payload_off"},
+}
+# The discovery topic's node_id and object_id may hold only these characters.
+TOPIC_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+
+def config(**changes: Any) -> CocoonConfig:
+    """A Brussels flat with two calm modes, two rituals and two plants."""
+    data: dict[str, Any] = {
+        "home": {
+            "name": "Flat",
+            "latitude": 50.85,
+            "longitude": 4.35,
+            "timezone": "Europe/Brussels",
+        },
+        "mqtt": {},
+        "devices": {
+            "desk": {"zigbee2mqtt": "desk"},
+            "soil": {"zigbee2mqtt": "soil", "kind": "sensor"},
+        },
+        "scenes": {"calm": {"lights": {"desk": {"brightness": 20}}}},
+        "rituals": {
+            "morning_tea": {"at": "07:15", "duration": "20min", "scene": "calm"},
+            "evening": {"at": "sunset", "until": "22:30", "scene": "calm", "name": "Evening glow"},
+        },
+        "calm_modes": {
+            "calm_now": {"scene": "calm"},
+            "deep_calm": {"scene": "calm", "button": "Very calm"},
+        },
+        "plants": {
+            "monstera": {"moisture": {"sensor": "soil", "below": 25}},
+            "fern": {"moisture": {"sensor": "soil", "below": 30}, "name": "Little fern"},
+        },
+    }
+    data.update(changes)
+    return CocoonConfig.model_validate(data)
+
+
+def announce(cfg: CocoonConfig) -> list[Message]:
+    return discovery_messages(cfg, Topics.for_config(cfg), VERSION)
+
+
+def parsed(messages: list[Message]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """unique_id → (component, config) of every discovery message."""
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for message in messages:
+        payload = json.loads(message.payload)
+        assert isinstance(payload, dict)
+        component = message.topic.split("/")[1]
+        found[payload["unique_id"]] = (component, payload)
+    return found
+
+
+def of(messages: list[Message], component: str) -> dict[str, dict[str, Any]]:
+    """The configs of one component, by name."""
+    return {c["name"]: c for comp, c in parsed(messages).values() if comp == component}
+
+
+CFG = config()
+TOPICS = Topics.for_config(CFG)
+MESSAGES = announce(CFG)
+
+
+def test_every_message_is_a_retained_json_object_on_a_per_entity_topic() -> None:
+    assert MESSAGES
+    for message in MESSAGES:
+        assert message.retain is True
+        assert message.qos == 1
+        prefix, component, node_id, object_id, last = message.topic.split("/")
+        assert (prefix, node_id, last) == ("homeassistant", TOPICS.node_id, "config")
+        assert component in DOCUMENTED  # never the device-based `…/device/…` form
+        assert TOPIC_ID.match(node_id)
+        assert TOPIC_ID.match(object_id)
+        payload = json.loads(message.payload.decode("utf-8"))
+        assert isinstance(payload, dict)
+        assert payload["object_id"] == object_id
+
+
+def test_every_entity_uses_only_documented_full_keys_and_has_the_required_ones() -> None:
+    for component, payload in parsed(MESSAGES).values():
+        assert set(payload) <= DOCUMENTED[component], component
+        assert REQUIRED[component] <= set(payload), component
+
+
+def test_every_entity_has_availability_and_the_one_cocoon_device() -> None:
+    for _component, payload in parsed(MESSAGES).values():
+        assert payload["availability_topic"] == TOPICS.availability == "cocoon/flat/status"
+        assert payload["payload_available"] == "online"
+        assert payload["payload_not_available"] == "offline"
+        assert payload["device"] == {
+            "identifiers": ["cocoon_flat"],
+            "name": "Cocoon Flat",
+            "manufacturer": "cocoon",
+            "model": "cocoon daemon",
+            "sw_version": VERSION,
+        }
+
+
+def test_a_button_per_calm_mode_and_per_ritual() -> None:
+    buttons = of(MESSAGES, "button")
+    assert set(buttons) == {"Calm now", "Very calm", "Morning tea now", "Evening glow now"}
+    assert buttons["Calm now"]["command_topic"] == "cocoon/flat/button/calm_now/press"
+    assert buttons["Morning tea now"]["command_topic"] == TOPICS.button("morning_tea")
+    assert buttons["Evening glow now"]["command_topic"] == TOPICS.button("evening")
+    assert all(b["payload_press"] == "PRESS" for b in buttons.values())
+
+
+def test_the_mode_select_offers_off_and_each_calm_mode() -> None:
+    (select,) = of(MESSAGES, "select").values()
+    assert select["name"] == "Mode"
+    assert select["options"] == ["off", "calm_now", "deep_calm"]
+    assert select["command_topic"] == TOPICS.mode_set == "cocoon/flat/mode/set"
+    assert select["state_topic"] == TOPICS.mode
+
+
+def test_the_hands_off_switch() -> None:
+    (switch,) = of(MESSAGES, "switch").values()
+    assert switch["name"] == "Hands off"
+    assert switch["command_topic"] == TOPICS.hands_off_set
+    assert switch["state_topic"] == TOPICS.hands_off
+    assert (switch["payload_on"], switch["payload_off"]) == ("ON", "OFF")
+    assert switch["icon"].startswith("mdi:")
+
+
+def test_the_sensors() -> None:
+    sensors = of(MESSAGES, "sensor")
+    assert set(sensors) == {"Next ritual", "Active scene", "Plants needing care"}
+    assert sensors["Next ritual"]["device_class"] == "timestamp"
+    assert sensors["Next ritual"]["state_topic"] == TOPICS.next_ritual
+    assert sensors["Active scene"]["state_topic"] == TOPICS.active_scene
+    care = sensors["Plants needing care"]
+    assert care["state_topic"] == TOPICS.plants_needing_care
+    assert care["state_class"] == "measurement"
+    assert care["icon"] == "mdi:flower"
+
+
+def test_a_problem_binary_sensor_per_plant() -> None:
+    plants = of(MESSAGES, "binary_sensor")
+    assert set(plants) == {"Monstera", "Little fern"}
+    assert plants["Monstera"]["state_topic"] == TOPICS.plant("monstera")
+    assert plants["Little fern"]["state_topic"] == "cocoon/flat/plant/fern"
+    for plant in plants.values():
+        assert plant["device_class"] == "problem"
+        assert (plant["payload_on"], plant["payload_off"]) == ("ON", "OFF")
+
+
+def test_unique_ids_are_unique_and_built_from_config_ids() -> None:
+    ids = [json.loads(m.payload)["unique_id"] for m in MESSAGES]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {
+        "cocoon_flat_calm_calm_now",
+        "cocoon_flat_calm_deep_calm",
+        "cocoon_flat_ritual_morning_tea",
+        "cocoon_flat_ritual_evening",
+        "cocoon_flat_mode",
+        "cocoon_flat_hands_off",
+        "cocoon_flat_next_ritual",
+        "cocoon_flat_active_scene",
+        "cocoon_flat_plants_needing_care",
+        "cocoon_flat_plant_monstera",
+        "cocoon_flat_plant_fern",
+    }
+
+
+def test_renaming_labels_keeps_unique_ids_and_topics() -> None:
+    renamed = config(
+        calm_modes={
+            "calm_now": {"scene": "calm", "button": "Breathe"},
+            "deep_calm": {"scene": "calm"},
+        },
+        plants={
+            "monstera": {"moisture": {"sensor": "soil", "below": 25}, "name": "Big leaf"},
+            "fern": {"moisture": {"sensor": "soil", "below": 30}},
+        },
+    )
+    again = announce(renamed)
+    assert [m.topic for m in again] == [m.topic for m in MESSAGES]
+    assert set(parsed(again)) == set(parsed(MESSAGES))
+    assert "Breathe" in of(again, "button")
+
+
+def test_the_same_config_gives_the_same_bytes() -> None:
+    assert announce(config()) == MESSAGES
+
+
+def test_the_discovery_prefix_and_base_topic_come_from_the_config() -> None:
+    cfg = config(mqtt={"discovery_prefix": "ha", "base_topic": "calm"})
+    messages = announce(cfg)
+    assert all(m.topic.startswith("ha/") for m in messages)
+    (select,) = of(messages, "select").values()
+    assert select["command_topic"] == "calm/flat/mode/set"
+
+
+def test_a_home_without_rituals_modes_or_plants_still_has_its_controls() -> None:
+    cfg = config(rituals={}, calm_modes={}, plants={})
+    components = sorted(comp for comp, _ in parsed(announce(cfg)).values())
+    assert components == ["select", "sensor", "sensor", "sensor", "switch"]
+    (select,) = of(announce(cfg), "select").values()
+    assert select["options"] == ["off"]
+
+
+def test_non_ascii_names_are_valid_utf8_json() -> None:
+    cfg = config(calm_modes={"calm_now": {"scene": "calm", "button": "Rust · kalmte"}})
+    buttons = of(announce(cfg), "button")
+    assert "Rust · kalmte" in buttons
+
+
+def test_removed_entities_get_empty_retained_configs() -> None:
+    smaller = config(
+        plants={"monstera": {"moisture": {"sensor": "soil", "below": 25}}},
+        rituals={"morning_tea": {"at": "07:15", "duration": "20min", "scene": "calm"}},
+    )
+    now = announce(smaller)
+    previous = [m.topic for m in MESSAGES]
+    gone = stale_discovery(previous, now)
+    assert gone == [
+        Message(
+            "homeassistant/button/cocoon_flat/cocoon_flat_ritual_evening/config",
+            b"",
+            qos=1,
+            retain=True,
+        ),
+        Message(
+            "homeassistant/binary_sensor/cocoon_flat/cocoon_flat_plant_fern/config",
+            b"",
+            qos=1,
+            retain=True,
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "previous",
+    [[], [m.topic for m in MESSAGES], [m.topic for m in MESSAGES[:3]]],
+)
+def test_nothing_to_remove_when_nothing_was_dropped(previous: list[str]) -> None:
+    assert stale_discovery(previous, MESSAGES) == []
+
+
+def test_a_topic_announced_twice_is_cleared_once() -> None:
+    old = "homeassistant/button/cocoon_flat/cocoon_flat_calm_gone/config"
+    assert stale_discovery([old, old], MESSAGES) == [Message(old, b"", qos=1, retain=True)]

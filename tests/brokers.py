@@ -1,0 +1,148 @@
+"""A real Mosquitto for tests: its own config, a free loopback port, started and stopped by us.
+
+Started with `subprocess.Popen` and stopped by its own pid, never from a shell with `&`
+(an orphan is not reaped here and stays `<defunct>`). It runs as root with `user root`,
+because mosquitto started as root otherwise drops to user `mosquitto` and cannot write
+its log and persistence in a root-owned temporary directory. Persistence is saved on
+every change, so even a SIGKILL keeps retained messages and persistent sessions.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+HOST = "127.0.0.1"
+_START_TIMEOUT = 10.0
+_STOP_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Mosquitto:
+    """One mosquitto broker on `host:port`, with its config, log and persistence in `dir`."""
+
+    host = HOST
+
+    def __init__(self, directory: Path, port: int | None = None) -> None:
+        self.dir = directory
+        self.port = port if port is not None else free_port()
+        self.log_path = directory / "mosquitto.log"
+        self.config_path = directory / "mosquitto.conf"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the broker process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Write the config, start the broker and wait until its port accepts connections."""
+        if self.running:
+            raise RuntimeError(f"mosquitto on port {self.port} is already running")
+        executable = shutil.which("mosquitto") or _sbin("mosquitto")
+        if executable is None:
+            raise RuntimeError(
+                "mosquitto is not installed, and the MQTT tests need the real broker: "
+                "install the Debian package `mosquitto` (apt-get install mosquitto, "
+                "or run scripts/system-packages)"
+            )
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(self._config(), encoding="utf-8")
+        self._process = subprocess.Popen(
+            [executable, "-c", str(self.config_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._wait_until_listening()
+
+    def stop(self) -> None:
+        """Stop the broker gracefully (SIGTERM) and wait for it to exit."""
+        self._end(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Kill the broker abruptly (SIGKILL), like a power cut, and wait for it to exit."""
+        self._end(signal.SIGKILL)
+
+    def restart(self) -> None:
+        """Stop (if running) and start again on the same port with the same persistence."""
+        if self.running:
+            self.stop()
+        self.start()
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The end of the broker's log, for failure messages."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return "(no log written)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _config(self) -> str:
+        return "\n".join(
+            [
+                f"listener {self.port} {self.host}",
+                "allow_anonymous true",
+                "persistence true",
+                f"persistence_location {self.dir}/",
+                "autosave_interval 1",
+                "autosave_on_changes true",
+                "user root",
+                f"log_dest file {self.log_path}",
+                "log_type all",
+                "max_queued_messages 10000",
+                "",
+            ]
+        )
+
+    def _wait_until_listening(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + _START_TIMEOUT
+        while True:
+            code = self._process.poll()
+            if code is not None:
+                self._process = None
+                raise RuntimeError(
+                    f"mosquitto exited with code {code} while starting on port {self.port}; "
+                    f"its log ends with:\n{self.log_tail()}"
+                )
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self._end(signal.SIGKILL)
+                    raise RuntimeError(
+                        f"mosquitto did not accept connections on port {self.port} within "
+                        f"{_START_TIMEOUT:.0f} s; its log ends with:\n{self.log_tail()}"
+                    ) from None
+                time.sleep(0.01)
+
+    def _end(self, sig: signal.Signals) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(_STOP_TIMEOUT)
+
+
+def _sbin(name: str) -> str | None:
+    """Debian installs mosquitto in /usr/sbin, which is not on every user's PATH."""
+    candidate = Path("/usr/sbin") / name
+    return str(candidate) if candidate.exists() else None
