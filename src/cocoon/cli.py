@@ -7,22 +7,27 @@ function that runs it and returns the exit status.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from cocoon import app
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
+from cocoon.config.values import parse_duration
+from cocoon.demo.runner import DemoOptions, run_demo
+from cocoon.demo.screen import Live, Plain, Screen
 from cocoon.errors import CocoonError, ConfigError
 from cocoon.logs import LOG_FORMATS, setup_logging
-from cocoon.report import day_timeline
+from cocoon.report import day_timeline, render_status
 from cocoon.report.picture import draw_day
 
 _LOGGER = logging.getLogger(__name__)
@@ -34,6 +39,7 @@ EXIT_CONFIG = 2
 
 DEFAULT_CONFIG = "config/cocoon.yaml"
 CONFIG_ENV = "COCOON_CONFIG"
+STATE_ENV = "COCOON_STATE_DIR"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -151,6 +157,148 @@ def _plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _default_state_dir() -> Path:
+    # systemd's StateDirectory= sets STATE_DIRECTORY.
+    chosen = os.environ.get(STATE_ENV) or os.environ.get("STATE_DIRECTORY")
+    return Path(chosen) if chosen else Path.home() / ".local" / "state" / "cocoon"
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_config_option(parser)
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        default=_default_state_dir(),
+        help=(
+            f"where the runtime state is kept (default: ${STATE_ENV}, else $STATE_DIRECTORY,"
+            " else ~/.local/state/cocoon)"
+        ),
+    )
+
+
+def _load(path: Path) -> CocoonConfig | None:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    if _load(args.config) is None:
+        return EXIT_CONFIG
+    try:
+        return asyncio.run(app.run(args.config, args.state_dir))
+    except CocoonError as exc:
+        print(f"cocoon: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _trigger_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_config_option(parser)
+    parser.add_argument("name", help="the id of a calm mode or ritual, e.g. calm_now")
+
+
+def _trigger(args: argparse.Namespace) -> int:
+    cfg = _load(args.config)
+    if cfg is None:
+        return EXIT_CONFIG
+    try:
+        topic = asyncio.run(app.trigger(cfg, args.name))
+    except CocoonError as exc:
+        print(f"cocoon: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"pressed {args.name} ({topic})")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    cfg = _load(args.config)
+    if cfg is None:
+        return EXIT_CONFIG
+    try:
+        document, online = asyncio.run(app.fetch_status(cfg))
+    except CocoonError as exc:
+        print(f"cocoon: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if document is None:
+        print("cocoon has not published a status yet: is `cocoon run` running?", file=sys.stderr)
+        return EXIT_FAILURE
+    print(render_status(document, online, cfg.home.zone))
+    return EXIT_OK
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a speed like 1440 (times real time)")
+    return value
+
+
+def _real_duration(text: str) -> timedelta:
+    try:
+        value = parse_duration(float(text) if text.replace(".", "", 1).isdigit() else text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a duration like 60s or 2min") from None
+    if value <= timedelta(0):
+        raise argparse.ArgumentTypeError("the duration must be longer than 0")
+    return value
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_config_option(parser)
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=1440.0,
+        metavar="S",
+        help="simulated seconds per real second (default: 1440, a day in a minute)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=_real_duration,
+        default=timedelta(seconds=60),
+        metavar="D",
+        help="how long the demo runs in real time: 60s, 2min (default: 60s)",
+    )
+    parser.add_argument(
+        "--date",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="the day to simulate, from 06:00 (default: today in the home's time zone)",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="print a line per update instead of the live view (also when not on a terminal)",
+    )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    cfg = _load(args.config)
+    if cfg is None:
+        return EXIT_CONFIG
+    # A live view needs a terminal that understands colours; anything else gets the log.
+    live = (
+        not args.no_color
+        and sys.stdout.isatty()
+        and "NO_COLOR" not in os.environ
+        and os.environ.get("TERM") != "dumb"
+    )
+    screen: Screen = Live(sys.stdout) if live else Plain(sys.stdout)
+    options = DemoOptions(speed=args.speed, duration=args.duration, day=args.date)
+    try:
+        return asyncio.run(run_demo(cfg, options, screen))
+    except CocoonError as exc:
+        print(f"cocoon: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
 def _no_arguments(parser: argparse.ArgumentParser) -> None:
     del parser
 
@@ -169,6 +317,39 @@ _COMMANDS: tuple[Command, ...] = (
         run=_check,
     ),
     Command(
+        name="run",
+        summary="run the daemon",
+        description=(
+            "Run cocoon: connect to the MQTT broker, announce the Cocoon device to Home "
+            "Assistant, and drive the devices through the day. SIGTERM or SIGINT stop it "
+            "(it says offline first); SIGHUP reloads the configuration, keeping the old one "
+            "when the new one is invalid."
+        ),
+        add_arguments=_run_arguments,
+        run=_run,
+    ),
+    Command(
+        name="status",
+        summary="show what the running daemon is doing and why",
+        description=(
+            "Read the running daemon's status from the broker (its retained state topic): "
+            "the mode, active scenes, next ritual, plants, and per device what cocoon wants "
+            "of it and why, or why it leaves it alone."
+        ),
+        add_arguments=_add_config_option,
+        run=_status,
+    ),
+    Command(
+        name="trigger",
+        summary="press a calm mode's or ritual's button",
+        description=(
+            "Press a button over MQTT, as the Home Assistant dashboard does: a calm mode "
+            "starts (or extends), a ritual starts now."
+        ),
+        add_arguments=_trigger_arguments,
+        run=_trigger,
+    ),
+    Command(
         name="plan",
         summary="show what the home will do on a day",
         description=(
@@ -179,6 +360,19 @@ _COMMANDS: tuple[Command, ...] = (
         ),
         add_arguments=_plan_arguments,
         run=_plan,
+    ),
+    Command(
+        name="demo",
+        summary="play a simulated home for a day, in a minute",
+        description=(
+            "Run the whole daemon against an embedded MQTT broker (on 127.0.0.1 only) and "
+            "simulated Zigbee2MQTT devices, with the example home and a clock that runs a "
+            "day in a minute: rituals fade in, a plant gets thirsty and is cued during the "
+            'morning tea, and "Calm now" is pressed at 20:30. Needs the demo extra: '
+            "pip install 'cocoon[demo]'."
+        ),
+        add_arguments=_demo_arguments,
+        run=_demo,
     ),
     Command(
         name="schema",

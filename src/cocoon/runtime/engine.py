@@ -1,0 +1,272 @@
+"""The engine: one queue of events, one consumer, the core asked after each one.
+
+Every event updates what cocoon knows (readings, people's intents); then the engine
+moves the runtime state to now, asks the planner for targets, sends only the
+differences, saves the state if it changed, publishes its status, and arms the
+scheduler for the next instant anything changes. Reconciling again is always safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from cocoon.config.schema import CocoonConfig
+from cocoon.core import modes, reconcile
+from cocoon.core.events import (
+    Announce,
+    Availability,
+    ClimateReport,
+    Event,
+    LightReport,
+    Press,
+    SelectMode,
+    SensorReport,
+    SetHandsOff,
+    Wake,
+)
+from cocoon.core.model import (
+    ClimateCommand,
+    ClimateReading,
+    Command,
+    LightCommand,
+    LightReading,
+    Readings,
+    SensorReading,
+    Target,
+)
+from cocoon.core.planner import Planner
+from cocoon.core.status import Status, describe
+from cocoon.ports import Clock, DeviceGateway, Store
+from cocoon.runtime.pacer import Pacer
+
+_LOGGER = logging.getLogger(__name__)
+
+# How long a sent light command can still explain a report (its transition, plus slack).
+SETTLE_SECONDS = 10.0
+
+
+class Engine:
+    """Applies events to the runtime state and drives the devices towards their targets."""
+
+    def __init__(
+        self,
+        cfg: CocoonConfig,
+        *,
+        clock: Clock,
+        store: Store,
+        gateways: Sequence[DeviceGateway],
+        arm: Callable[[datetime], None],
+        on_status: Callable[[Status], None] | None = None,
+        on_announce: Callable[[], None] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.planner = Planner(cfg)
+        self.clock = clock
+        self.store = store
+        self.gateways = list(gateways)
+        self.arm = arm
+        self.on_status = on_status
+        self.on_announce = on_announce
+        self.state = modes.RuntimeState()
+        self.readings = Readings({}, {})
+        self.last: dict[str, Command] = {}
+        self.targets: dict[str, Target] = {}
+        self.status: Status | None = None
+        self.handled = 0
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._sent: dict[str, deque[tuple[float, LightCommand]]] = {}
+        self._pacer = Pacer(cfg.settings.rate_limit, self._dispatch)
+
+    def start(self) -> None:
+        """Load the saved state (people's intents survive a restart)."""
+        self.state = self.store.load()
+        if self.state.calm or self.state.paused_since:
+            _LOGGER.info(
+                "Resuming: %s",
+                ", ".join(
+                    [
+                        f"{name} until {self._clock(run.end)}"
+                        for name, run in self.state.calm.items()
+                    ]
+                    + (["hands off"] if self.state.paused_since else [])
+                ),
+            )
+
+    def submit(self, event: Event) -> None:
+        """Queue an event (from the event loop's thread)."""
+        self.queue.put_nowait(event)
+
+    async def run(self) -> None:
+        """Consume events forever; one bad event is logged, the engine lives on."""
+        self.submit(Wake("start"))
+        while True:
+            event = await self.queue.get()
+            try:
+                self.handle(event)
+            except Exception:
+                _LOGGER.exception("Could not handle %s; carrying on", event)
+
+    def stop(self) -> None:
+        """Stop sending what the pacer still holds."""
+        self._pacer.close()
+
+    def reload(self, cfg: CocoonConfig) -> None:
+        """Take a new configuration; what it no longer names is dropped from the state."""
+        self.cfg = cfg
+        self.planner = Planner(cfg)
+        state = self.state
+        self.state = replace(
+            state,
+            runs={k: v for k, v in state.runs.items() if k in cfg.rituals},
+            calm={k: v for k, v in state.calm.items() if k in cfg.calm_modes},
+            holds={k: v for k, v in state.holds.items() if k in cfg.devices},
+            plants={k: v for k, v in state.plants.items() if k in cfg.plants},
+        )
+        self._pacer.rate = cfg.settings.rate_limit
+        self.last = {k: v for k, v in self.last.items() if k in cfg.devices}
+        _LOGGER.info("Configuration reloaded")
+        self.submit(Announce("configuration reloaded"))
+
+    def handle(self, event: Event) -> None:
+        """Apply one event, then reconcile."""
+        self.handled += 1
+        now = self.clock.now()
+        self._apply(event, now)
+        self._reconcile(now)
+
+    def _apply(self, event: Event, now: datetime) -> None:
+        match event:
+            case Press(name=name):
+                self._press(name, now)
+            case SelectMode(mode=mode):
+                self._select(mode, now)
+            case SetHandsOff(on=on):
+                if on:
+                    self.state, message = modes.pause(self.state, now)
+                else:
+                    self.state, message = modes.resume(self.cfg, self.state, now, self.readings)
+                _LOGGER.info("%s", message)
+            case LightReport():
+                self._light_report(event, now)
+            case ClimateReport():
+                self._climate_report(event, now)
+            case SensorReport(device=device, key=key, value=value):
+                sensors = dict(self.readings.sensors)
+                sensors[(device, key)] = SensorReading(key, value, now)
+                self.readings = replace(self.readings, sensors=sensors)
+            case Availability(device=device, online=online):
+                if online:
+                    # Whatever it was told before it went away, tell it again.
+                    self.last.pop(device, None)
+                else:
+                    self._pacer.forget(device)
+                _LOGGER.info("%s is %s", device, "back online" if online else "offline")
+            case Announce(reason=reason):
+                _LOGGER.info("Announcing cocoon (%s)", reason)
+                self.status = None
+                if self.on_announce is not None:
+                    self.on_announce()
+            case Wake():
+                pass
+
+    def _press(self, name: str, now: datetime) -> None:
+        if name not in self.cfg.calm_modes and name not in self.cfg.rituals:
+            _LOGGER.warning("Press of unknown button %r ignored", name)
+            return
+        self.state, message = self.planner.press(name, now, self.state, self.readings)
+        _LOGGER.info("%s", message)
+
+    def _select(self, mode: str, now: datetime) -> None:
+        if mode == "off":
+            for name in list(self.state.calm):
+                self.state, message = modes.end_calm(self.state, name, now)
+                _LOGGER.info("%s", message)
+        elif mode not in self.state.calm or now >= self.state.calm[mode].end:
+            self._press(mode, now)
+
+    def _light_report(self, event: LightReport, now: datetime) -> None:
+        devices = dict(self.readings.devices)
+        devices[event.device] = LightReading(event.state, now)
+        self.readings = replace(self.readings, devices=devices)
+        if event.device not in self.state.holds or self.state.paused_since is not None:
+            return
+        cutoff = time.monotonic() - SETTLE_SECONDS
+        sent = self._sent.get(event.device, deque())
+        recent = [c for stamp, c in sent if stamp >= cutoff - c.transition]
+        if not recent and sent:
+            recent = [sent[-1][1]]
+        changed = reconcile.manual_light_change(event.state, recent)
+        if changed:
+            self.state, message = modes.set_override(
+                self.cfg, self.state, event.device, changed, now
+            )
+            _LOGGER.info("%s", message)
+
+    def _climate_report(self, event: ClimateReport, now: datetime) -> None:
+        devices = dict(self.readings.devices)
+        devices[event.device] = ClimateReading(event.setpoint, event.current, now)
+        self.readings = replace(self.readings, devices=devices)
+        last = self.last.get(event.device)
+        sent = last if isinstance(last, ClimateCommand) else None
+        if event.device in self.state.holds and reconcile.manual_setpoint_change(
+            event.setpoint, sent
+        ):
+            changed = frozenset({modes.SETPOINT})
+            self.state, message = modes.set_override(
+                self.cfg, self.state, event.device, changed, now
+            )
+            _LOGGER.info("%s", message)
+
+    def _reconcile(self, now: datetime) -> None:
+        self.state, notes = self.planner.advance(now, self.state, self.readings)
+        for note in notes:
+            _LOGGER.info("%s", note)
+        self.targets = self.planner.desired(now, self.state, self.readings)
+        wake = self.planner.next_wakeup(now, self.state, self.readings)
+        for command in reconcile.commands(
+            self.cfg, self.targets, self.last, self.readings, now, wake
+        ):
+            gateway = self._gateway(command.device)
+            if gateway is None or not gateway.available(command.device):
+                continue
+            self.last[command.device] = command
+            self._pacer.submit(command)
+        self.store.save(self.state)
+        self._publish_status(now)
+        self.arm(wake)
+
+    def _gateway(self, device: str) -> DeviceGateway | None:
+        return next((g for g in self.gateways if g.reaches(device)), None)
+
+    def _dispatch(self, command: Command) -> None:
+        gateway = self._gateway(command.device)
+        if gateway is None:
+            return
+        if isinstance(command, LightCommand):
+            sent = self._sent.setdefault(command.device, deque(maxlen=8))
+            sent.append((time.monotonic(), command))
+        _LOGGER.debug("%s → %s", command.device, command)
+        gateway.send(command)
+
+    def _publish_status(self, now: datetime) -> None:
+        status = describe(self.planner, now, self.state, self.targets)
+        if self.on_status is not None and _visible(status) != _visible(self.status):
+            self.on_status(status)
+        self.status = status
+
+    def _clock(self, moment: datetime) -> str:
+        return moment.astimezone(self.cfg.home.zone).strftime("%H:%M")
+
+
+def _visible(status: Status | None) -> object:
+    """What of a status is worth publishing again (everything but the instant)."""
+    return None if status is None else replace(status, at=_EPOCH)
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

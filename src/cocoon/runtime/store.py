@@ -1,0 +1,189 @@
+"""The runtime state on disk: JSON, written atomically on every change.
+
+A write goes to a temporary file that is flushed and fsynced, then renamed over the
+old one, so a `kill -9` at any instant leaves either the old or the new state. A file
+that cannot be read is moved aside with a warning and cocoon starts afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cocoon.core.model import LightState
+from cocoon.core.modes import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
+from cocoon.core.plants import PlantStatus
+
+_LOGGER = logging.getLogger(__name__)
+
+VERSION = 1
+
+
+def _look(state: LightState | None) -> dict[str, Any] | None:
+    return None if state is None else {"brightness": state.brightness, "kelvin": state.kelvin}
+
+
+def _unlook(data: dict[str, Any] | None) -> LightState | None:
+    return None if data is None else LightState(float(data["brightness"]), data["kelvin"])
+
+
+def _time(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"instant without a time zone: {value}")
+    return moment
+
+
+def encode(state: RuntimeState) -> dict[str, Any]:
+    """The state as plain JSON values."""
+    holds: dict[str, Any] = {}
+    for device, hold in state.holds.items():
+        override = hold.override
+        handover = hold.handover
+        holds[device] = {
+            "snapshot": _look(hold.snapshot),
+            "setpoint": hold.setpoint,
+            "releasing": hold.releasing,
+            "override": None
+            if override is None
+            else {
+                "attributes": sorted(override.attributes),
+                "since": override.since.isoformat(),
+                "until": override.until.isoformat(),
+            },
+            "handover": None
+            if handover is None
+            else {
+                "start": _look(handover.start),
+                "at": handover.at.isoformat(),
+                "fade": handover.fade.total_seconds(),
+            },
+        }
+    return {
+        "version": VERSION,
+        "runs": {
+            name: {
+                "day": run.day.isoformat(),
+                "start": run.start.isoformat(),
+                "end": run.end.isoformat(),
+                "cues": list(run.cues),
+                "missed": run.missed,
+            }
+            for name, run in state.runs.items()
+        },
+        "calm": {
+            name: {"start": run.start.isoformat(), "end": run.end.isoformat()}
+            for name, run in state.calm.items()
+        },
+        "holds": holds,
+        "plants": {
+            name: {"needs": sorted(status.needs), "stale": sorted(status.stale)}
+            for name, status in state.plants.items()
+        },
+        "paused_since": None if state.paused_since is None else state.paused_since.isoformat(),
+    }
+
+
+def _hold(data: dict[str, Any]) -> Hold:
+    override = data.get("override")
+    handover = data.get("handover")
+    return Hold(
+        snapshot=_unlook(data.get("snapshot")),
+        setpoint=data.get("setpoint"),
+        releasing=bool(data.get("releasing", False)),
+        override=None
+        if override is None
+        else Override(
+            frozenset(override["attributes"]), _time(override["since"]), _time(override["until"])
+        ),
+        handover=None
+        if handover is None
+        else Handover(
+            _unlook(handover["start"]) or LightState(0.0),
+            _time(handover["at"]),
+            timedelta(seconds=handover["fade"]),
+        ),
+    )
+
+
+def decode(data: dict[str, Any]) -> RuntimeState:
+    """The state from plain JSON values; raises on anything malformed."""
+    if data.get("version") != VERSION:
+        raise ValueError(f"unknown state version {data.get('version')!r}")
+    paused = data.get("paused_since")
+    return RuntimeState(
+        runs={
+            name: RitualRun(
+                name,
+                date.fromisoformat(run["day"]),
+                _time(run["start"]),
+                _time(run["end"]),
+                tuple(run["cues"]),
+                bool(run["missed"]),
+            )
+            for name, run in data["runs"].items()
+        },
+        calm={
+            name: CalmRun(name, _time(run["start"]), _time(run["end"]))
+            for name, run in data["calm"].items()
+        },
+        holds={device: _hold(hold) for device, hold in data["holds"].items()},
+        plants={
+            name: PlantStatus(frozenset(status["needs"]), frozenset(status["stale"]))
+            for name, status in data["plants"].items()
+        },
+        paused_since=None if paused is None else _time(paused),
+    )
+
+
+class JsonStore:
+    """Keeps the runtime state in `<state_dir>/state.json`."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "state.json"
+        self._last: dict[str, Any] | None = None
+
+    def load(self) -> RuntimeState:
+        """The saved state; an empty one when there is none or it cannot be read."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return RuntimeState()
+        try:
+            data = json.loads(text)
+            state = decode(data)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            aside = self.path.with_name(f"state.corrupt-{datetime.now():%Y%m%d-%H%M%S}.json")
+            os.replace(self.path, aside)
+            _LOGGER.warning(
+                "State file %s could not be read (%s); moved it to %s and started afresh",
+                self.path,
+                exc,
+                aside.name,
+            )
+            return RuntimeState()
+        self._last = data
+        return state
+
+    def save(self, state: RuntimeState) -> None:
+        """Write the state if it changed: temp file, fsync, rename, fsync the directory."""
+        data = encode(state)
+        if data == self._last:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            json.dump(data, handle, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        self._last = data

@@ -1,0 +1,220 @@
+"""cocoon as a whole against a real Mosquitto and the Zigbee2MQTT simulator."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from cocoon.adapters.simulator import Zigbee2MqttSimulator
+from cocoon.adapters.topics import Topics
+
+from ..brokers import Mosquitto
+from .harness import (
+    DaemonProcess,
+    DaemonThread,
+    Watcher,
+    config_of,
+    home,
+    json_of,
+    wait_until,
+    write_config,
+)
+
+pytestmark = pytest.mark.integration
+
+PRESS_TOPIC = "cocoon/test_flat/button/calm_now/press"
+
+
+def _brightness(sim: Zigbee2MqttSimulator, name: str) -> object:
+    return sim.state(name).get("brightness") if sim.state(name).get("state") == "ON" else "OFF"
+
+
+@pytest.fixture
+def simulated(mosquitto: Mosquitto, tmp_path: Path):  # type: ignore[no-untyped-def]
+    cfg = config_of(home(mosquitto.port), tmp_path)
+    sim = Zigbee2MqttSimulator(cfg, mosquitto.host, mosquitto.port)
+    sim.start()
+    sim.set_light("sofa_lamp", on=True, brightness_pct=70, kelvin=3500)
+    yield cfg, sim
+    sim.stop()
+
+
+def test_discovery_and_availability_are_announced(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    cfg = config_of(home(mosquitto.port), tmp_path)
+    topics = Topics.for_config(cfg)
+    watcher = Watcher(
+        mosquitto, [f"homeassistant/+/{topics.node_id}/+/config", topics.availability]
+    )
+    try:
+        with DaemonThread(cfg, tmp_path / "state"):
+            wait_until(lambda: watcher.last(topics.availability) == b"online", what="online")
+            object_id = f"{topics.node_id}_calm_calm_now"
+            button = f"homeassistant/button/{topics.node_id}/{object_id}/config"
+            config = json.loads(wait_until(lambda: watcher.last(button), what="button config"))
+            assert config["command_topic"] == PRESS_TOPIC
+            assert config["availability_topic"] == topics.availability
+            assert config["name"] == "Calm now"
+            assert config["unique_id"] == f"{topics.node_id}_calm_calm_now"
+            assert topics.node_id in config["device"]["identifiers"]
+        wait_until(lambda: watcher.last(topics.availability) == b"offline", what="offline")
+    finally:
+        watcher.close()
+
+
+def test_calm_now_drives_the_lights_and_gives_back_the_snapshot(
+    simulated: tuple,
+    mosquitto: Mosquitto,
+    tmp_path: Path,  # type: ignore[type-arg]
+) -> None:
+    cfg, sim = simulated
+    watcher = Watcher(mosquitto, [])
+    try:
+        with DaemonThread(cfg, tmp_path / "state"):
+            wait_until(lambda: sim.state("sofa_lamp").get("brightness") == 178, what="report")
+            time.sleep(0.3)  # let the daemon take in the retained reports
+            watcher.publish(PRESS_TOPIC, "PRESS")
+            wait_until(lambda: _brightness(sim, "sofa_lamp") == 51, what="calm brightness")
+            assert sim.state("sofa_lamp")["color_temp"] == 500
+            assert sim.state("radiator")["current_heating_setpoint"] == 21
+            # After the calm mode's 3 s, everything is as it was.
+            wait_until(lambda: _brightness(sim, "sofa_lamp") == 178, timeout=8, what="snapshot")
+            assert sim.state("sofa_lamp")["color_temp"] == 286
+            wait_until(lambda: sim.state("radiator")["current_heating_setpoint"] == 20)
+    finally:
+        watcher.close()
+
+
+def test_junk_on_the_bus_is_dropped_and_the_next_press_still_works(
+    simulated: tuple,  # type: ignore[type-arg]
+    mosquitto: Mosquitto,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cfg, sim = simulated
+    watcher = Watcher(mosquitto, [])
+    try:
+        with caplog.at_level(logging.WARNING), DaemonThread(cfg, tmp_path / "state"):
+            junk = [
+                ("zigbee2mqtt/sofa_lamp", b"{not json"),
+                ("zigbee2mqtt/sofa_lamp", b'{"state": "ON", "brightness": "bright"}'),
+                ("zigbee2mqtt/sofa_lamp", b"\xff\xfe\xfd"),
+                ("zigbee2mqtt/desk_lamp", b"x" * 1_000_000),
+                ("cocoon/test_flat/mode/set", b"party_mode"),
+                (PRESS_TOPIC, b'{"press": [1, 2, 3]}'),
+            ]
+            for topic, payload in junk:
+                watcher.publish(topic, payload)
+            for i in range(10_000):
+                watcher.client.publish("zigbee2mqtt/fern_sensor", f'{{"soil_moisture": {i % 90}}}')
+            watcher.publish("zigbee2mqtt/fern_sensor", '{"soil_moisture": 50}')
+            watcher.publish(PRESS_TOPIC, "PRESS")
+            wait_until(lambda: _brightness(sim, "sofa_lamp") == 51, timeout=10, what="press")
+        text = caplog.text
+        assert "Dropped a message on zigbee2mqtt/sofa_lamp" in text
+        assert "Dropped a message on cocoon/test_flat/mode/set: unknown mode 'party_mode'" in text
+    finally:
+        watcher.close()
+
+
+def test_a_broker_killed_mid_fade_comes_back_and_the_next_press_works(
+    fresh_mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    broker = fresh_mosquitto
+    data = home(broker.port)
+    data["calm_modes"]["calm_now"] = {"scene": "calm", "duration": "1h", "fade": "1min"}
+    cfg = config_of(data, tmp_path)
+    topics = Topics.for_config(cfg)
+    sim = Zigbee2MqttSimulator(cfg, broker.host, broker.port)
+    sim.start()
+    watcher = Watcher(broker, [topics.availability, topics.mode])
+    try:
+        with DaemonThread(cfg, tmp_path / "state"):
+            wait_until(lambda: watcher.last(topics.availability) == b"online")
+            watcher.publish(PRESS_TOPIC, "PRESS")
+            wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="calm mode on")
+            seen = len(watcher.seen(topics.availability))
+            broker.kill()
+            time.sleep(0.5)
+            broker.restart()
+            back = time.monotonic()
+            # The watcher reconnects by itself; the daemon says online again.
+            wait_until(watcher.client.is_connected, timeout=10, what="watcher back")
+            wait_until(lambda: len(watcher.seen(topics.availability)) > seen, what="online again")
+            assert watcher.last(topics.availability) == b"online"
+            watcher.publish("cocoon/test_flat/mode/set", "off")
+            wait_until(lambda: watcher.last(topics.mode) == b"off", timeout=10, what="mode off")
+            watcher.publish(PRESS_TOPIC, "PRESS")
+            wait_until(lambda: watcher.last(topics.mode) == b"calm_now", timeout=10, what="press")
+            assert time.monotonic() - back < 10
+    finally:
+        watcher.close()
+        sim.stop()
+
+
+def test_kill_9_mid_calm_mode_resumes_it_and_gives_back_the_snapshot(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    data = home(mosquitto.port)
+    data["calm_modes"]["calm_now"] = {"scene": "calm", "duration": "15s", "fade": 0}
+    config = write_config(tmp_path, data)
+    cfg = config_of(data, tmp_path)
+    topics = Topics.for_config(cfg)
+    sim = Zigbee2MqttSimulator(cfg, mosquitto.host, mosquitto.port)
+    sim.start()
+    sim.set_light("sofa_lamp", on=True, brightness_pct=70, kelvin=3500)
+    watcher = Watcher(mosquitto, [topics.availability, topics.state])
+    first = DaemonProcess(config, tmp_path / "state")
+    second = DaemonProcess(config, tmp_path / "state")
+    try:
+        first.start()
+        wait_until(lambda: watcher.last(topics.availability) == b"online", what="online")
+        time.sleep(0.3)
+        watcher.publish(PRESS_TOPIC, "PRESS")
+        wait_until(lambda: _brightness(sim, "sofa_lamp") == 51, what="calm")
+        first.kill()
+        wait_until(lambda: watcher.last(topics.availability) == b"offline", what="last will")
+        second.start()
+        wait_until(lambda: watcher.last(topics.availability) == b"online", what="back online")
+        document = wait_until(lambda: json_of(watcher.last(topics.state)), what="status")
+        assert "calm_now" in document["calm_until"] or document["mode"] == "calm_now"
+        assert _brightness(sim, "sofa_lamp") == 51
+        wait_until(lambda: _brightness(sim, "sofa_lamp") == 178, timeout=20, what="given back")
+        second.signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert second.wait(5) == 0
+        assert time.monotonic() - started < 5
+        assert watcher.last(topics.availability) == b"offline"
+        assert "Resuming: calm_now until" in second.log()
+    finally:
+        first.kill()
+        second.kill()
+        watcher.close()
+        sim.stop()
+
+
+def test_a_reload_with_a_broken_config_keeps_the_old_one(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    data = home(mosquitto.port)
+    config = write_config(tmp_path, data)
+    cfg = config_of(data, tmp_path)
+    topics = Topics.for_config(cfg)
+    watcher = Watcher(mosquitto, [topics.availability, topics.mode])
+    daemon = DaemonProcess(config, tmp_path / "state")
+    try:
+        daemon.start()
+        wait_until(lambda: watcher.last(topics.availability) == b"online", what="online")
+        config.write_text(config.read_text().replace("brightness: 20", "brightnes: 20"))
+        daemon.signal(signal.SIGHUP)
+        wait_until(lambda: "keeping the old one" in daemon.log(), what="reload refused")
+        assert "unknown key 'brightnes'" in daemon.log()
+        watcher.publish(PRESS_TOPIC, "PRESS")
+        wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="press after reload")
+    finally:
+        daemon.kill()
+        watcher.close()

@@ -1,0 +1,222 @@
+"""The engine with fakes behind its own ports: events in, commands and state out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cocoon.core.events import (
+    Availability,
+    ClimateReport,
+    LightReport,
+    Press,
+    SelectMode,
+    SetHandsOff,
+    Wake,
+)
+from cocoon.core.model import ClimateCommand, Command, LightCommand, LightState
+from cocoon.core.modes import RuntimeState
+from cocoon.runtime.engine import Engine
+
+from ..core.homes import at, home_config
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.moment = now
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def seconds_until(self, moment: datetime) -> float:
+        return (moment - self.moment).total_seconds()
+
+
+class FakeGateway:
+    def __init__(self) -> None:
+        self.sent: list[Command] = []
+        self.offline: set[str] = set()
+
+    def reaches(self, device: str) -> bool:
+        return True
+
+    def available(self, device: str) -> bool:
+        return device not in self.offline
+
+    def send(self, command: Command) -> None:
+        self.sent.append(command)
+
+
+class MemoryStore:
+    def __init__(self, state: RuntimeState | None = None) -> None:
+        self.state = state or RuntimeState()
+        self.saves = 0
+
+    def load(self) -> RuntimeState:
+        return self.state
+
+    def save(self, state: RuntimeState) -> None:
+        if state != self.state:
+            self.saves += 1
+        self.state = state
+
+
+def _engine(
+    **sections: object,
+) -> tuple[Engine, FakeClock, FakeGateway, MemoryStore, list[datetime]]:
+    sections = {
+        "calm_modes": {"calm_now": {"scene": "calm", "duration": "10min", "fade": "1min"}},
+        "rituals": {
+            "evening": {"at": "19:00", "until": "22:00", "scene": "evening", "fade": "20min"}
+        },
+        "settings": {"rate_limit": 1000},
+        **sections,
+    }
+    cfg = home_config(**sections)
+    clock = FakeClock(at("2026-11-25 18:00"))
+    gateway = FakeGateway()
+    store = MemoryStore()
+    armed: list[datetime] = []
+    engine = Engine(cfg, clock=clock, store=store, gateways=[gateway], arm=armed.append)
+    engine.start()
+    return engine, clock, gateway, store, armed
+
+
+def _lights(sent: list[Command]) -> dict[str, LightCommand]:
+    return {c.device: c for c in sent if isinstance(c, LightCommand)}
+
+
+def test_a_press_sends_the_calm_scene_fading_in_and_persists_it() -> None:
+    engine, clock, gateway, store, armed = _engine()
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    engine.handle(LightReport("desk", LightState(50, 4000)))
+    engine.handle(Press("calm_now"))
+    assert "calm_now" in store.state.calm
+    assert gateway.sent == []  # weight 0 at the press itself: nothing to change yet
+    assert armed[-1] - clock.now() <= timedelta(seconds=30)
+    clock.moment += timedelta(minutes=1)
+    engine.handle(SelectMode("calm_now"))  # already on: nothing new, but a reconcile
+    sent = _lights(gateway.sent)
+    assert sent["sofa"] == LightCommand("sofa", True, 20.0, 2000, 0.0, "calm_now")
+    assert not sent["desk"].on
+
+
+def test_off_on_the_mode_select_ends_calm_and_gives_back_the_snapshot() -> None:
+    engine, clock, gateway, store, _ = _engine()
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    engine.handle(Press("calm_now"))
+    clock.moment += timedelta(minutes=3)
+    engine.handle(SelectMode("off"))
+    clock.moment += timedelta(minutes=1)  # the end of the fade-out, when the engine wakes
+    engine.handle(Wake())
+    last = _lights(gateway.sent)["sofa"]
+    assert (last.on, last.brightness, last.kelvin) == (True, 70.0, 3500)
+    clock.moment += timedelta(seconds=1)
+    engine.handle(Wake())  # the snapshot is given back once more, then let go
+    assert store.state.calm == {}
+    assert all(hold.releasing for hold in store.state.holds.values())
+    clock.moment += timedelta(seconds=1)
+    engine.handle(Wake())
+    assert store.state.holds == {}
+
+
+def test_a_report_cocoon_did_not_cause_is_a_manual_override(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine, clock, gateway, store, _ = _engine()
+    engine.handle(Press("calm_now"))
+    clock.moment += timedelta(minutes=2)
+    engine.handle(Press("calm_now"))
+    engine.handle(LightReport("sofa", LightState(20, 2000)))  # cocoon's own doing
+    assert store.state.holds["sofa"].override is None
+    with caplog.at_level(logging.INFO):
+        engine.handle(LightReport("sofa", LightState(90, 2000)))
+    assert store.state.holds["sofa"].override is not None
+    assert "sofa changed by hand (brightness)" in caplog.text
+    before = len(gateway.sent)
+    clock.moment += timedelta(minutes=1)
+    engine.handle(Press("calm_now"))
+    assert all(c.device != "sofa" or c.brightness is None for c in gateway.sent[before:])
+
+
+def test_a_setpoint_changed_on_the_thermostat_is_left_alone() -> None:
+    engine, clock, gateway, store, _ = _engine()
+    engine.handle(ClimateReport("heat", 20.0, 19.0))
+    engine.handle(Press("calm_now"))
+    clock.moment += timedelta(seconds=10)
+    engine.handle(Press("calm_now"))
+    assert ClimateCommand("heat", 23.0, "calm_now (held within 16–23)") in gateway.sent
+    engine.handle(ClimateReport("heat", 17.0, 19.0))
+    assert store.state.holds["heat"].override is not None
+
+
+def test_an_offline_device_is_skipped_and_reconciled_when_back() -> None:
+    engine, clock, gateway, _, _ = _engine()
+    gateway.offline.add("sofa")
+    engine.handle(Availability("sofa", online=False))
+    engine.handle(Press("calm_now"))
+    clock.moment += timedelta(minutes=2)
+    engine.handle(Press("calm_now"))
+    assert "sofa" not in _lights(gateway.sent)
+    gateway.offline.clear()
+    engine.handle(Availability("sofa", online=True))
+    assert _lights(gateway.sent)["sofa"].brightness == 20.0
+
+
+def test_hands_off_sends_nothing_until_switched_off_again() -> None:
+    engine, clock, gateway, store, _ = _engine()
+    engine.handle(SetHandsOff(True))
+    engine.handle(Press("calm_now"))
+    clock.moment += timedelta(minutes=2)
+    engine.handle(Press("calm_now"))
+    assert gateway.sent == []
+    assert store.state.paused_since is not None
+    engine.handle(SetHandsOff(False))
+    assert store.state.paused_since is None
+
+
+def test_unknown_buttons_are_logged_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    engine, _, gateway, store, _ = _engine()
+    with caplog.at_level(logging.WARNING):
+        engine.handle(Press("party_mode"))
+    assert "unknown button 'party_mode'" in caplog.text
+    assert store.state.calm == {}
+    assert gateway.sent == []
+
+
+def test_the_engine_wakes_for_the_next_ritual_when_idle() -> None:
+    engine, _, _, _, armed = _engine()
+    engine.handle(Wake())
+    assert armed[-1] == at("2026-11-25 19:00")
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        ("2026-03-29", datetime(2026, 3, 29, 1, 0, tzinfo=UTC)),
+        ("2026-10-25", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+    ],
+)
+def test_a_whole_dst_day_driven_by_wake_ups_runs_each_ritual_once(
+    day: str, expected: datetime, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, clock, gateway, store, armed = _engine(
+        rituals={
+            "early": {"at": "02:30", "duration": "20min", "scene": "tea", "fade": "1min"},
+            "evening": {"at": "sunset", "until": "23:00", "scene": "evening", "fade": "20min"},
+        }
+    )
+    clock.moment = at(f"{day} 00:00") - timedelta(hours=12)
+    end = at(f"{day} 00:00") + timedelta(days=1)
+    with caplog.at_level(logging.INFO):
+        engine.handle(Wake())
+        while armed[-1] < end:
+            clock.moment = armed[-1]
+            engine.handle(Wake())
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("ritual early started" in m for m in messages) == 1
+    assert store.state.runs["early"].start == expected
+    assert sum("ritual evening started" in m for m in messages) == 2
+    assert {c.device for c in gateway.sent} == {"sofa", "desk"}

@@ -1,0 +1,72 @@
+"""The runtime state on disk: round trips, atomic writes, corrupt files moved aside."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from cocoon.core.model import LightState
+from cocoon.core.modes import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
+from cocoon.core.plants import PlantStatus
+from cocoon.runtime.store import JsonStore
+
+from ..core.homes import at
+
+FULL = RuntimeState(
+    runs={
+        "evening": RitualRun(
+            "evening", date(2026, 11, 25), at("2026-11-25 17:00"), at("2026-11-25 22:30"), ("fern",)
+        )
+    },
+    calm={"calm_now": CalmRun("calm_now", at("2026-11-25 20:00"), at("2026-11-25 20:45"))},
+    holds={
+        "sofa": Hold(
+            snapshot=LightState(60.0, 3000.0),
+            override=Override(
+                frozenset({"brightness"}), at("2026-11-25 20:10"), at("2026-11-25 22:10")
+            ),
+            handover=Handover(
+                LightState(10.0, 2700.0), at("2026-11-25 20:11"), timedelta(minutes=2)
+            ),
+        ),
+        "heat": Hold(setpoint=20.5),
+    },
+    plants={"fern": PlantStatus(frozenset({"moisture"}), frozenset())},
+    paused_since=at("2026-11-25 21:00"),
+)
+
+
+def test_state_survives_a_round_trip(tmp_path: Path) -> None:
+    JsonStore(tmp_path).save(FULL)
+    assert JsonStore(tmp_path).load() == FULL
+
+
+def test_no_state_file_means_an_empty_state(tmp_path: Path) -> None:
+    assert JsonStore(tmp_path / "new").load() == RuntimeState()
+
+
+def test_writes_go_through_a_temporary_file_and_leave_none_behind(tmp_path: Path) -> None:
+    store = JsonStore(tmp_path)
+    store.save(FULL)
+    store.save(RuntimeState())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+    assert json.loads((tmp_path / "state.json").read_text())["calm"] == {}
+
+
+@pytest.mark.parametrize(
+    "content", ["{not json", "[]", '{"version": 99}', '{"version": 1, "runs": {"x": {}}}', ""]
+)
+def test_a_corrupt_state_file_is_moved_aside_with_a_warning(
+    tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "state.json").write_text(content)
+    with caplog.at_level(logging.WARNING):
+        assert JsonStore(tmp_path).load() == RuntimeState()
+    assert "could not be read" in caplog.text
+    names = [p.name for p in tmp_path.iterdir()]
+    assert "state.json" not in names
+    assert any(name.startswith("state.corrupt-") for name in names)
