@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cocoon.adapters.control import Control, status_messages
-from cocoon.adapters.discovery import discovery_messages
+from cocoon.adapters.discovery import discovery_messages, stale_discovery
 from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.adapters.topics import Topics
 from cocoon.adapters.zigbee2mqtt import Zigbee2MqttDevices, Zigbee2MqttGateway
@@ -89,6 +89,7 @@ class Daemon:
             on_announce=self._announce,
         )
         self._dropped = Throttle(60.0)
+        self._announced_file = state_dir / "announced.json"
         self._status: Status | None = None
         self._status_timer: asyncio.TimerHandle | None = None
         self._published: dict[str, bytes] = {}
@@ -125,8 +126,25 @@ class Daemon:
         if now - self._announced < ANNOUNCE_INTERVAL and self._announced:
             return
         self._announced = now
-        for message in discovery_messages(self.cfg, self.topics, cocoon_version()):
+        current = discovery_messages(self.cfg, self.topics, cocoon_version())
+        for message in [*stale_discovery(self._announced_topics(), current), *current]:
             self.link.publish(message)
+        self._remember_announced([m.topic for m in current])
+
+    def _announced_topics(self) -> list[str]:
+        """The discovery topics announced last time (entities since removed are among them)."""
+        try:
+            topics = json.loads(self._announced_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return [t for t in topics if isinstance(t, str)] if isinstance(topics, list) else []
+
+    def _remember_announced(self, topics: list[str]) -> None:
+        try:
+            self._announced_file.parent.mkdir(parents=True, exist_ok=True)
+            self._announced_file.write_text(json.dumps(topics), encoding="utf-8")
+        except OSError as exc:
+            _LOGGER.warning("Could not remember the announced entities: %s", exc)
 
     def _publish_status(self, status: Status) -> None:
         # A burst of events (a flood of sensor reports) changes the status many times in

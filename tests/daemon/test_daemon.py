@@ -218,3 +218,49 @@ def test_a_reload_with_a_broken_config_keeps_the_old_one(
     finally:
         daemon.kill()
         watcher.close()
+
+
+def test_entities_removed_from_the_config_are_removed_from_home_assistant(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    data = home(mosquitto.port)
+    data["calm_modes"]["breathe"] = {"scene": "calm", "duration": "5min", "button": "Breathe"}
+    before = config_of(data, tmp_path)
+    topics = Topics.for_config(before)
+    gone = f"homeassistant/button/{topics.node_id}/{topics.node_id}_calm_breathe/config"
+    watcher = Watcher(mosquitto, [gone])
+    try:
+        with DaemonThread(before, tmp_path / "state"):
+            wait_until(lambda: watcher.last(gone), what="the Breathe button announced")
+        del data["calm_modes"]["breathe"]
+        with DaemonThread(config_of(data, tmp_path), tmp_path / "state"):
+            wait_until(lambda: watcher.last(gone) == b"", what="the Breathe button removed")
+    finally:
+        watcher.close()
+
+
+def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
+    simulated: tuple,  # type: ignore[type-arg]
+    mosquitto: Mosquitto,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cocoon.cli import main
+
+    cfg, sim = simulated
+    config = tmp_path / "cocoon.yaml"
+    with DaemonThread(cfg, tmp_path / "state"):
+        assert main(["trigger", "--config", str(config), "calm_now"]) == 0
+        assert "pressed calm_now" in capsys.readouterr().out
+        wait_until(
+            lambda: _brightness(sim, "sofa_lamp") == 51,
+            what=f"calm {sim.received('sofa_lamp')} {sim.state('sofa_lamp')}",
+        )
+        assert main(["status", "--config", str(config)]) == 0
+        out = capsys.readouterr().out
+        assert "cocoon is online" in out
+        assert "Mode          calm_now" in out
+        assert "sofa" in out
+        assert "calm_now" in out
+        assert main(["trigger", "--config", str(config), "party"]) == 1
+        assert "no calm mode or ritual named 'party'" in capsys.readouterr().err
