@@ -20,6 +20,7 @@ from typing import Any
 
 from cocoon.adapters.control import Control, status_messages
 from cocoon.adapters.discovery import discovery_messages, stale_discovery
+from cocoon.adapters.home_assistant import HomeAssistantGateway
 from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.adapters.topics import Topics
 from cocoon.adapters.zigbee2mqtt import Zigbee2MqttDevices, Zigbee2MqttGateway
@@ -29,7 +30,7 @@ from cocoon.core.events import Announce
 from cocoon.core.status import Status
 from cocoon.core.throttle import Throttle
 from cocoon.errors import CocoonError, ConfigError
-from cocoon.ports import Clock, Message
+from cocoon.ports import Clock, DeviceGateway, Message
 from cocoon.runtime.clock import SystemClock
 from cocoon.runtime.engine import Engine
 from cocoon.runtime.scheduler import Scheduler
@@ -78,12 +79,17 @@ class Daemon:
             client_id=client_id,
         )
         self.gateway = Zigbee2MqttGateway(cfg, self.link.publish)
+        self.home_assistant: HomeAssistantGateway | None = None
+        gateways: list[DeviceGateway] = [self.gateway]
+        if cfg.home_assistant is not None and any(d.entity for d in cfg.devices.values()):
+            self.home_assistant = HomeAssistantGateway(cfg, lambda e: self.engine.submit(e))
+            gateways.append(self.home_assistant)
         self.scheduler = Scheduler(self.clock, lambda event: self.engine.submit(event))
         self.engine = Engine(
             cfg,
             clock=self.clock,
             store=JsonStore(state_dir),
-            gateways=[self.gateway],
+            gateways=gateways,
             arm=self.scheduler.arm,
             on_status=self._publish_status,
             on_announce=self._announce,
@@ -168,6 +174,8 @@ class Daemon:
         self.engine.start()
         self.scheduler.start()
         self._task = asyncio.create_task(self.engine.run(), name="cocoon-engine")
+        if self.home_assistant is not None:
+            await self.home_assistant.start()
         await self.link.start()
 
     async def stop(self) -> None:
@@ -177,6 +185,8 @@ class Daemon:
             self._flush_status()
         self.engine.stop()
         self.scheduler.stop()
+        if self.home_assistant is not None:
+            await self.home_assistant.stop()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -193,11 +203,15 @@ class Daemon:
             return
         if cfg.mqtt != self.cfg.mqtt:
             _LOGGER.warning("Changes to the mqtt: section take effect at the next restart")
+        if cfg.home_assistant != self.cfg.home_assistant or {
+            n: d for n, d in cfg.devices.items() if d.entity
+        } != {n: d for n, d in self.cfg.devices.items() if d.entity}:
+            _LOGGER.warning("Changes to Home Assistant devices take effect at the next restart")
         self.cfg = cfg
         self.control = Control(cfg, self.topics)
         self.zigbee = Zigbee2MqttDevices(cfg)
         self.gateway = Zigbee2MqttGateway(cfg, self.link.publish)
-        self.engine.gateways = [self.gateway]
+        self.engine.gateways = [self.gateway, *self.engine.gateways[1:]]
         self.engine.reload(cfg)
 
 

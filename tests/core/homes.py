@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cocoon.config.schema import CocoonConfig
+from cocoon.core.model import OFF, LightReading, Readings
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -47,3 +48,9 @@ def home_config(**sections: Any) -> CocoonConfig:
 def at(text: str, zone: ZoneInfo = BRUSSELS) -> datetime:
     """A local instant from 'YYYY-MM-DD HH:MM'."""
     return datetime.fromisoformat(text).replace(tzinfo=zone)
+
+
+def lights_off(at_: datetime | None = None) -> Readings:
+    """Readings of the home's lights, all off (a device that never reported is left alone)."""
+    moment = at_ or at("2026-01-01 00:00")
+    return Readings({name: LightReading(OFF, moment) for name in ("sofa", "desk")}, {})

@@ -19,7 +19,7 @@ from cocoon.core.model import (
 from cocoon.core.planner import Planner
 from cocoon.core.simulate import follow, simulate
 
-from .homes import at, home_config
+from .homes import at, home_config, lights_off
 
 EVENING = {"at": "19:00", "until": "22:00", "scene": "evening", "fade": "40min"}
 
@@ -32,7 +32,8 @@ def _light(targets: dict[str, object], device: str) -> LightState:
 
 def _readings(**lights: LightState) -> Readings:
     now = at("2026-11-25 00:00")
-    return Readings({name: LightReading(state, now) for name, state in lights.items()}, {})
+    looks = {"sofa": LightState(0), "desk": LightState(0), **lights}
+    return Readings({name: LightReading(state, now) for name, state in looks.items()}, {})
 
 
 def test_a_ritual_fades_in_from_what_the_person_left_and_says_why() -> None:
@@ -86,7 +87,7 @@ def test_a_ritual_hands_back_the_snapshot_when_it_ends() -> None:
 def test_a_fade_longer_than_its_window_is_clipped_not_extended() -> None:
     ritual = {"at": "07:00", "duration": "10min", "scene": "tea", "fade": "40min"}
     planner = Planner(home_config(rituals={"tea": ritual}))
-    sim = simulate(planner, at("2026-11-25 06:50"), at("2026-11-25 08:00"))
+    sim = simulate(planner, at("2026-11-25 06:50"), at("2026-11-25 08:00"), readings=lights_off())
     by_time = {step.at: step.targets for step in sim.steps}
     peak = _light(by_time[at("2026-11-25 07:10")], "desk").brightness
     assert 0 < peak < 40
@@ -240,7 +241,8 @@ def test_a_thirsty_plant_gets_a_soft_cue_inside_its_ritual_once() -> None:
     )
     planner = Planner(cfg)
     dry = Readings(
-        {}, {("soil", "soil_moisture"): SensorReading("soil_moisture", 12, at("2026-11-25 06:00"))}
+        lights_off().devices,
+        {("soil", "soil_moisture"): SensorReading("soil_moisture", 12, at("2026-11-25 06:00"))},
     )
     state, notes = planner.advance(at("2026-11-25 07:15"), modes.RuntimeState(), dry)
     assert "plant fern: thirsty" in notes

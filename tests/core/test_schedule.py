@@ -11,7 +11,7 @@ from cocoon.core.schedule import local_instant, plan_day
 from cocoon.core.simulate import simulate
 from cocoon.core.sun import sun_times
 
-from .homes import BRUSSELS, at, home_config
+from .homes import BRUSSELS, at, home_config, lights_off
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -107,7 +107,7 @@ def test_night_ritual_is_in_force_after_midnight() -> None:
         rituals={"night": {"at": "22:30", "until": "sunrise", "scene": "night", "fade": "10min"}}
     )
     planner = Planner(cfg)
-    sim = simulate(planner, at("2026-11-25 22:00"), at("2026-11-26 02:00"))
+    sim = simulate(planner, at("2026-11-25 22:00"), at("2026-11-26 02:00"), readings=lights_off())
     last = sim.steps[-1].targets["sofa"]
     assert last.reason == "ritual night"
     assert round(last.state.brightness, 1) == 2.0  # type: ignore[union-attr]

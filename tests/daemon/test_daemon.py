@@ -180,8 +180,14 @@ def test_kill_9_mid_calm_mode_resumes_it_and_gives_back_the_snapshot(
         wait_until(lambda: watcher.last(topics.availability) == b"offline", what="last will")
         second.start()
         wait_until(lambda: watcher.last(topics.availability) == b"online", what="back online")
-        document = wait_until(lambda: json_of(watcher.last(topics.state)), what="status")
-        assert "calm_now" in document["calm_until"] or document["mode"] == "calm_now"
+        document = wait_until(
+            lambda: (
+                (json_of(watcher.last(topics.state)) or {}).get("mode") == "calm_now"
+                and json_of(watcher.last(topics.state))
+            ),
+            what="the calm mode in the restarted daemon's status",
+        )
+        assert "calm_now" in document["calm_until"]
         assert _brightness(sim, "sofa_lamp") == 51
         wait_until(lambda: _brightness(sim, "sofa_lamp") == 178, timeout=20, what="given back")
         second.signal(signal.SIGTERM)

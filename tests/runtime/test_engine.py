@@ -64,6 +64,7 @@ class MemoryStore:
 
 
 def _engine(
+    start: str = "2026-11-25 18:00",
     **sections: object,
 ) -> tuple[Engine, FakeClock, FakeGateway, MemoryStore, list[datetime]]:
     sections = {
@@ -75,12 +76,15 @@ def _engine(
         **sections,
     }
     cfg = home_config(**sections)
-    clock = FakeClock(at("2026-11-25 18:00"))
+    clock = FakeClock(at(start))
     gateway = FakeGateway()
     store = MemoryStore()
     armed: list[datetime] = []
     engine = Engine(cfg, clock=clock, store=store, gateways=[gateway], arm=armed.append)
     engine.start()
+    # Devices that never reported are left alone: these have.
+    engine.handle(LightReport("sofa", LightState(0)))
+    engine.handle(LightReport("desk", LightState(0)))
     return engine, clock, gateway, store, armed
 
 
@@ -203,12 +207,12 @@ def test_a_whole_dst_day_driven_by_wake_ups_runs_each_ritual_once(
     day: str, expected: datetime, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine, clock, gateway, store, armed = _engine(
+        (at(f"{day} 00:00") - timedelta(hours=12)).strftime("%Y-%m-%d %H:%M"),
         rituals={
             "early": {"at": "02:30", "duration": "20min", "scene": "tea", "fade": "1min"},
             "evening": {"at": "sunset", "until": "23:00", "scene": "evening", "fade": "20min"},
-        }
+        },
     )
-    clock.moment = at(f"{day} 00:00") - timedelta(hours=12)
     end = at(f"{day} 00:00") + timedelta(days=1)
     with caplog.at_level(logging.INFO):
         engine.handle(Wake())

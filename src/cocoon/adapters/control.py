@@ -69,6 +69,7 @@ def status_document(status: Status) -> dict[str, Any]:
         else status.next_ritual_at.isoformat(),
         "calm_until": {name: end.isoformat() for name, end in status.calm_until.items()},
         "plants": {name: plant.describe() for name, plant in status.plants.items()},
+        "problems": list(status.problems),
         "devices": [{"device": d.device, "doing": d.doing, "why": d.why} for d in status.devices],
     }
 

@@ -36,6 +36,9 @@ class LightReport:
 
     device: str
     state: LightState
+    by_hand: frozenset[str] | None = None
+    """The attributes a person changed, when the source knows (Home Assistant's contexts);
+    None when cocoon must judge by the commands it sent (Zigbee2MQTT)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ class ClimateReport:
     device: str
     setpoint: float | None
     current: float | None
+    by_hand: bool | None = None
+    """Whether a person changed the setpoint, when the source knows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,15 @@ class Availability:
 
     device: str
     online: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A service cocoon depends on (Home Assistant) went away or came back."""
+
+    service: str
+    connected: bool
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +100,7 @@ Event: TypeAlias = (
     | ClimateReport
     | SensorReport
     | Availability
+    | Connection
     | Announce
     | Wake
 )

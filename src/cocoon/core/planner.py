@@ -8,6 +8,7 @@ weight, so starting and ending a layer are fades, never jumps.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,7 +16,6 @@ from cocoon.config.schema import CocoonConfig, LightSetting, Setpoint
 from cocoon.config.values import format_duration
 from cocoon.core import modes
 from cocoon.core.model import (
-    OFF,
     ClimateTarget,
     Fade,
     LightState,
@@ -78,6 +78,7 @@ class Planner:
         self.zone = cfg.home.zone
         self._days: dict[date, DayPlan] = {}
         self._layers: tuple[object, object, list[Layer]] = (None, None, [])
+        self._boundaries: tuple[object, list[datetime]] = (None, [])
 
     def day(self, day: date) -> DayPlan:
         """The schedule of a local date (cached)."""
@@ -178,7 +179,9 @@ class Planner:
         kept = _overridden(hold, now) if hold.override is not None else frozenset()
         if modes.POWER in kept:
             return None
-        value = hold.snapshot or readings.light(device) or OFF
+        value = hold.snapshot or readings.light(device)
+        if value is None:
+            return None
         top, below, fading = entries[-1], value, False
         for entry in entries:
             before = value
@@ -349,11 +352,13 @@ class Planner:
         for device in held_lights | held_heat | set(state.holds):
             hold = state.holds.get(device, _NO_HOLD)
             if device in held_lights or device in held_heat:
+                # A device that never reported has no snapshot yet: it is taken (and the
+                # device driven) once it reports, so what is given back is what was there.
                 if device in held_lights and hold.snapshot is None:
-                    hold = replace(hold, snapshot=readings.light(device) or OFF)
+                    hold = replace(hold, snapshot=readings.light(device))
                 if device in held_heat and hold.setpoint is None:
                     hold = replace(hold, setpoint=readings.setpoint(device))
-                holds[device] = replace(hold, releasing=False)
+                holds[device] = replace(hold, releasing=False) if hold.releasing else hold
             elif hold.override is not None and hold.override.until > now:
                 holds[device] = modes.Hold(override=hold.override)
             elif not hold.releasing and (hold.snapshot or hold.setpoint is not None):
@@ -366,10 +371,15 @@ class Planner:
     def next_boundary(self, now: datetime, state: modes.RuntimeState) -> datetime:
         """The next instant a layer changes course or a ritual is due (fade steps aside)."""
         now = now.astimezone(UTC)
-        candidates = [b for layer in self.layers(state) for b in layer.envelope.boundaries()]
+        layers = self.layers(state)
+        if self._boundaries[0] is not layers:
+            found = sorted({b for layer in layers for b in layer.envelope.boundaries()})
+            self._boundaries = (layers, found)
+        marks = self._boundaries[1]
+        candidates = marks[bisect.bisect_right(marks, now) :][:1]
         today = self.local_date(now)
         for day in (today, today + timedelta(days=1)):
-            candidates.extend(w.start for w in self.day(day).windows)
+            candidates.extend(w.start for w in self.day(day).windows if w.start > now)
         for hold in state.holds.values():
             if hold.releasing:
                 candidates.append(now + MIN_STEP)

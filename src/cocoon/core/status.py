@@ -34,6 +34,7 @@ class Status:
     plants: dict[str, PlantStatus]
     plants_needing_care: int
     devices: tuple[DeviceStatus, ...]
+    problems: tuple[str, ...] = ()
 
 
 def _doing(target: Target) -> str:

@@ -7,7 +7,6 @@ segments ("holds 35 %", "fades 0 % → 35 %").
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -15,12 +14,11 @@ from typing import Literal
 
 from cocoon.config.schema import CocoonConfig, Ritual
 from cocoon.config.values import format_duration
-from cocoon.core.model import ClimateReading, Readings
-from cocoon.core.modes import RuntimeState
+from cocoon.core.model import OFF, ClimateReading, LightReading, Reading, Readings
 from cocoon.core.planner import Planner
 from cocoon.core.scenes import Envelope
 from cocoon.core.schedule import Window, local_instant
-from cocoon.core.simulate import Step, simulate
+from cocoon.core.simulate import simulate
 from cocoon.core.sun import SunTimes
 from cocoon.report.segments import Segment, State, segments_of, state_of
 
@@ -191,36 +189,6 @@ def layer_boundaries(cfg: CocoonConfig, planner: Planner, days: Iterable[date]) 
     return sorted(found)
 
 
-def play(
-    planner: Planner,
-    start: datetime,
-    end: datetime,
-    cuts: Iterable[datetime],
-    readings: Readings,
-) -> list[Step]:
-    """`simulate` from `start` to `end` every minute, and also at each of `cuts`.
-
-    `simulate` samples the minute grid and ritual starts only. A layer that is gone
-    between two minutes would never be seen handing its devices back (its last instant
-    gives the snapshot), so the devices would keep the last fade step; sampling the
-    boundaries shows what the daemon, which wakes up at each of them, does.
-    """
-    points = {start, end}
-    for cut in cuts:
-        if start < cut < end:
-            points.add(cut)
-            grid = start + ((cut - start) // EVERY + 1) * EVERY
-            points.add(min(grid, end))
-    state = RuntimeState()
-    steps: list[Step] = []
-    ordered = sorted(points)
-    for low, high in itertools.pairwise(ordered):
-        sim = simulate(planner, low, high, EVERY, state=state, readings=readings)
-        steps.extend(sim.steps)
-        state, readings = sim.state, sim.readings
-    return steps
-
-
 def build_day(cfg: CocoonConfig, day: date, *, baseline_setpoint: float = 20.0) -> DayView:
     """Play `day` through a fresh planner, minute by minute, and condense it.
 
@@ -241,16 +209,18 @@ def build_day(cfg: CocoonConfig, day: date, *, baseline_setpoint: float = 20.0) 
     # Whole minutes before midnight, so the day is sampled on the minute.
     minutes_before = -((lead - start.astimezone(UTC)) // EVERY)
     lead = start.astimezone(UTC) - minutes_before * EVERY
-    thermostats = [name for name, device in cfg.devices.items() if device.kind == "thermostat"]
-    readings = Readings(
-        {name: ClimateReading(baseline_setpoint, None, lead) for name in thermostats}, {}
+    devices: dict[str, Reading] = {}
+    for name, device in cfg.devices.items():
+        if device.kind == "light":
+            devices[name] = LightReading(OFF, lead)
+        elif device.kind == "thermostat":
+            devices[name] = ClimateReading(baseline_setpoint, None, lead)
+    sim = simulate(
+        planner, lead, end.astimezone(UTC) + EVERY, EVERY, readings=Readings(devices, {})
     )
-    days = [day - timedelta(days=offset) for offset in (2, 1, 0)]
-    boundaries = layer_boundaries(cfg, planner, days)
+    boundaries = layer_boundaries(cfg, planner, [day - timedelta(days=n) for n in (2, 1, 0)])
     steps = [
-        replace(step, at=step.at.astimezone(UTC))
-        for step in play(planner, lead, end.astimezone(UTC) + EVERY, boundaries, readings)
-        if start <= step.at <= end
+        replace(step, at=step.at.astimezone(UTC)) for step in sim.steps if start <= step.at <= end
     ]
     samples: dict[str, list[tuple[datetime, State]]] = {}
     segments: list[Segment] = []

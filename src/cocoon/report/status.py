@@ -26,6 +26,8 @@ def render_status(document: dict[str, Any], online: bool, zone: tzinfo) -> str:
         f"Next ritual   {document.get('next_ritual') or '—'}"
         f" at {_clock(document.get('next_ritual_at'), zone)}",
     ]
+    for problem in document.get("problems", []):
+        lines.append(f"Problem       {problem}")
     plants = document.get("plants", {})
     if plants:
         lines.append("Plants        " + ", ".join(f"{k}: {v}" for k, v in plants.items()))

@@ -22,6 +22,7 @@ from cocoon.core.events import (
     Announce,
     Availability,
     ClimateReport,
+    Connection,
     Event,
     LightReport,
     Press,
@@ -78,6 +79,7 @@ class Engine:
         self.last: dict[str, Command] = {}
         self.targets: dict[str, Target] = {}
         self.status: Status | None = None
+        self.problems: dict[str, str] = {}
         self.handled = 0
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self._sent: dict[str, deque[tuple[float, LightCommand]]] = {}
@@ -167,6 +169,14 @@ class Engine:
                 else:
                     self._pacer.forget(device)
                 _LOGGER.info("%s is %s", device, "back online" if online else "offline")
+            case Connection(service=service, connected=connected, detail=detail):
+                if connected:
+                    self.problems.pop(service, None)
+                else:
+                    since = self._clock(now)
+                    self.problems.setdefault(service, f"{service} unreachable since {since}")
+                    if detail:
+                        _LOGGER.warning("%s is unreachable: %s", service, detail)
             case Announce(reason=reason):
                 _LOGGER.info("Announcing cocoon (%s)", reason)
                 self.status = None
@@ -196,12 +206,14 @@ class Engine:
         self.readings = replace(self.readings, devices=devices)
         if event.device not in self.state.holds or self.state.paused_since is not None:
             return
-        cutoff = time.monotonic() - SETTLE_SECONDS
-        sent = self._sent.get(event.device, deque())
-        recent = [c for stamp, c in sent if stamp >= cutoff - c.transition]
-        if not recent and sent:
-            recent = [sent[-1][1]]
-        changed = reconcile.manual_light_change(event.state, recent)
+        changed = event.by_hand
+        if changed is None:
+            cutoff = time.monotonic() - SETTLE_SECONDS
+            sent = self._sent.get(event.device, deque())
+            recent = [c for stamp, c in sent if stamp >= cutoff - c.transition]
+            if not recent and sent:
+                recent = [sent[-1][1]]
+            changed = reconcile.manual_light_change(event.state, recent)
         if changed:
             self.state, message = modes.set_override(
                 self.cfg, self.state, event.device, changed, now
@@ -214,9 +226,10 @@ class Engine:
         self.readings = replace(self.readings, devices=devices)
         last = self.last.get(event.device)
         sent = last if isinstance(last, ClimateCommand) else None
-        if event.device in self.state.holds and reconcile.manual_setpoint_change(
-            event.setpoint, sent
-        ):
+        by_hand = event.by_hand
+        if by_hand is None:
+            by_hand = reconcile.manual_setpoint_change(event.setpoint, sent)
+        if event.device in self.state.holds and by_hand:
             changed = frozenset({modes.SETPOINT})
             self.state, message = modes.set_override(
                 self.cfg, self.state, event.device, changed, now
@@ -256,6 +269,8 @@ class Engine:
 
     def _publish_status(self, now: datetime) -> None:
         status = describe(self.planner, now, self.state, self.targets)
+        if self.problems:
+            status = replace(status, problems=tuple(self.problems.values()))
         if self.on_status is not None and _visible(status) != _visible(self.status):
             self.on_status(status)
         self.status = status

@@ -1,0 +1,518 @@
+"""A real Home Assistant 2024.3.3 for tests: its own config dir, a free loopback port, our pid.
+
+Home Assistant runs from `.ha-venv` (built by `scripts/ha-venv`; `HA_VENV` points
+elsewhere), because it needs paho-mqtt 1.6.1 and the tests use 2.x. Nothing it does
+needs the network: requirements are pre-installed and it runs with `--skip-pip`, the
+HTTP server binds 127.0.0.1 only, onboarding is marked done (its `core_config` step
+would add integrations that go online) and the only integrations are `demo`, the
+input numbers below and MQTT against our own Mosquitto on 127.0.0.1. (Checked with
+strace: its only non-loopback `connect` calls are the `network` integration's UDP
+route lookups towards 8.8.8.8 and 224.0.0.251, which send no packet.)
+
+The access token costs nothing: `.storage/auth` is seeded with an admin user and a
+long-lived refresh token before the first start, and the token is the HS256 JWT Home
+Assistant would issue for it. The MQTT config entry is seeded the same way (2024.3
+rejects `mqtt: broker:` in YAML).
+
+Started with `subprocess.Popen` and stopped by its own pid (SIGTERM, then SIGKILL).
+Ready means `GET /api/config` says `RUNNING` and the MQTT entry is `loaded`; `/api/`
+answers earlier than that. Entities from MQTT discovery come about 2 s later still
+(the integration's subscribe and discovery cool-downs): poll with `wait_for_state`.
+The demo's state lives in memory, so each (re)start begins from the same values and
+tests sharing one instance should set what they read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .brokers import HOST, free_port
+
+HA_VERSION = "2024.3.3"
+ROOT = Path(__file__).resolve().parents[1]
+
+_BOOT_TIMEOUT = 60.0
+_STOP_TIMEOUT = 60.0
+_POLL = 0.05
+_REQUEST_TIMEOUT = 10.0
+_TOKEN_LIFETIME = 10 * 365 * 24 * 3600
+
+# Log records that are expected on every boot (or every websocket client that closes).
+EXPECTED_LOG_NOISE = (
+    # The demo camera runs ffmpeg, which is not installed.
+    r"\[haffmpeg\.core\] FFmpeg fails",
+    r"\[haffmpeg\.tools\] Error starting FFmpeg",
+    # --skip-pip, on purpose.
+    r"Skipping pip installation of required modules",
+    # 2024.3 is the last release for Python 3.11 and says so at every start.
+    r"Python version 3\.11\.\d+ is deprecated",
+    # Logged when a websocket client closes its connection.
+    r"Disconnected: Received non-Text message",
+)
+_RECORD_START = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (?P<level>[A-Z]+) ",
+)
+
+# Requests go straight to 127.0.0.1, never through a proxy from the environment.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def ha_venv() -> Path:
+    """The virtual environment with Home Assistant: `$HA_VENV`, or `.ha-venv` in the repository."""
+    configured = os.environ.get("HA_VENV")
+    return Path(configured) if configured else ROOT / ".ha-venv"
+
+
+def hass_executable(venv: Path | None = None) -> Path:
+    """`hass` in the venv; a RuntimeError that says how to build it when it is missing."""
+    venv = venv if venv is not None else ha_venv()
+    executable = venv / "bin" / "hass"
+    if not os.access(executable, os.X_OK):
+        raise RuntimeError(
+            f"Home Assistant is not installed: {executable} is missing. The Home Assistant "
+            f"tests need the real thing: run scripts/ha-venv (scripts/test does) to build "
+            f"{venv} with Home Assistant {HA_VERSION}, or point HA_VENV at such a venv"
+        )
+    return executable
+
+
+def write_config(directory: Path, mqtt_port: int, http_port: int, extra_yaml: str = "") -> str:
+    """Write a config dir that boots offline, and return a long-lived access token for it.
+
+    `configuration.yaml` has the demo integration (lights `light.bed_light`,
+    `light.ceiling_lights`, `light.kitchen_lights`, climates, sensors, …), two input
+    numbers standing in for a plant's sensors (`input_number.plant_moisture`,
+    `input_number.plant_illuminance`), the REST and websocket APIs on
+    127.0.0.1:`http_port`, and `extra_yaml` at the end (for example an `automation:`
+    section). `.storage` holds an admin user with the token's refresh token,
+    onboarding marked done, and the MQTT entry for 127.0.0.1:`mqtt_port` with discovery.
+    """
+    storage = directory / ".storage"
+    storage.mkdir(parents=True, exist_ok=True)
+    config = f"""\
+homeassistant:
+  name: cocoon-test
+  latitude: 52.37
+  longitude: 4.89
+  elevation: 0
+  unit_system: metric
+  time_zone: UTC
+  country: NL
+  currency: EUR
+  internal_url: http://{HOST}:{http_port}
+
+http:
+  server_host: {HOST}
+  server_port: {http_port}
+
+api:
+websocket_api:
+demo:
+
+logger:
+  default: warning
+  logs:
+    homeassistant.components.mqtt: info
+
+input_number:
+  plant_moisture:
+    name: Plant moisture
+    min: 0
+    max: 100
+    step: 1
+    unit_of_measurement: "%"
+    mode: box
+    initial: 40
+  plant_illuminance:
+    name: Plant illuminance
+    min: 0
+    max: 100000
+    step: 1
+    unit_of_measurement: lx
+    mode: box
+    initial: 1200
+"""
+    if extra_yaml:
+        config += "\n" + extra_yaml.rstrip("\n") + "\n"
+    (directory / "configuration.yaml").write_text(config, encoding="utf-8")
+
+    user_id, refresh_token_id = uuid.uuid4().hex, uuid.uuid4().hex
+    jwt_key = secrets.token_hex(64)
+    auth = {
+        "users": [
+            {
+                "id": user_id,
+                "group_ids": ["system-admin"],
+                "is_owner": True,
+                "is_active": True,
+                "name": "cocoon-test",
+                "system_generated": False,
+                "local_only": False,
+            }
+        ],
+        "groups": [
+            {"id": "system-admin", "name": "Administrators"},
+            {"id": "system-users", "name": "Users"},
+            {"id": "system-read-only", "name": "Read Only"},
+        ],
+        "credentials": [],
+        "refresh_tokens": [
+            {
+                "id": refresh_token_id,
+                "user_id": user_id,
+                "client_id": None,
+                "client_name": "cocoon-tests",
+                "client_icon": None,
+                "token_type": "long_lived_access_token",
+                "created_at": datetime.now(UTC).isoformat(),
+                "access_token_expiration": float(_TOKEN_LIFETIME),
+                "token": secrets.token_hex(64),
+                "jwt_key": jwt_key,
+                "last_used_at": None,
+                "last_used_ip": None,
+                "expire_at": None,
+                "credential_id": None,
+                "version": HA_VERSION,
+            }
+        ],
+    }
+    _write_store(storage, "auth", auth)
+    onboarding = {"done": ["user", "core_config", "analytics", "integration"]}
+    _write_store(storage, "onboarding", onboarding, version=4)
+    mqtt_entry = {
+        "entry_id": uuid.uuid4().hex,
+        "version": 1,
+        "minor_version": 1,
+        "domain": "mqtt",
+        "title": HOST,
+        "data": {
+            "broker": HOST,
+            "port": mqtt_port,
+            "discovery": True,
+            "discovery_prefix": "homeassistant",
+        },
+        "options": {},
+        "pref_disable_new_entities": False,
+        "pref_disable_polling": False,
+        "source": "user",
+        "unique_id": None,
+        "disabled_by": None,
+    }
+    _write_store(storage, "core.config_entries", {"entries": [mqtt_entry]})
+
+    # What auth_store.async_validate_access_token checks: signature, iss, exp.
+    issued_at = int(time.time()) - 60
+    claims = {"iss": refresh_token_id, "iat": issued_at, "exp": issued_at + _TOKEN_LIFETIME}
+    token = _hs256_jwt(claims, jwt_key)
+    (directory / "token").write_text(token + "\n", encoding="utf-8")
+    return token
+
+
+class HomeAssistant:
+    """One Home Assistant on 127.0.0.1:`port`, with its config, storage and log in `dir`.
+
+    The constructor writes the config dir (see `write_config`) once; `restart()` keeps
+    the dir, the port and the token.
+    """
+
+    host = HOST
+
+    def __init__(
+        self,
+        directory: Path,
+        mqtt_port: int,
+        *,
+        port: int | None = None,
+        extra_yaml: str = "",
+        venv: Path | None = None,
+    ) -> None:
+        self.dir = directory
+        self.mqtt_port = mqtt_port
+        self.port = port if port is not None else free_port()
+        self.venv = venv if venv is not None else ha_venv()
+        self.log_path = directory / "hass.log"
+        self.token = write_config(directory, mqtt_port, self.port, extra_yaml)
+        self.boot_seconds: float | None = None
+        """How long the last `start()` took, from exec to RUNNING with MQTT loaded."""
+        self._earlier_logs = directory / "hass.earlier.log"
+        self._last_error: str | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. http://127.0.0.1:8123 (the REST API is under /api/)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """The websocket API's URL."""
+        return f"ws://{self.host}:{self.port}/api/websocket"
+
+    @property
+    def running(self) -> bool:
+        """Whether the Home Assistant process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The process id while it runs."""
+        return self._process.pid if self.running and self._process is not None else None
+
+    def start(self) -> None:
+        """Start Home Assistant and wait until it is RUNNING with the MQTT entry loaded."""
+        if self.running:
+            raise RuntimeError(f"Home Assistant on port {self.port} is already running")
+        executable = hass_executable(self.venv)
+        self._keep_earlier_log()
+        started = time.monotonic()
+        with (self.dir / "stdout.log").open("ab") as stdout:
+            self._process = subprocess.Popen(
+                [
+                    str(executable),
+                    "--config",
+                    str(self.dir),
+                    "--skip-pip",
+                    "--log-file",
+                    str(self.log_path),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=subprocess.STDOUT,
+                env=_environment(),
+            )
+        try:
+            self._wait_until(lambda: self._config_state() == "RUNNING", "state RUNNING")
+            self._wait_until(lambda: self.mqtt_entry_state() == "loaded", "the MQTT entry loaded")
+        except BaseException:
+            self._end(signal.SIGKILL)
+            raise
+        self.boot_seconds = time.monotonic() - started
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM) and wait for the process to exit; SIGKILL after 60 s."""
+        self._end(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Kill abruptly (SIGKILL) and wait for the process to exit."""
+        self._end(signal.SIGKILL)
+
+    def restart(self) -> None:
+        """Stop (if running) and start again: same dir, port and token; demo state resets."""
+        if self.running:
+            self.stop()
+        self.start()
+
+    # --- REST helpers (urllib only) ---
+
+    def request(self, method: str, path: str, data: object = None) -> Any:
+        """Call the REST API (`path` under /api/) with the token; returns the decoded JSON.
+
+        HTTP errors raise `urllib.error.HTTPError`.
+        """
+        body = None if data is None else json.dumps(data).encode()
+        request = urllib.request.Request(
+            f"{self.url}/api/{path.lstrip('/')}",
+            data=body,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/json",
+            },
+        )
+        with _opener.open(request, timeout=_REQUEST_TIMEOUT) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def get_config(self) -> dict[str, Any]:
+        """`GET /api/config`: version, state (RUNNING), components, …"""
+        config: dict[str, Any] = self.request("GET", "config")
+        return config
+
+    def get_state(self, entity_id: str) -> dict[str, Any] | None:
+        """The entity's state object (state, attributes, …), or None when it does not exist."""
+        try:
+            state: dict[str, Any] = self.request("GET", f"states/{entity_id}")
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise
+        return state
+
+    def get_states(self) -> list[dict[str, Any]]:
+        """Every entity's state object."""
+        states: list[dict[str, Any]] = self.request("GET", "states")
+        return states
+
+    def call_service(
+        self, domain: str, service: str, data: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Call a service over REST; returns the states it changed.
+
+        An unknown entity is not an error (200, `[]`): check the state you expect.
+        """
+        changed: list[dict[str, Any]] = self.request(
+            "POST", f"services/{domain}/{service}", data or {}
+        )
+        return changed
+
+    def wait_for_state(
+        self,
+        entity_id: str,
+        predicate: Callable[[dict[str, Any]], object],
+        timeout: float = 10.0,
+    ) -> dict[str, Any]:
+        """Poll until the entity exists and `predicate(state)` is true; returns that state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.get_state(entity_id)
+            if state is not None and predicate(state):
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"waited {timeout} s for {entity_id} to match; its state is {state}"
+                )
+            time.sleep(_POLL)
+
+    def config_entries(self) -> list[dict[str, Any]]:
+        """The config entries (`GET /api/config/config_entries/entry`)."""
+        entries: list[dict[str, Any]] = self.request("GET", "config/config_entries/entry")
+        return entries
+
+    def mqtt_entry_state(self) -> str | None:
+        """The MQTT config entry's state (`loaded`, `setup_retry`, …), None without one."""
+        for entry in self.config_entries():
+            if entry.get("domain") == "mqtt":
+                state: str = entry["state"]
+                return state
+        return None
+
+    # --- the log ---
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the current log, for failure messages."""
+        text = _read(self.log_path)
+        if not text:
+            text = _read(self.dir / "stdout.log")
+        return "\n".join(text.splitlines()[-lines:]) if text else "(no log written)"
+
+    def unexpected_log_lines(self, also_expected: Iterable[str] = ()) -> list[str]:
+        """Warnings and errors of every start so far, without the expected noise.
+
+        Each item is one log record (with its traceback, if any). `also_expected` adds
+        regular expressions to `EXPECTED_LOG_NOISE`.
+        """
+        patterns = [re.compile(p) for p in (*EXPECTED_LOG_NOISE, *also_expected)]
+        text = _read(self._earlier_logs) + _read(self.log_path)
+        records: list[tuple[str, list[str]]] = []
+        for line in text.splitlines():
+            match = _RECORD_START.match(line)
+            if match:
+                records.append((match["level"], [line]))
+            elif records:
+                records[-1][1].append(line)
+        unexpected = []
+        for level, lines in records:
+            record = "\n".join(lines)
+            if level in {"WARNING", "ERROR", "CRITICAL"} and not any(
+                p.search(record) for p in patterns
+            ):
+                unexpected.append(record)
+        return unexpected
+
+    # --- internals ---
+
+    def _config_state(self) -> str | None:
+        try:
+            state: str = self.get_config()["state"]
+        except (OSError, ValueError, KeyError) as error:
+            # Not listening yet (refused, reset), 5xx while starting, not JSON yet.
+            self._last_error = f"{type(error).__name__}: {error}"
+            return None
+        self._last_error = None
+        return state
+
+    def _wait_until(self, ready: Callable[[], bool], what: str) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + _BOOT_TIMEOUT
+        while not ready():
+            code = self._process.poll()
+            if code is not None:
+                raise RuntimeError(
+                    f"Home Assistant exited with code {code} while starting on port "
+                    f"{self.port}; its log ends with:\n{self.log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                last = f" (last request: {self._last_error})" if self._last_error else ""
+                raise RuntimeError(
+                    f"Home Assistant on port {self.port} did not reach {what} within "
+                    f"{_BOOT_TIMEOUT:.0f} s{last}; its log ends with:\n{self.log_tail()}"
+                )
+            time.sleep(_POLL)
+
+    def _keep_earlier_log(self) -> None:
+        """HA rotates its log at start: keep every start's log for `unexpected_log_lines`."""
+        text = _read(self.log_path)
+        if text:
+            with self._earlier_logs.open("a", encoding="utf-8") as earlier:
+                earlier.write(text)
+            self.log_path.unlink()
+
+    def _end(self, sig: signal.Signals) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(_STOP_TIMEOUT)
+
+
+def _environment() -> dict[str, str]:
+    """Our environment without what would point Home Assistant at our venv or a proxy."""
+    env = dict(os.environ)
+    for name in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
+        env.pop(name, None)
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    return env
+
+
+def _write_store(storage: Path, key: str, data: object, version: int = 1) -> None:
+    document = {"version": version, "minor_version": 1, "key": key, "data": data}
+    (storage / key).write_text(json.dumps(document, indent=2), encoding="utf-8")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _hs256_jwt(claims: dict[str, Any], key: str) -> str:
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    signature = hmac.new(key.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64(signature)}"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
