@@ -1,0 +1,51 @@
+#!/usr/bin/with-contenv bashio
+# shellcheck shell=bash
+# The cocoon add-on: ask the Supervisor for the MQTT broker, write cocoon's
+# configuration with it and with Home Assistant's API, and run cocoon.
+#
+# The folders are the add-on's: /config (its own config folder, `addon_config` in
+# config.yaml), /data (private, kept across updates). The COCOON_ADDON_* variables
+# exist for tests/deploy/test_addon.py, which runs this script with a stand-in bashio.
+set -e
+
+config_dir="${COCOON_ADDON_CONFIG_DIR:-/config}"
+data_dir="${COCOON_ADDON_DATA_DIR:-/data}"
+share_dir="${COCOON_ADDON_SHARE_DIR:-/usr/local/share/cocoon-addon}"
+lib_dir="${COCOON_ADDON_LIB_DIR:-/usr/local/lib/cocoon-addon}"
+
+config_file="${config_dir}/$(bashio::config 'config_file')"
+if ! bashio::fs.file_exists "${config_file}"; then
+    bashio::log.warning "No ${config_file} yet: writing a first home to start from."
+    bashio::log.warning "Edit it (/addon_configs/local_cocoon on the host), then restart the add-on."
+    cp "${share_dir}/cocoon.yaml" "${config_file}"
+fi
+
+if ! bashio::services.available "mqtt"; then
+    bashio::exit.nok "No MQTT broker: install and start the Mosquitto broker add-on."
+fi
+MQTT_HOST="$(bashio::services mqtt "host")"
+MQTT_PORT="$(bashio::services mqtt "port")"
+MQTT_USERNAME="$(bashio::services mqtt "username")"
+MQTT_PASSWORD="$(bashio::services mqtt "password")"
+export MQTT_HOST MQTT_PORT MQTT_USERNAME MQTT_PASSWORD
+# The Supervisor's proxy to Home Assistant's API; SUPERVISOR_TOKEN opens it.
+export HA_URL="http://supervisor/core"
+if [[ -z "${SUPERVISOR_TOKEN:-}" ]]; then
+    bashio::exit.nok "No SUPERVISOR_TOKEN: is homeassistant_api enabled in config.yaml?"
+fi
+bashio::log.info "MQTT broker: ${MQTT_HOST}:${MQTT_PORT}; Home Assistant: ${HA_URL}"
+
+run_dir="${data_dir}/run"
+python3 "${lib_dir}/addon_config.py" "${config_file}" "${run_dir}"
+
+options=()
+if [[ "$(bashio::config 'log_level')" == "debug" ]]; then
+    options+=(--verbose)
+fi
+options+=(--log-format "$(bashio::config 'log_format')")
+
+# Errors name the lines of the generated file, which has the lines of yours.
+if ! cocoon "${options[@]}" check --config "${run_dir}/cocoon.yaml"; then
+    bashio::exit.nok "Fix ${config_file} (the errors above), then restart the add-on."
+fi
+exec cocoon "${options[@]}" run --config "${run_dir}/cocoon.yaml" --state-dir "${data_dir}/state"

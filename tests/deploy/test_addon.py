@@ -1,0 +1,291 @@
+"""deploy/homeassistant-addon: the add-on's description, its image, and its run script
+run for real with a stand-in for bashio (the Supervisor's shell library)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cocoon.config.load import load_config
+
+from .example import ROOT
+from .test_docker import instructions, lint
+
+ADDON = ROOT / "deploy" / "homeassistant-addon"
+ARCHITECTURES = {"aarch64", "amd64", "armhf", "armv7", "i386"}
+COCOON = Path(sys.executable).parent / "cocoon"
+
+# bashio's functions as run.sh uses them, answering from the environment.
+BASHIO = r"""
+bashio::config() {
+    case "$1" in
+        config_file) printf '%s\n' "${ADDON_CONFIG_FILE:-cocoon.yaml}" ;;
+        log_level) printf '%s\n' "${ADDON_LOG_LEVEL:-info}" ;;
+        log_format) printf '%s\n' "${ADDON_LOG_FORMAT:-text}" ;;
+    esac
+}
+bashio::services.available() { [[ "$1" == mqtt && -n "${SERVICE_MQTT_HOST:-}" ]]; }
+bashio::services() { local name="SERVICE_MQTT_${2^^}"; printf '%s\n' "${!name}"; }
+bashio::fs.file_exists() { [[ -f "$1" ]]; }
+bashio::log.info() { printf 'INFO: %s\n' "$*"; }
+bashio::log.warning() { printf 'WARNING: %s\n' "$*"; }
+bashio::exit.nok() { printf 'FATAL: %s\n' "$*" >&2; exit 1; }
+"""
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_config_yaml_describes_an_add_on_that_needs_mqtt_and_the_api() -> None:
+    config = _yaml(ADDON / "config.yaml")
+    for key in ("name", "version", "slug", "description", "arch", "options", "schema"):
+        assert config.get(key), key
+    assert isinstance(config["version"], str)
+    assert re.fullmatch(r"[a-z0-9_]+", config["slug"])
+    assert set(config["arch"]) <= ARCHITECTURES
+    assert "mqtt:need" in config["services"]
+    assert config["homeassistant_api"] is True
+    assert "addon_config:rw" in config["map"]
+    assert config["init"] is False  # run.sh is the container's command
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'version = "{config["version"]}"' in pyproject
+
+
+def test_the_schema_covers_every_option_and_allows_its_default() -> None:
+    config = _yaml(ADDON / "config.yaml")
+    options, schema = config["options"], config["schema"]
+    assert set(options) == set(schema)
+    for name, default in options.items():
+        kind = schema[name]
+        if kind == "str":
+            assert isinstance(default, str), name
+        else:
+            choices = re.fullmatch(r"list\(([^)]*)\)", kind)
+            assert choices, f"{name}: {kind}"
+            assert default in choices[1].split("|"), name
+    # The log level's choices are what run.sh knows (debug adds --verbose).
+    assert schema["log_level"] == "list(info|debug)"
+    assert schema["log_format"] == "list(text|json)"
+
+
+def test_translations_name_and_describe_every_option() -> None:
+    options = _yaml(ADDON / "config.yaml")["options"]
+    translated = _yaml(ADDON / "translations" / "en.yaml")["configuration"]
+    assert set(translated) == set(options)
+    for name, text in translated.items():
+        assert text["name"], name
+        assert text["description"], name
+
+
+def test_each_architecture_builds_from_home_assistants_python_base() -> None:
+    arch = _yaml(ADDON / "config.yaml")["arch"]
+    build_from = _yaml(ADDON / "build.yaml")["build_from"]
+    assert set(build_from) == set(arch)
+    for name, image in build_from.items():
+        assert image.startswith(f"ghcr.io/home-assistant/{name}-base-python:"), image
+
+
+def test_hadolint_has_nothing_to_say_about_the_add_on_dockerfile() -> None:
+    assert lint(ADDON / "Dockerfile") == ""
+
+
+def test_shellcheck_has_nothing_to_say_about_the_scripts() -> None:
+    shellcheck = shutil.which("shellcheck")
+    assert shellcheck, (
+        "shellcheck is missing: install Debian's shellcheck (scripts/system-packages)"
+    )
+    result = subprocess.run(
+        [shellcheck, str(ADDON / "run.sh"), str(ADDON / "bundle")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_bundle_holds_all_the_dockerfile_copies_and_cocoon_builds_from_it(
+    tmp_path: Path,
+) -> None:
+    bundle = tmp_path / "cocoon-addon"
+    subprocess.run([str(ADDON / "bundle"), str(bundle)], check=True, capture_output=True)
+    for word, args in instructions(bundle / "Dockerfile"):
+        if word == "COPY":
+            for source in args.split()[:-1]:
+                assert (bundle / source).exists(), source
+    assert os.access(bundle / "run.sh", os.X_OK)
+    assert (bundle / "translations" / "en.yaml").exists()
+    # The sources in cocoon-src make cocoon's wheel, as `pip install` in the image does.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(tmp_path / "wheels"),
+            str(bundle / "cocoon-src"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [wheel.name.split("-")[0] for wheel in (tmp_path / "wheels").iterdir()] == ["cocoon"]
+
+
+class AddOn:
+    """run.sh in a pretend add-on container: its folders in a temporary directory, bashio
+    answered by BASHIO, and `cocoon run` recorded instead of run (`check` is real)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.config_dir = directory / "config"
+        self.data_dir = directory / "data"
+        self.config_dir.mkdir(parents=True)
+        self.bin = directory / "bin"
+        self.bin.mkdir()
+        self.recorded = directory / "cocoon-run-arguments"
+        fake = self.bin / "cocoon"
+        fake.write_text(
+            "#!/usr/bin/env bash\n"
+            'for argument in "$@"; do\n'
+            '    if [[ "$argument" == run ]]; then\n'
+            f'        printf "%s\\n" "$@" > "{self.recorded}"; exit 0\n'
+            "    fi\n"
+            "done\n"
+            f'exec "{COCOON}" "$@"\n'
+        )
+        fake.chmod(0o755)
+        self.stub = directory / "bashio.sh"
+        self.stub.write_text(BASHIO)
+        self.shared = directory / "share"
+        self.shared.mkdir()
+        shutil.copy(ADDON / "cocoon.yaml", self.shared / "cocoon.yaml")
+
+    def run(self, **environment: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            "PATH": f"{self.bin}:{Path(sys.executable).parent}:/usr/bin:/bin",
+            "COCOON_ADDON_CONFIG_DIR": str(self.config_dir),
+            "COCOON_ADDON_DATA_DIR": str(self.data_dir),
+            "COCOON_ADDON_SHARE_DIR": str(self.shared),
+            "COCOON_ADDON_LIB_DIR": str(ADDON),
+            "SERVICE_MQTT_HOST": "core-mosquitto",
+            "SERVICE_MQTT_PORT": "1883",
+            "SERVICE_MQTT_USERNAME": "addons",
+            "SERVICE_MQTT_PASSWORD": "broker-password",
+            "SUPERVISOR_TOKEN": "supervisor-token",
+            **environment,
+        }
+        return subprocess.run(
+            ["bash", "-c", f'source "{self.stub}"; source "{ADDON / "run.sh"}"'],
+            env={k: v for k, v in env.items() if v},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    def arguments(self) -> list[str]:
+        return self.recorded.read_text().split("\n")[:-1]
+
+
+def test_run_sh_starts_a_first_home_on_the_supervisors_broker_and_api(tmp_path: Path) -> None:
+    addon = AddOn(tmp_path)
+    result = addon.run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No " in result.stdout  # it says it wrote a first home
+    assert (addon.config_dir / "cocoon.yaml").read_text() == (ADDON / "cocoon.yaml").read_text()
+    generated = addon.data_dir / "run" / "cocoon.yaml"
+    assert addon.arguments() == [
+        "--log-format",
+        "text",
+        "run",
+        "--config",
+        str(generated),
+        "--state-dir",
+        str(addon.data_dir / "state"),
+    ]
+    cfg = load_config(generated)
+    assert cfg.mqtt is not None
+    assert (cfg.mqtt.host, cfg.mqtt.port, cfg.mqtt.username) == ("core-mosquitto", 1883, "addons")
+    assert cfg.mqtt.password is not None
+    assert cfg.mqtt.password.get_secret_value() == "broker-password"
+    assert cfg.home_assistant is not None
+    assert cfg.home_assistant.url == "http://supervisor/core"
+    assert cfg.home_assistant.token.get_secret_value() == "supervisor-token"
+    # The secrets are the service's own: only in the private secrets file, never printed.
+    secrets = addon.data_dir / "run" / "secrets.yaml"
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    assert "broker-password" not in generated.read_text()
+    assert "broker-password" not in result.stdout + result.stderr
+    assert "supervisor-token" not in result.stdout + result.stderr
+
+
+def test_run_sh_keeps_the_persons_home_secrets_includes_and_mqtt_settings(
+    tmp_path: Path,
+) -> None:
+    addon = AddOn(tmp_path)
+    own = yaml.safe_load((ADDON / "cocoon.yaml").read_text())
+    own["mqtt"] = {"host": "elsewhere", "base_topic": "calm", "username": "me"}
+    own["home"]["name"] = "Our flat"
+    text = yaml.safe_dump({k: v for k, v in own.items() if k != "devices"}, sort_keys=False)
+    text += "devices: !include devices.yaml\n"
+    text += "home_assistant: {url: 'http://old:8123', token: !secret my_token}\n"
+    (addon.config_dir / "home.yaml").write_text(text)
+    (addon.config_dir / "devices.yaml").write_text(yaml.safe_dump(own["devices"]))
+    (addon.config_dir / "secrets.yaml").write_text("my_token: not-used-any-more\n")
+    result = addon.run(ADDON_CONFIG_FILE="home.yaml", ADDON_LOG_LEVEL="debug")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert addon.arguments()[:3] == ["--verbose", "--log-format", "text"]
+    cfg = load_config(addon.data_dir / "run" / "cocoon.yaml")
+    assert cfg.home.name == "Our flat"
+    assert set(cfg.devices) == {"living_lamp"}
+    assert cfg.mqtt is not None
+    assert (cfg.mqtt.host, cfg.mqtt.username, cfg.mqtt.base_topic) == (
+        "core-mosquitto",
+        "addons",
+        "calm",
+    )
+    assert cfg.home_assistant is not None
+    assert cfg.home_assistant.url == "http://supervisor/core"
+
+
+@pytest.mark.parametrize(
+    ("environment", "says"),
+    [
+        ({"SERVICE_MQTT_HOST": ""}, "No MQTT broker"),
+        ({"SUPERVISOR_TOKEN": ""}, "No SUPERVISOR_TOKEN"),
+    ],
+)
+def test_run_sh_stops_without_a_broker_or_a_token(
+    tmp_path: Path, environment: dict[str, str], says: str
+) -> None:
+    addon = AddOn(tmp_path)
+    result = addon.run(**environment)
+    assert result.returncode == 1
+    assert says in result.stderr
+    assert not addon.recorded.exists()
+
+
+def test_run_sh_stops_on_an_invalid_configuration_and_says_why(tmp_path: Path) -> None:
+    addon = AddOn(tmp_path)
+    (addon.config_dir / "cocoon.yaml").write_text(
+        (ADDON / "cocoon.yaml").read_text().replace("scene: evening", "scene: evenin")
+    )
+    result = addon.run()
+    assert result.returncode == 1
+    assert "evenin" in result.stderr
+    assert "Fix " in result.stderr
+    assert not addon.recorded.exists()
