@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from cocoon.config.schema import CocoonConfig
-from cocoon.core.model import NO_READINGS
+from cocoon.core.model import OFF, LightReading, Readings
 from cocoon.core.modes import RuntimeState
 from cocoon.core.planner import Planner
 from cocoon.core.simulate import follow, simulate
@@ -97,7 +97,14 @@ def day_range(cfg: CocoonConfig) -> tuple[datetime, datetime]:
 def full_day(cfg: CocoonConfig) -> int:
     """advance + desired at every minute of the day (and at each ritual start)."""
     start, end = day_range(cfg)
-    return len(simulate(Planner(cfg), start, end, every=timedelta(minutes=1)).steps)
+    readings = lights_off(cfg, start)
+    return len(simulate(Planner(cfg), start, end, timedelta(minutes=1), readings=readings).steps)
+
+
+def lights_off(cfg: CocoonConfig, at: datetime) -> Readings:
+    """Every light reported off (cocoon leaves a light that never reported alone)."""
+    lights = [name for name, device in cfg.devices.items() if device.kind == "light"]
+    return Readings({name: LightReading(OFF, at) for name in lights}, {})
 
 
 def wakeup_walk(cfg: CocoonConfig) -> tuple[int, float]:
@@ -107,7 +114,7 @@ def wakeup_walk(cfg: CocoonConfig) -> tuple[int, float]:
     """
     planner = Planner(cfg)
     start, end = day_range(cfg)
-    state, readings = RuntimeState(), NO_READINGS
+    state, readings = RuntimeState(), lights_off(cfg, start)
     now, calls, spent = start, 0, 0.0
     while now < end:
         state, _ = planner.advance(now, state, readings)

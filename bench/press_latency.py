@@ -1,0 +1,95 @@
+"""How fast a press reaches the lights: "Calm now" pressed → first Zigbee2MQTT `/set`.
+
+Run with `.venv/bin/python -m bench.press_latency` from the repository root (bench/run
+does). A real Mosquitto on a free loopback port, `cocoon run` as a child process (the
+test home, calm mode with `fade: 0` so a press commands at once, `rate_limit: 1000`),
+and, in this process, two MQTT connections driven from one thread (bench/_probe.py): one
+presses at QoS 1, as Home Assistant's button does; the other stands in for Zigbee2MQTT,
+hears the `/set` topics and reports each device's new state back. Both stamps come from
+`time.perf_counter()` here.
+
+Presses are sporadic (research/peer-latency.md 1.3): an idle pause of 50-150 ms before
+each, so every press meets an idle daemon, as in a home. After each press the mode is set
+back to `off` and the hand-back commands are awaited, so every press changes something.
+The broker's own round trip (publish → receive on one connection at QoS 1, same pattern)
+is the floor under any daemon. A shorter run of presses at QoS 0, where cocoon owes the
+broker no PUBACK before its `/set`, tells TCP delays on cocoon's connection apart.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import uuid
+from collections.abc import Callable
+
+from bench._daemon import running_home
+from bench._measure import (
+    print_table,
+    quiet_exit_on_sigterm,
+    summary,
+)
+from bench._probe import CALM_NOW, Probe, press_once
+
+WARM_UP, PRESSES, QOS0_PRESSES, ROUND_TRIPS = 20, 300, 100, 300
+TARGET_P50, TARGET_P99 = 2.0, 10.0
+
+
+def exactly(topic: str, body: bytes) -> Callable[[str, bytes], bool]:
+    """A match for one message."""
+    return lambda t, b: t == topic and b == body
+
+
+def broker_round_trips(probe: Probe, rng: random.Random, count: int) -> list[float]:
+    """Publish → receive on one client (the presser) at QoS 1, same idle pauses (ms)."""
+    topic = f"bench/echo/{uuid.uuid4().hex[:8]}"
+    probe.presser.subscribe(topic, qos=1)
+    probe.pump(0.2)
+    times: list[float] = []
+    for i in range(count):
+        probe.pump(rng.uniform(0.05, 0.15))
+        mark = len(probe.inbox)
+        body = str(i).encode()
+        began = probe.press(topic, str(i))
+        arrived = probe.first(mark, exactly(topic, body))
+        times.append((arrived - began) * 1000)
+    return times
+
+
+def main() -> int:
+    quiet_exit_on_sigterm()
+    rng = random.Random(1)
+    settings = {"rate_limit": 1000}
+    with running_home(settings=settings, calm_modes=CALM_NOW) as (_, _, probe):
+        for _ in range(WARM_UP):
+            press_once(probe, rng)
+        presses = [press_once(probe, rng) for _ in range(PRESSES)]
+        at_qos0 = [press_once(probe, rng, qos=0) for _ in range(QOS0_PRESSES)]
+        echo = broker_round_trips(probe, rng, ROUND_TRIPS)
+    press, qos0, rtt = summary(presses), summary(at_qos0), summary(echo)
+    rows = [
+        ("press → first /set: p50", f"{press['p50']:.2f} ms", f"≤ {TARGET_P50:g} ms"),
+        ("press → first /set: p95", f"{press['p95']:.2f} ms", ""),
+        ("press → first /set: p99", f"{press['p99']:.2f} ms", f"≤ {TARGET_P99:g} ms"),
+        ("press → first /set: max", f"{press['max']:.2f} ms", ""),
+        ("press → first /set: min", f"{min(presses):.2f} ms", ""),
+        ("press at QoS 0 → first /set: p50", f"{qos0['p50']:.2f} ms", "(diagnostic)"),
+        ("press at QoS 0 → first /set: p99", f"{qos0['p99']:.2f} ms", ""),
+        ("broker round trip: p50", f"{rtt['p50']:.2f} ms", "(reference)"),
+        ("broker round trip: p95", f"{rtt['p95']:.2f} ms", ""),
+        ("broker round trip: p99", f"{rtt['p99']:.2f} ms", ""),
+        ("broker round trip: max", f"{rtt['max']:.2f} ms", ""),
+    ]
+    ok = press["p50"] <= TARGET_P50 and press["p99"] <= TARGET_P99
+    print_table(
+        f"press_latency: Mosquitto + `cocoon run`; {PRESSES} sporadic QoS 1 presses (50-150 ms"
+        f" idle before each) after {WARM_UP} warm-up, {QOS0_PRESSES} at QoS 0;"
+        f" {ROUND_TRIPS} broker round trips",
+        rows,
+        ok,
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
