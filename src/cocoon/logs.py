@@ -45,3 +45,5 @@ def setup_logging(level: int, fmt: LogFormat = "text", stream: TextIO | None = N
         old.close()
     root.addHandler(handler)
     root.setLevel(level)
+    # APScheduler says "Added job" on every re-arm; only its warnings are news.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))

@@ -101,7 +101,9 @@ def test_a_person_dimming_is_told_apart_from_a_person_switching_off() -> None:
 
 
 def test_a_setpoint_changed_on_the_thermostat_is_a_manual_change() -> None:
-    sent = ClimateCommand("heat", 21.0, "x")
+    sent = [ClimateCommand("heat", 21.0, "x")]
     assert not manual_setpoint_change(21.0, sent)
     assert manual_setpoint_change(19.0, sent)
-    assert not manual_setpoint_change(19.0, None)
+    assert not manual_setpoint_change(19.0, [])
+    # A late report of an earlier command is cocoon's own too.
+    assert not manual_setpoint_change(21.0, [*sent, ClimateCommand("heat", 20.0, "x")])

@@ -224,3 +224,38 @@ def test_a_whole_dst_day_driven_by_wake_ups_runs_each_ritual_once(
     assert store.state.runs["early"].start == expected
     assert sum("ritual evening started" in m for m in messages) == 2
     assert {c.device for c in gateway.sent} == {"sofa", "desk"}
+
+
+def test_an_instant_calm_mode_switched_off_gives_back_at_once() -> None:
+    engine, clock, gateway, _, _ = _engine(
+        calm_modes={"calm_now": {"scene": "calm", "duration": "1h", "fade": 0}}
+    )
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    engine.handle(Press("calm_now"))
+    assert _lights(gateway.sent)["sofa"].brightness == 20.0
+    clock.moment += timedelta(seconds=5)
+    engine.handle(SelectMode("off"))
+    last = _lights(gateway.sent)["sofa"]
+    assert (last.brightness, last.kelvin) == (70.0, 3500)
+
+
+def test_a_late_thermostat_report_of_an_earlier_command_is_not_a_person() -> None:
+    engine, clock, gateway, store, _ = _engine(
+        calm_modes={"calm_now": {"scene": "calm", "duration": "1h", "fade": 0}}
+    )
+    engine.handle(ClimateReport("heat", 20.0, 19.0))
+    engine.handle(Press("calm_now"))
+    clock.moment += timedelta(seconds=2)
+    engine.handle(SelectMode("off"))
+    assert [c.setpoint for c in gateway.sent if isinstance(c, ClimateCommand)] == [23.0, 20.0]
+    engine.handle(ClimateReport("heat", 23.0, 19.0))  # the valve answers the first, late
+    assert all(hold.override is None for hold in store.state.holds.values())
+
+
+def test_a_flood_of_identical_reports_is_taken_in_without_planning() -> None:
+    engine, _, _, _, armed = _engine()
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    before = len(armed)
+    engine.handle(*[LightReport("sofa", LightState(70, 3500)) for _ in range(1000)])
+    assert len(armed) == before  # no reconcile was needed
+    assert engine.handled >= 1003

@@ -137,8 +137,11 @@ def manual_light_change(observed: LightState, sent: Sequence[LightCommand]) -> f
     return frozenset(changed)
 
 
-def manual_setpoint_change(observed: float | None, sent: ClimateCommand | None) -> bool:
-    """Whether a thermostat's reported setpoint is not the one cocoon asked for."""
-    if observed is None or sent is None:
+def manual_setpoint_change(observed: float | None, sent: Sequence[ClimateCommand]) -> bool:
+    """Whether a thermostat's reported setpoint is none that cocoon recently asked for.
+
+    Valves report seconds late, so a report may answer an earlier command than the last.
+    """
+    if observed is None or not sent:
         return False
-    return abs(observed - sent.setpoint) > SETPOINT_TOLERANCE
+    return all(abs(observed - command.setpoint) > SETPOINT_TOLERANCE for command in sent)

@@ -110,7 +110,7 @@ class Envelope:
         if now < self.start or now > self.gone:
             return 0.0
         peak = self._ramp(min(now, self.end) - self.start)
-        if now <= self.end:
+        if now < self.end:
             return peak
         if self.fade_out <= timedelta(0):
             return 0.0

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cocoon.config.schema import CocoonConfig
 from cocoon.core import modes, reconcile
@@ -48,8 +48,12 @@ from cocoon.runtime.pacer import Pacer
 
 _LOGGER = logging.getLogger(__name__)
 
-# How long a sent light command can still explain a report (its transition, plus slack).
+# How long a sent command can still explain a report (its transition, plus slack).
 SETTLE_SECONDS = 10.0
+# Events applied before one reconcile, at most.
+BATCH = 1000
+# A sensor repeating its value is looked at again after this long.
+REFRESH = timedelta(hours=1)
 
 
 class Engine:
@@ -82,7 +86,7 @@ class Engine:
         self.problems: dict[str, str] = {}
         self.handled = 0
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
-        self._sent: dict[str, deque[tuple[float, LightCommand]]] = {}
+        self._sent: dict[str, deque[tuple[float, Command]]] = {}
         self._pacer = Pacer(cfg.settings.rate_limit, self._dispatch)
 
     def start(self) -> None:
@@ -108,11 +112,29 @@ class Engine:
         """Consume events forever; one bad event is logged, the engine lives on."""
         self.submit(Wake("start"))
         while True:
-            event = await self.queue.get()
+            # Everything that queued up meanwhile is applied first and reconciled once:
+            # a burst of reports costs one plan, not one each.
+            events = [await self.queue.get()]
+            while not self.queue.empty() and len(events) < BATCH:
+                events.append(self.queue.get_nowait())
+            self.handle(*events)
+
+    def handle(self, *events: Event) -> None:
+        """Apply events, then reconcile once; a bad event is logged and the rest go on."""
+        now = self.clock.now()
+        changed = False
+        for event in events:
+            self.handled += 1
             try:
-                self.handle(event)
+                changed = self._apply(event, now) or changed
             except Exception:
                 _LOGGER.exception("Could not handle %s; carrying on", event)
+        if not changed:
+            return
+        try:
+            self._reconcile(now)
+        except Exception:
+            _LOGGER.exception("Could not reconcile; carrying on")
 
     def stop(self) -> None:
         """Stop sending what the pacer still holds."""
@@ -135,14 +157,8 @@ class Engine:
         _LOGGER.info("Configuration reloaded")
         self.submit(Announce("configuration reloaded"))
 
-    def handle(self, event: Event) -> None:
-        """Apply one event, then reconcile."""
-        self.handled += 1
-        now = self.clock.now()
-        self._apply(event, now)
-        self._reconcile(now)
-
-    def _apply(self, event: Event, now: datetime) -> None:
+    def _apply(self, event: Event, now: datetime) -> bool:
+        """Take in one event; whether anything changed that a reconcile must look at."""
         match event:
             case Press(name=name):
                 self._press(name, now)
@@ -155,13 +171,24 @@ class Engine:
                     self.state, message = modes.resume(self.cfg, self.state, now, self.readings)
                 _LOGGER.info("%s", message)
             case LightReport():
+                if self.readings.light(event.device) == event.state and not event.by_hand:
+                    return False  # the same again (a chatty device, a flood): nothing new
                 self._light_report(event, now)
             case ClimateReport():
+                known = self.readings.devices.get(event.device)
+                same = ClimateReading(event.setpoint, event.current, now)
+                if isinstance(known, ClimateReading) and replace(known, at=now) == same:
+                    return False
                 self._climate_report(event, now)
             case SensorReport(device=device, key=key, value=value):
+                known_value = self.readings.sensors.get((device, key))
                 sensors = dict(self.readings.sensors)
                 sensors[(device, key)] = SensorReading(key, value, now)
                 self.readings = replace(self.readings, sensors=sensors)
+                # A repeated value only refreshes the reading's age; plants care about
+                # that once it is old (a sensor going stale), not on every report.
+                if known_value is not None and known_value.value == value:
+                    return now - known_value.at > REFRESH
             case Availability(device=device, online=online):
                 if online:
                     # Whatever it was told before it went away, tell it again.
@@ -184,6 +211,7 @@ class Engine:
                     self.on_announce()
             case Wake():
                 pass
+        return True
 
     def _press(self, name: str, now: datetime) -> None:
         if name not in self.cfg.calm_modes and name not in self.cfg.rituals:
@@ -208,12 +236,8 @@ class Engine:
             return
         changed = event.by_hand
         if changed is None:
-            cutoff = time.monotonic() - SETTLE_SECONDS
-            sent = self._sent.get(event.device, deque())
-            recent = [c for stamp, c in sent if stamp >= cutoff - c.transition]
-            if not recent and sent:
-                recent = [sent[-1][1]]
-            changed = reconcile.manual_light_change(event.state, recent)
+            lights = [c for c in self._recent(event.device) if isinstance(c, LightCommand)]
+            changed = reconcile.manual_light_change(event.state, lights)
         if changed:
             self.state, message = modes.set_override(
                 self.cfg, self.state, event.device, changed, now
@@ -224,11 +248,10 @@ class Engine:
         devices = dict(self.readings.devices)
         devices[event.device] = ClimateReading(event.setpoint, event.current, now)
         self.readings = replace(self.readings, devices=devices)
-        last = self.last.get(event.device)
-        sent = last if isinstance(last, ClimateCommand) else None
         by_hand = event.by_hand
         if by_hand is None:
-            by_hand = reconcile.manual_setpoint_change(event.setpoint, sent)
+            recent = [c for c in self._recent(event.device) if isinstance(c, ClimateCommand)]
+            by_hand = reconcile.manual_setpoint_change(event.setpoint, recent)
         if event.device in self.state.holds and by_hand:
             changed = frozenset({modes.SETPOINT})
             self.state, message = modes.set_override(
@@ -261,11 +284,23 @@ class Engine:
         gateway = self._gateway(command.device)
         if gateway is None:
             return
-        if isinstance(command, LightCommand):
-            sent = self._sent.setdefault(command.device, deque(maxlen=8))
-            sent.append((time.monotonic(), command))
+        sent = self._sent.setdefault(command.device, deque(maxlen=8))
+        sent.append((time.monotonic(), command))
         _LOGGER.debug("%s → %s", command.device, command)
         gateway.send(command)
+
+    def _recent(self, device: str) -> list[Command]:
+        """The commands a report from `device` may still be answering (at least the last)."""
+        sent = self._sent.get(device)
+        if not sent:
+            return []
+        cutoff = time.monotonic() - SETTLE_SECONDS
+        recent = [
+            command
+            for stamp, command in sent
+            if stamp >= cutoff - (command.transition if isinstance(command, LightCommand) else 0)
+        ]
+        return recent or [sent[-1][1]]
 
     def _publish_status(self, now: datetime) -> None:
         status = describe(self.planner, now, self.state, self.targets)
