@@ -1,9 +1,10 @@
 """The whole loop against a real Home Assistant: cocoon next to HA's own automation engine.
 
-Run with `.venv/bin/python bench/ha_loop.py [--rounds N]` from the repository root
-(bench/run does). It boots Mosquitto and Home Assistant 2024.3.3 (`.ha-venv`, see
-tests/homeassistant.py) on free loopback ports, and `cocoon run` as a child process, and
-measures two systems from ONE process (research/peer-latency.md, section 1):
+Run with `.venv/bin/python bench/ha_loop.py [--rounds N]` (bench/run runs it as
+`python -m bench.ha_loop`; about 4.5 min for 300 rounds). It boots Mosquitto and Home
+Assistant 2024.3.3 (`.ha-venv`, see tests/homeassistant.py) on free loopback ports, and
+`cocoon run` as a child process, and measures two systems from ONE process
+(research/peer-latency.md, section 1):
 
 - native: a Home Assistant automation, MQTT trigger on `bench/native` →
   `light.turn_on` of `light.bed_light` with the payload as brightness. t0 = just before
@@ -13,7 +14,8 @@ measures two systems from ONE process (research/peer-latency.md, section 1):
   The calm scene sets one light, `light.ceiling_lights`, to 20 % / 2000 K at once
   (`fade: 0`). t1 = the `state_changed` of the ceiling at brightness 51 (20 % of 255).
   Then, untimed, the mode goes back to `off` and the ceiling back to its 200, so every
-  press is a real change.
+  press is a real change (a second `off` when cocoon does not give back at once, see
+  `Bench.hand_back`), and 0.2 s pass for cocoon's status publish.
 
 The measuring process has a paho 2.x publisher without a network thread (`publish()`
 writes to the socket in the calling thread; `loop(0)` runs between rounds) and one raw
@@ -57,10 +59,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import paho.mqtt.client as mqtt  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from tests.brokers import Mosquitto  # noqa: E402
 from tests.daemon.harness import DaemonProcess, write_config  # noqa: E402
 from tests.ha.test_home_assistant import CEILING, ha_home  # noqa: E402
-from tests.homeassistant import HomeAssistant  # noqa: E402
+from tests.homeassistant import HA_VERSION, HomeAssistant  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from cocoon.adapters.topics import Topics  # noqa: E402
@@ -221,9 +224,7 @@ class Watcher:
 
 def publisher(port: int) -> mqtt.Client:
     """A connected paho client without a network thread, Nagle off."""
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-ha-{uuid.uuid4().hex[:8]}"
-    )
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-ha-{uuid.uuid4().hex[:8]}")
     client.on_socket_open = lambda c, u, sock: sock.setsockopt(  # type: ignore[attr-defined]
         socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
     )
@@ -406,7 +407,9 @@ async def measure(
     watch = await Watcher.open(hass.ws_url, hass.token)
     try:
         bench = Bench(pub, watch, topics, rng)
-        await watch.until(bench.select, lambda s: s.get("state") == "off", "cocoon's mode select")
+        await watch.until(
+            bench.select, lambda s: s.get("state") == "off", "cocoon's mode select", 15
+        )
         levels = iter(range(3, 3 + PROBES))  # never a level of the measured rounds
         native_tries = await bench.probe("native", lambda: bench.native(next(levels)))
         cocoon_tries = await bench.probe("cocoon", bench.cocoon)
@@ -456,7 +459,7 @@ def report(args: argparse.Namespace, samples: list[Sample], boot: float) -> bool
     ratio = {k: stats["cocoon"][k] / stats["native"][k] for k in ("p50", "p95", "p99")}
     ok = ratio["p50"] <= TARGET_RATIO and ratio["p99"] <= TARGET_RATIO and lost["cocoon"] == 0
     print(
-        f"ha_loop: Mosquitto + Home Assistant {hass_version()} + `cocoon run`; MQTT publish → "
+        f"ha_loop: Mosquitto + Home Assistant {HA_VERSION} + `cocoon run`; MQTT publish → "
         f"state_changed on HA's websocket; {args.rounds} rounds per system after "
         f"{args.warmup} warm-up, interleaved, {PAUSE[0] * 1000:.0f}-{PAUSE[1] * 1000:.0f} ms "
         f"idle before each publish, QoS {QOS}; boot {boot:.1f} s"
@@ -497,22 +500,14 @@ def report(args: argparse.Namespace, samples: list[Sample], boot: float) -> bool
     print("  (ms; HA fired = Home Assistant's time_fired of the state change after t0)")
     stuck = sum(1 for s in samples if s.stuck)
     cocoon_rounds = sum(1 for s in samples if s.system == "cocoon")
-    print(
-        f"  untimed hand-backs after `off` that needed a second `off`: {stuck}/{cocoon_rounds}"
-        " (cocoon gives nothing back at the instant a fade-0 calm mode ends)"
-    )
+    why = " (cocoon gave nothing back when `off` ended the calm mode)" if stuck else ""
+    print(f"  untimed hand-backs that needed a second `off`: {stuck}/{cocoon_rounds}{why}")
     print(
         f"  target: cocoon/native ≤ {TARGET_RATIO:g}x at p50 and p99, no cocoon round lost"
         f" ({TIMEOUT:g} s timeout)"
     )
     print(f"  targets {'met' if ok else 'MISSED'}")
     return ok
-
-
-def hass_version() -> str:
-    from tests.homeassistant import HA_VERSION
-
-    return HA_VERSION
 
 
 def main() -> int:
@@ -571,8 +566,9 @@ def main() -> int:
     if args.samples is not None:
         args.samples.write_text(json.dumps([s.__dict__ for s in samples], indent=0))
     ok = report(args, samples, boot)
-    if daemon.process is not None and daemon.process.returncode not in (0, None):
-        print(f"  cocoon exited with {daemon.process.returncode}")
+    code = None if daemon is None or daemon.process is None else daemon.process.returncode
+    if code not in (0, None):
+        print(f"  cocoon exited with {code} after SIGTERM")
         ok = False
     return 0 if ok else 1
 

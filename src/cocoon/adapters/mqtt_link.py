@@ -31,6 +31,7 @@ research/reliability-perf.md, headline 1).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import socket
@@ -130,6 +131,9 @@ class MqttLink:
     ) -> None:
         self._settings = settings
         self._availability = availability_topic
+        self._inbox: collections.deque[Message] = collections.deque()
+        self._inbox_lock = threading.Lock()
+        self._inbox_scheduled = False
         self._v5 = settings.protocol == "5"
         self._on_message = on_message
         self._on_connect = on_connect
@@ -403,7 +407,14 @@ class MqttLink:
                 self._drop_oversized(topic, size)
                 return
             message = Message(topic, bytes(msg.payload), msg.qos, bool(msg.retain))
-            self._to_loop(lambda: self._deliver(message))
+            # Messages wait in a deque, and the loop is woken only for the first of a
+            # burst: one wake-up (one pipe write) per burst, not per message.
+            with self._inbox_lock:
+                self._inbox.append(message)
+                wake = not self._inbox_scheduled
+                self._inbox_scheduled = True
+            if wake:
+                self._to_loop(self._deliver_inbox)
         except Exception:
             _LOGGER.exception("Dropped an MQTT message that could not be read")
 
@@ -432,6 +443,14 @@ class MqttLink:
             loop.call_soon_threadsafe(callback)
 
     # -- the loop's thread ---------------------------------------------------------------
+
+    def _deliver_inbox(self) -> None:
+        with self._inbox_lock:
+            messages = list(self._inbox)
+            self._inbox.clear()
+            self._inbox_scheduled = False
+        for message in messages:
+            self._deliver(message)
 
     def _deliver(self, message: Message) -> None:
         if self._stopping:

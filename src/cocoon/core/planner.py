@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from cocoon.config.schema import CocoonConfig, LightSetting, Setpoint
 from cocoon.config.values import format_duration
@@ -25,7 +25,7 @@ from cocoon.core.model import (
 )
 from cocoon.core.plants import PlantStatus, evaluate
 from cocoon.core.scenes import Envelope, blend, blend_states
-from cocoon.core.schedule import DayPlan, plan_day, ritual_window
+from cocoon.core.schedule import DayPlan, local_instant, plan_day, ritual_window
 
 # The largest colour change between two fade steps, in mireds (even steps to the eye),
 # for a light bright enough that its colour shows.
@@ -387,7 +387,9 @@ class Planner:
                 candidates.append(hold.override.until)
             if hold.handover is not None:
                 candidates.append(hold.handover.at + hold.handover.fade)
-        return min((c for c in candidates if c > now), default=now + timedelta(days=1))
+        # With nothing due, the next local midnight: a stable instant to wake at.
+        midnight = local_instant(today + timedelta(days=1), time(0), self.zone)
+        return min((c for c in candidates if c > now), default=midnight)
 
     def next_wakeup(self, now: datetime, state: modes.RuntimeState, readings: Readings) -> datetime:
         """The next instant anything changes: a boundary, or the next step of a fade."""

@@ -84,6 +84,8 @@ class Engine:
         self.targets: dict[str, Target] = {}
         self.status: Status | None = None
         self.problems: dict[str, str] = {}
+        self._wake = self._now = clock.now()
+        self._settling = False
         self.handled = 0
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self._sent: dict[str, deque[tuple[float, Command]]] = {}
@@ -273,9 +275,26 @@ class Engine:
                 continue
             self.last[command.device] = command
             self._pacer.submit(command)
-        self.store.save(self.state)
-        self._publish_status(now)
-        self.arm(wake)
+        self._wake, self._now = wake, now
+        # Saving (two fsyncs), the status and the scheduler wait until the commands are
+        # on their way: a gateway that sends from a task of its own goes first.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._settle()
+            return
+        if not self._settling:
+            self._settling = True
+            loop.call_soon(self._settle)
+
+    def _settle(self) -> None:
+        self._settling = False
+        try:
+            self.store.save(self.state)
+            self._publish_status(self._now)
+            self.arm(self._wake)
+        except Exception:
+            _LOGGER.exception("Could not save or publish the state; carrying on")
 
     def _gateway(self, device: str) -> DeviceGateway | None:
         return next((g for g in self.gateways if g.reaches(device)), None)
