@@ -14,6 +14,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from cocoon.adapters.topics import Topics
 from cocoon.adapters.zigbee2mqtt import Zigbee2MqttDevices, Zigbee2MqttGateway
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
-from cocoon.core.events import Announce
+from cocoon.core.events import Announce, ClimateReport, LightReport
 from cocoon.core.status import Status
 from cocoon.core.throttle import Throttle
 from cocoon.errors import CocoonError, ConfigError
@@ -118,6 +119,12 @@ class Daemon:
                     self.engine.submit(event)
                 return
             for report in self.zigbee.decode(message):
+                # A retained report is what a device said before cocoon (re)started:
+                # history, never a person's hand.
+                if message.retain and isinstance(report, LightReport):
+                    report = replace(report, by_hand=frozenset())
+                elif message.retain and isinstance(report, ClimateReport):
+                    report = replace(report, by_hand=False)
                 self.gateway.note(report)
                 self.engine.submit(report)
         except (ValueError, UnicodeDecodeError) as exc:

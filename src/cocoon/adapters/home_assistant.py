@@ -173,7 +173,13 @@ class HomeAssistantGateway:
 
     async def _session(self) -> None:
         client = AsyncWebsocketClient(f"{self.settings.url}/api/websocket", self._token())
-        await asyncio.wait_for(client.__aenter__(), self._timeout)
+        try:
+            await asyncio.wait_for(client.__aenter__(), self._timeout)
+        except BaseException:
+            # A refused token fails after the socket and its HTTP session were opened.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.__aexit__(None, None, None), 2)
+            raise
         self._client = client
         reader = asyncio.create_task(self._read(client))
         try:

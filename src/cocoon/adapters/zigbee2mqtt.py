@@ -78,6 +78,8 @@ def _parse(text: str) -> object:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError:
         raise ValueError("payload is not JSON") from None
+    except RecursionError:
+        raise ValueError("payload is JSON nested too deep") from None
 
 
 def _object(payload: bytes) -> dict[str, object]:
@@ -171,7 +173,7 @@ class Zigbee2MqttDevices:
         if level is not None and not 0 <= level <= _FULL:
             raise ValueError(f"brightness {level:g} is outside 0-254")
         mireds = _number(data, "color_temp")
-        if mireds is not None and mireds <= 0:
+        if mireds is not None and not 50 <= mireds <= 1000:
             raise ValueError(f"color_temp {mireds:g} is not a colour temperature")
         if level is not None:
             # A light that is off still reports the brightness it will come back at.

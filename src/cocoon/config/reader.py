@@ -70,6 +70,11 @@ def _compose(text: str, name: str) -> yaml.Node | None:
         raise ConfigError.at(name, f"YAML cannot read this file: {exc.reason}", line=line) from None
 
 
+# Longer numbers stay text (and are refused where a number is expected): Python will
+# not read more than 4300 digits, and no setting needs 20.
+_LONGEST_INT = 20
+
+
 def _scalar_value(kind: str, text: str) -> object:
     # YAML 1.1 reads too much into plain scalars. Only unsigned decimal numbers become
     # numbers: `22:30` (base 60), `0x00158d00…` (a Zigbee address) and `+0.5` (a relative
@@ -79,7 +84,7 @@ def _scalar_value(kind: str, text: str) -> object:
         return None
     if kind == "bool":
         return _BOOLEANS.get(text.lower(), text)
-    if kind == "int" and _PLAIN_INT.fullmatch(text):
+    if kind == "int" and _PLAIN_INT.fullmatch(text) and len(text) <= _LONGEST_INT:
         return int(text)
     if kind == "float" and _PLAIN_FLOAT.fullmatch(text):
         return float(text)
@@ -180,6 +185,14 @@ class _Reader:
 
     def _scalar(self, node: yaml.ScalarNode, path: FieldPath, file: str) -> object:
         tag, text = node.tag, str(node.value)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # YAML's "\ud800" escape makes text no file, log or terminal can hold.
+            self.problem(
+                _position(node, file), path, "text with an invalid character (a lone surrogate)"
+            )
+            return None
         if tag == "!secret":
             return self._secret(text.strip(), _position(node, file), path)
         if tag == "!include":
@@ -238,6 +251,9 @@ class _Reader:
     def _include(self, target: str, at: Position, path: FieldPath, file: str) -> object:
         included = Path(file).parent / target
         name = str(included)
+        if "\0" in target:
+            self.problem(at, path, "an !include file name cannot hold a NUL character")
+            return None
         if included.resolve() in self._including:
             self.problem(at, path, f"{name} includes itself (through !include)")
             return None

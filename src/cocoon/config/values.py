@@ -22,14 +22,14 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
+        return _bounded(float(value))
     if not isinstance(value, str):
         raise ValueError("expected a duration like 20min, 1h30m or 90s")
     text = value.strip()
     if re.fullmatch(r"\d+:\d{2}(:\d{2})?", text):
         parts = [int(p) for p in text.split(":")]
         hours, minutes, seconds = [*parts, 0][:3]
-        return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        return _bounded(hours * 3600 + minutes * 60 + seconds)
     if text == "0":
         return timedelta(0)
     total = 0.0
@@ -41,7 +41,17 @@ def parse_duration(value: object) -> timedelta:
         pos = match.end()
     if pos == 0 or text[pos:].strip():
         raise ValueError(f"'{text}' is not a duration; write it like 20min, 1h30m or 90s")
-    return timedelta(seconds=total)
+    return _bounded(total)
+
+
+# Nothing cocoon schedules lasts longer than a year; longer is a typo (and beyond dates).
+_LONGEST = timedelta(days=366)
+
+
+def _bounded(seconds: float) -> timedelta:
+    if not seconds <= _LONGEST.total_seconds():
+        raise ValueError("a duration longer than a year is surely a typo")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:

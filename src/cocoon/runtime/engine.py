@@ -42,6 +42,7 @@ from cocoon.core.model import (
     Target,
 )
 from cocoon.core.planner import Planner
+from cocoon.core.plants import reading_key
 from cocoon.core.status import Status, describe
 from cocoon.ports import Clock, DeviceGateway, Store
 from cocoon.runtime.pacer import Pacer
@@ -85,6 +86,7 @@ class Engine:
         self.status: Status | None = None
         self.problems: dict[str, str] = {}
         self._wake = self._now = clock.now()
+        self._plant_keys = _plant_keys(cfg)
         self._settling = False
         self.handled = 0
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -146,6 +148,7 @@ class Engine:
         """Take a new configuration; what it no longer names is dropped from the state."""
         self.cfg = cfg
         self.planner = Planner(cfg)
+        self._plant_keys = _plant_keys(cfg)
         state = self.state
         self.state = replace(
             state,
@@ -183,6 +186,8 @@ class Engine:
                     return False
                 self._climate_report(event, now)
             case SensorReport(device=device, key=key, value=value):
+                if (device, key) not in self._plant_keys:
+                    return False  # a reading no plant looks at is not kept
                 known_value = self.readings.sensors.get((device, key))
                 sensors = dict(self.readings.sensors)
                 sensors[(device, key)] = SensorReading(key, value, now)
@@ -203,7 +208,8 @@ class Engine:
                     self.problems.pop(service, None)
                 else:
                     since = self._clock(now)
-                    self.problems.setdefault(service, f"{service} unreachable since {since}")
+                    what = detail or f"{service} unreachable"
+                    self.problems.setdefault(service, f"{what} (since {since})")
                     if detail:
                         _LOGGER.warning("%s is unreachable: %s", service, detail)
             case Announce(reason=reason):
@@ -339,3 +345,12 @@ def _visible(status: Status | None) -> object:
 
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _plant_keys(cfg: CocoonConfig) -> set[tuple[str, str]]:
+    """Every (sensor, report key) a plant reads."""
+    return {
+        reading_key(cfg, kind, threshold)
+        for plant in cfg.plants.values()
+        for kind, threshold in plant.thresholds().items()
+    }
