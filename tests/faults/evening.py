@@ -10,7 +10,7 @@ from cocoon.core.model import LightCommand, LightState
 from cocoon.runtime.engine import Engine
 
 from ..core.homes import at, home_config
-from .fakes import FakeClock, FakeGateway, MemoryStore
+from ..fakes import FakeClock, FakeGateway, MemoryStore
 
 RITUALS = {
     "evening": {"at": "sunset", "until": "23:00", "scene": "evening", "fade": "20min"},

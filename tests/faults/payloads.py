@@ -18,7 +18,7 @@ from cocoon.ports import Message
 from cocoon.runtime.engine import Engine
 
 from ..core.homes import at, home_config
-from .fakes import FakeClock, FakeGateway, MemoryStore
+from ..fakes import FakeClock, FakeGateway, MemoryStore
 
 TOLERATE_KNOWN_BUGS = False
 """Let the fuzz pass over the decoder bugs pinned by xfail tests in test_payload_fuzz.py

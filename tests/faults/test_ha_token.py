@@ -93,7 +93,7 @@ def test_cocoon_status_says_the_token_was_refused(tmp_path: Path) -> None:
     from cocoon.core.events import Connection
     from cocoon.runtime.engine import Engine
 
-    from .fakes import FakeClock, FakeGateway, MemoryStore
+    from ..fakes import FakeClock, FakeGateway, MemoryStore
 
     data = home(1883)
     cfg = config_of(data, tmp_path)

@@ -17,50 +17,10 @@ from cocoon.core.events import (
     Wake,
 )
 from cocoon.core.model import ClimateCommand, Command, LightCommand, LightState
-from cocoon.core.modes import RuntimeState
 from cocoon.runtime.engine import Engine
 
 from ..core.homes import at, home_config
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.moment = now
-
-    def now(self) -> datetime:
-        return self.moment
-
-    def seconds_until(self, moment: datetime) -> float:
-        return (moment - self.moment).total_seconds()
-
-
-class FakeGateway:
-    def __init__(self) -> None:
-        self.sent: list[Command] = []
-        self.offline: set[str] = set()
-
-    def reaches(self, device: str) -> bool:
-        return True
-
-    def available(self, device: str) -> bool:
-        return device not in self.offline
-
-    def send(self, command: Command) -> None:
-        self.sent.append(command)
-
-
-class MemoryStore:
-    def __init__(self, state: RuntimeState | None = None) -> None:
-        self.state = state or RuntimeState()
-        self.saves = 0
-
-    def load(self) -> RuntimeState:
-        return self.state
-
-    def save(self, state: RuntimeState) -> None:
-        if state != self.state:
-            self.saves += 1
-        self.state = state
+from ..fakes import FakeClock, FakeGateway, MemoryStore
 
 
 def _engine(

@@ -22,16 +22,17 @@ class FakeClock:
 
 
 class FakeGateway:
-    """Reaches every device; records what it is told to send."""
+    """Reaches every device; records what it is told to send; `offline` ones are away."""
 
     def __init__(self) -> None:
         self.sent: list[Command] = []
+        self.offline: set[str] = set()
 
     def reaches(self, device: str) -> bool:
         return True
 
     def available(self, device: str) -> bool:
-        return True
+        return device not in self.offline
 
     def send(self, command: Command) -> None:
         self.sent.append(command)
