@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeAlias
@@ -109,8 +109,8 @@ def segments_of(
 def tidy(segments: list[Segment], boundaries: list[datetime]) -> list[Segment]:
     """Fold away what minute sampling leaves behind, so each segment means something."""
     segments = _drop_instants(segments)
-    segments = _merge_holds(segments)
-    segments = _merge_fades(segments)
+    segments = _merge(segments, _join_holds)
+    segments = _merge(segments, _join_fades)
     segments = _drop_tails(segments)
     return _snap(segments, boundaries)
 
@@ -137,41 +137,35 @@ def _drop_instants(segments: list[Segment]) -> list[Segment]:
     return kept
 
 
-def _merge_holds(segments: list[Segment]) -> list[Segment]:
+def _merge(
+    segments: list[Segment], join: Callable[[Segment, Segment], Segment | None]
+) -> list[Segment]:
+    """One pass that replaces each adjacent pair `join` accepts by what it returns."""
+    kept: list[Segment] = []
+    for segment in segments:
+        joined = join(kept[-1], segment) if kept and _adjacent(kept[-1], segment) else None
+        if joined is None:
+            kept.append(segment)
+        else:
+            kept[-1] = joined
+    return kept
+
+
+def _join_holds(previous: Segment, segment: Segment) -> Segment | None:
     """Two holds of the same state in a row are one (a layer ending while the light is off)."""
-    kept: list[Segment] = []
-    for segment in segments:
-        previous = kept[-1] if kept else None
-        if (
-            previous is not None
-            and _adjacent(previous, segment)
-            and not previous.moving
-            and not segment.moving
-            and not differs(previous.first, segment.first)
-        ):
-            kept[-1] = replace(previous, end=segment.end)
-            continue
-        kept.append(segment)
-    return kept
+    if previous.moving or segment.moving or differs(previous.first, segment.first):
+        return None
+    return replace(previous, end=segment.end)
 
 
-def _merge_fades(segments: list[Segment]) -> list[Segment]:
+def _join_fades(previous: Segment, segment: Segment) -> Segment | None:
     """A fade cut at a layer's last instant (a minute of 'evening', then 'night') is one."""
-    kept: list[Segment] = []
-    for segment in segments:
-        previous = kept[-1] if kept else None
-        if (
-            previous is not None
-            and _adjacent(previous, segment)
-            and previous.moving
-            and segment.moving
-            and min(previous.length, segment.length) < _SLIVER
-        ):
-            reason = segment.reason if previous.length < segment.length else previous.reason
-            kept[-1] = replace(previous, end=segment.end, last=segment.last, reason=reason)
-            continue
-        kept.append(segment)
-    return kept
+    if not (previous.moving and segment.moving):
+        return None
+    if min(previous.length, segment.length) >= _SLIVER:
+        return None
+    reason = segment.reason if previous.length < segment.length else previous.reason
+    return replace(previous, end=segment.end, last=segment.last, reason=reason)
 
 
 def _drop_tails(segments: list[Segment]) -> list[Segment]:
