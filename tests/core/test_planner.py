@@ -229,6 +229,40 @@ def test_a_ritual_missed_while_down_runs_late_only_within_grace() -> None:
     assert "sofa" in planner.desired(at("2026-11-25 21:00"), carried, _readings())
 
 
+def test_a_window_that_passed_whole_since_the_last_look_is_noted_as_missed() -> None:
+    planner = Planner(home_config(rituals={"evening": EVENING}))
+    since = at("2026-11-25 18:00")
+    state, notes = planner.advance(at("2026-11-25 23:00"), modes.RuntimeState(), _readings(), since)
+    assert notes == ["ritual evening missed by 240 min (grace 10min): skipped today"]
+    assert state.runs["evening"].missed
+    _, again = planner.advance(at("2026-11-25 23:05"), state, _readings(), at("2026-11-25 23:00"))
+    assert again == []
+    # Without knowing when it last looked (a first start), a past window says nothing.
+    _, quiet = planner.advance(at("2026-11-25 23:00"), modes.RuntimeState(), _readings())
+    assert quiet == []
+
+
+def test_a_step_back_of_the_wall_clock_carries_on_what_had_started() -> None:
+    calm_now = {"scene": "calm", "duration": "1h", "fade": "20min"}
+    planner = Planner(home_config(rituals={"evening": EVENING}, calm_modes={"calm_now": calm_now}))
+    readings = _readings(sofa=LightState(80, 4000))
+    seen = at("2026-11-25 19:20")
+    state, _ = planner.advance(at("2026-11-25 19:00"), modes.RuntimeState(), readings)
+    state, _ = planner.press("calm_now", at("2026-11-25 19:10"), state, readings)
+    before = planner.desired(seen, state, readings)
+    stepped = modes.rewind(state, seen, at("2026-11-25 18:20"))
+    # The same looks at the earlier wall-clock instant: nothing replays or jumps.
+    assert planner.desired(at("2026-11-25 18:20"), stepped, readings) == before
+    assert stepped.runs["evening"].start == at("2026-11-25 18:00")
+    assert stepped.runs["evening"].end == at("2026-11-25 22:00")  # its window is wall clock
+    calm = state.calm["calm_now"]
+    assert stepped.calm["calm_now"].end - stepped.calm["calm_now"].start == calm.end - calm.start
+    # A ritual that had ended before the step stays ended.
+    ended = modes.rewind(state, at("2026-11-25 23:30"), at("2026-11-25 22:30"))
+    assert ended.runs["evening"].end == at("2026-11-25 21:00")
+    assert "sofa" not in planner.desired(at("2026-11-25 22:30"), ended, readings)
+
+
 def test_a_thirsty_plant_gets_a_soft_cue_inside_its_ritual_once() -> None:
     cfg = home_config(
         rituals={"tea": {"at": "07:15", "duration": "20min", "scene": "tea", "fade": "1min"}},

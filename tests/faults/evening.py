@@ -3,6 +3,7 @@ tracked so tests can check the clock rules: at most once a day, late only within
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from cocoon.core.events import ClimateReport, Event, LightReport, Wake
@@ -48,21 +49,30 @@ class Evening:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def handle(self, event: Event | None = None) -> None:
-        """One event through the engine; it must re-arm for an instant after now."""
+    def handle(self, event: Event | None = None, stepped: timedelta = timedelta(0)) -> None:
+        """One event through the engine; it must re-arm for an instant after now.
+
+        After the wall clock `stepped`, a run whose start moved by that step is the same run.
+        """
         self.engine.handle(event or Wake())
         self.handled += 1
         for name, run in self.store.state.runs.items():
-            if self._runs.get(name) != run:
-                self._runs[name] = run
-                (self.missed if run.missed else self.starts).append((name, run.day, self.now))
+            previous = self._runs.get(name)
+            if previous == run:
+                continue
+            self._runs[name] = run
+            if previous is not None and run == replace(
+                previous, start=previous.start + stepped, end=run.end
+            ):
+                continue
+            (self.missed if run.missed else self.starts).append((name, run.day, self.now))
         assert self.armed, "the engine never armed the scheduler"
         assert self.armed[-1] > self.now, f"armed for {self.armed[-1]}, not after {self.now}"
 
     def jump(self, delta: timedelta) -> None:
         """The wall clock steps by `delta`; the scheduler notices and wakes the engine."""
         self.clock.moment += delta
-        self.handle(Wake("clock jumped"))
+        self.handle(Wake("clock jumped"), stepped=delta)
 
     def follow(self, until: datetime | str) -> None:
         """Wake the engine at every instant it asks for, like the scheduler, up to `until`."""

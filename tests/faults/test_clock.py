@@ -44,12 +44,6 @@ def test_ntp_steps_forward_over_the_early_ritual_skip_it_beyond_grace(
     home.check_rules()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cocoon bug: Planner.advance only looks at windows that hold `now`, so a ritual "
-    "whose whole window passes during a clock step or a suspend is skipped without a word; "
-    "the README says 'later than that it is skipped for the day and the log says so'",
-)
 def test_a_ritual_whose_whole_window_was_jumped_over_is_logged_as_skipped(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -86,13 +80,6 @@ def test_ntp_steps_back_run_nothing_twice() -> None:
     home.check_rules()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cocoon bug: after the wall clock steps back to before a running ritual's start, "
-    "Envelope.holds(now) is False, so Planner._settle_holds releases the lamp: it is switched "
-    "off at once (transition 0, 'given back') and the ritual's fade-in plays again 45 min "
-    "later; the engine should not let `now` go back for what already started",
-)
 def test_the_lamp_is_not_switched_off_and_faded_in_again_by_a_step_back() -> None:
     """A running ritual carries on across a step back, as it does across a restart."""
     home = Evening("2026-11-25 12:00")

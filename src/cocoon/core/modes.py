@@ -231,3 +231,37 @@ def expire(
     if not notes and calm.keys() == state.calm.keys() and holds == state.holds:
         return state, notes
     return replace(state, calm=calm, holds=holds), notes
+
+
+def rewind(state: RuntimeState, seen: datetime, now: datetime) -> RuntimeState:
+    """The wall clock was stepped back from `seen` to `now`: move what had started with it.
+
+    Whatever had started carries on from where it had got to, so no fade replays or
+    jumps. A ritual still in its window keeps its end (its window is on the wall clock);
+    calm modes, overrides and take-backs keep their length; what had ended stays ended.
+    """
+    delta = now - seen
+
+    def hold(value: Hold) -> Hold:
+        override, handover = value.override, value.handover
+        if override is not None:
+            override = replace(override, since=override.since + delta, until=override.until + delta)
+        if handover is not None:
+            handover = replace(handover, at=handover.at + delta)
+        return replace(value, override=override, handover=handover)
+
+    def run(value: RitualRun) -> RitualRun:
+        end = value.end if seen < value.end else value.end + delta
+        return replace(value, start=value.start + delta, end=end)
+
+    paused = state.paused_since
+    return replace(
+        state,
+        runs={name: run(value) for name, value in state.runs.items()},
+        calm={
+            name: replace(value, start=value.start + delta, end=value.end + delta)
+            for name, value in state.calm.items()
+        },
+        holds={name: hold(value) for name, value in state.holds.items()},
+        paused_since=None if paused is None else paused + delta,
+    )

@@ -234,9 +234,17 @@ class Planner:
         return ClimateTarget(device, clamped, why)
 
     def advance(
-        self, now: datetime, state: modes.RuntimeState, readings: Readings
+        self,
+        now: datetime,
+        state: modes.RuntimeState,
+        readings: Readings,
+        since: datetime | None = None,
     ) -> tuple[modes.RuntimeState, list[str]]:
-        """Move the state to `now`: start due rituals, drop what ran out, take snapshots."""
+        """Move the state to `now`: start due rituals, drop what ran out, take snapshots.
+
+        `since` is the instant the state was last moved to, when it is known: a window
+        that opened and closed in between (a clock step, a suspend) is noted as missed.
+        """
         now = now.astimezone(UTC)
         notes: list[str] = []
         state = self._update_plants(now, state, readings, notes)
@@ -244,9 +252,11 @@ class Planner:
         for day in (today - timedelta(days=1), today):
             for window in self.day(day).windows:
                 run = state.runs.get(window.ritual)
-                if (run is not None and run.day >= window.day) or not (
-                    window.start <= now < window.end
-                ):
+                if run is not None and run.day >= window.day:
+                    continue
+                open_now = window.start <= now < window.end
+                passed = since is not None and since < window.start and window.end <= now
+                if not (open_now or passed):
                     continue
                 state = self._start(
                     window.ritual, window.day, window.start, window.end, now, state, readings, notes
@@ -267,7 +277,7 @@ class Planner:
         notes: list[str],
     ) -> modes.RuntimeState:
         late = now - start
-        if late > self.cfg.settings.grace:
+        if late > self.cfg.settings.grace or end <= now:
             minutes = int(late.total_seconds() // 60)
             notes.append(
                 f"ritual {ritual} missed by {minutes} min"

@@ -86,6 +86,8 @@ class Engine:
         self.status: Status | None = None
         self.problems: dict[str, str] = {}
         self._wake = self._now = clock.now()
+        self._seen: datetime | None = None
+        """The instant the state was last moved to (None until the first reconcile)."""
         self._plant_keys = _plant_keys(cfg)
         self._settling = False
         self.handled = 0
@@ -127,6 +129,11 @@ class Engine:
         """Apply events, then reconcile once; a bad event is logged and the rest go on."""
         now = self.clock.now()
         changed = False
+        if self._seen is not None and now < self._seen:
+            # The wall clock was stepped back: what had started carries on where it was.
+            self.state = modes.rewind(self.state, self._seen, now)
+            self._seen = now
+            changed = True
         for event in events:
             self.handled += 1
             try:
@@ -268,7 +275,7 @@ class Engine:
             _LOGGER.info("%s", message)
 
     def _reconcile(self, now: datetime) -> None:
-        self.state, notes = self.planner.advance(now, self.state, self.readings)
+        self.state, notes = self.planner.advance(now, self.state, self.readings, self._seen)
         for note in notes:
             _LOGGER.info("%s", note)
         self.targets = self.planner.desired(now, self.state, self.readings)
@@ -281,7 +288,7 @@ class Engine:
                 continue
             self.last[command.device] = command
             self._pacer.submit(command)
-        self._wake, self._now = wake, now
+        self._wake, self._now, self._seen = wake, now, now
         # Saving (two fsyncs), the status and the scheduler wait until the commands are
         # on their way: a gateway that sends from a task of its own goes first.
         try:
