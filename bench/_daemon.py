@@ -6,9 +6,6 @@ listens on loopback).
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -21,58 +18,23 @@ from tests.daemon.harness import DaemonProcess, home, write_config
 from bench._probe import MODE_TOPIC, SET_TOPICS, Probe
 
 
-class Daemon(DaemonProcess):
-    """`cocoon run` as a child process; `-v` (debug log) only when asked for."""
-
-    def __init__(self, config: Path, state_dir: Path, *, verbose: bool) -> None:
-        super().__init__(config, state_dir)
-        self.verbose = verbose
-
-    def start(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        flags = ["-v"] if self.verbose else []
-        command = [sys.executable, "-m", "cocoon", *flags, "run", "--config", str(self.config)]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [*command, "--state-dir", str(self.state_dir)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def end(self) -> None:
-        """SIGTERM, wait, and SIGKILL only if it does not stop in time."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-
 @contextlib.contextmanager
 def running_home(
     *, verbose: bool = False, **overrides: Any
-) -> Iterator[tuple[Mosquitto, Daemon, Probe]]:
+) -> Iterator[tuple[Mosquitto, DaemonProcess, Probe]]:
     """A broker, the devices' retained reports, `cocoon run` online, and a probe listening
     to the `/set` topics and the mode; all stopped and removed afterwards, whatever happens."""
     with tempfile.TemporaryDirectory(prefix="cocoon-bench-") as name:
         directory = Path(name)
         broker = Mosquitto(directory / "broker")
-        daemon: Daemon | None = None
+        daemon: DaemonProcess | None = None
         probe: Probe | None = None
         try:
             broker.start()
             state = directory / "state"
             state.mkdir()
             config = write_config(directory, home(broker.port, **overrides))
-            daemon = Daemon(config, state, verbose=verbose)
+            daemon = DaemonProcess(config, state, verbose=verbose)
             probe = Probe(broker.port, [*sorted(SET_TOPICS), MODE_TOPIC])
             for device in probe.devices:
                 probe.report(device)

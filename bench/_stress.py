@@ -29,12 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 LONG = {
     "COCOON_FAULT_KILL_ROUNDS": "50",  # kill -9 of cocoon (the issue: 50 random instants)
     "COCOON_FAULT_BROKER_ROUNDS": "20",  # kill -9 of Mosquitto during fades (the issue: 20)
+    "COCOON_FAULT_HA_ROUNDS": "3",  # Home Assistant killed or stopped (the issue: 3 restarts)
     "COCOON_FAULT_YAML_EXAMPLES": "10000",  # generated YAML documents (the issue: 10 000)
     "COCOON_FAULT_CLI_EXAMPLES": "1000",  # of those, through `cocoon check`
     "COCOON_FAULT_PAYLOADS": "100000",  # junk payloads for the flat-memory check (100 000)
     "COCOON_FAULT_PAYLOAD_EXAMPLES": "15000",  # hypothesis runs of up to 20 messages each
     "COCOON_FAULT_CLOCK_EXAMPLES": "500",  # random mixes of clock steps and suspends
     "COCOON_FAULT_FLOOD": "10000",  # retained junk messages before cocoon starts
+    "COCOON_FAULT_LOAD_SECONDS": "300",  # 5 000 Zigbee2MQTT messages/s (the issue: 5 min)
 }
 
 

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import subprocess
 import sys
 import time
 
 import paho.mqtt.client as mqtt
+from tests.faults.load import flood, publish_packet
 
 from bench._daemon import running_home
 from bench._measure import (
@@ -64,39 +64,12 @@ TARGET_CPU = 25.0  # percent of one core
 CATCH_UP_TIMEOUT = 300.0
 
 
-def publish_packet(topic: str, payload: bytes) -> bytes:
-    """An MQTT QoS 0 PUBLISH packet, encoded once and written many times."""
-    name = topic.encode()
-    body = len(name).to_bytes(2, "big") + name + payload
-    length, header = len(body), bytearray([0x30])
-    while True:
-        length, digit = divmod(length, 128)
-        header.append(digit | (0x80 if length else 0))
-        if not length:
-            return bytes(header) + body
-
-
-def flood(sender: mqtt.Client, topics: list[str], payload: bytes) -> tuple[int, float]:
-    """Publish at RATE messages a second for SECONDS; returns (sent, seconds taken).
-
-    paho only opens the connection: the packets are encoded once and written straight to
-    its socket in small paced batches, so the flood client takes little of the machine.
-    """
+def timed_flood(sender: mqtt.Client, topics: list[str], payload: bytes) -> tuple[int, float]:
+    """Publish at RATE messages a second for SECONDS; returns (sent, seconds taken)."""
     packets = [publish_packet(topic, payload) for topic in topics]
-    sock = sender.socket()
-    assert isinstance(sock, socket.socket)
-    sock.setblocking(True)
-    total = int(RATE * SECONDS)
     began = time.perf_counter()
-    sent = 0
-    while sent < total:
-        due = min(total, int((time.perf_counter() - began) * RATE) + 1)
-        sock.sendall(b"".join(packets[i % len(packets)] for i in range(sent, due)))
-        sent = due
-        time.sleep(0.0005)
-    took = time.perf_counter() - began
-    sock.setblocking(False)
-    return sent, took
+    sent = flood(sender, packets, RATE, SECONDS)
+    return sent, time.perf_counter() - began
 
 
 def one_run(
@@ -111,7 +84,7 @@ def one_run(
     mark = len(probe.inbox)
     rss_before = status_field(pid, "VmRSS") / 1024
     cpu_before, broker_before, own_before = cpu_seconds(pid), cpu_seconds(broker_pid), own_cpu()
-    sent, took = flood(sender, topics, payload)
+    sent, took = timed_flood(sender, topics, payload)
     cpu_window = cpu_seconds(pid) - cpu_before
     broker_share = (cpu_seconds(broker_pid) - broker_before) / took * 100
     own_share = (own_cpu() - own_before) / took * 100
@@ -150,7 +123,7 @@ def bare_paho(port: int, topic: str, payload: bytes) -> tuple[str, str, str]:
         sender = client(port)
         sender.loop(timeout=1)
         before = cpu_seconds(bare.pid)
-        _, took = flood(sender, [topic], payload)
+        _, took = timed_flood(sender, [topic], payload)
         share = (cpu_seconds(bare.pid) - before) / took * 100
         sender.disconnect()
     finally:

@@ -174,17 +174,24 @@ class DaemonThread:
 
 
 class DaemonProcess:
-    """`cocoon run` as a child process, its log in `state_dir/cocoon.log`."""
+    """`cocoon run` as a child process, its log beside `state_dir` (`-v`: the debug log)."""
 
-    def __init__(self, config: Path, state_dir: Path) -> None:
+    def __init__(self, config: Path, state_dir: Path, *, verbose: bool = True) -> None:
         self.config = config
         self.state_dir = state_dir
+        self.verbose = verbose
         self.log_path = state_dir.parent / f"{state_dir.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def start(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        command = [sys.executable, "-m", "cocoon", "-v", "run", "--config", str(self.config)]
+        flags = ["-v"] if self.verbose else []
+        command = [sys.executable, "-m", "cocoon", *flags, "run", "--config", str(self.config)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [*command, "--state-dir", str(self.state_dir)],
@@ -208,6 +215,16 @@ class DaemonProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+
+    def end(self) -> None:
+        """SIGTERM, wait, and SIGKILL only if it does not stop in time."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill()
 
 
 def config_of(data: dict[str, Any], directory: Path) -> CocoonConfig:

@@ -24,6 +24,8 @@ KILL_ROUNDS = _number("COCOON_FAULT_KILL_ROUNDS", 0)
 """Rounds of kill -9 of cocoon (overrides COCOON_FAULT_ROUNDS for that test)."""
 BROKER_ROUNDS = _number("COCOON_FAULT_BROKER_ROUNDS", 0)
 """Rounds of kill -9 of Mosquitto (overrides COCOON_FAULT_ROUNDS for that test)."""
+HA_ROUNDS = _number("COCOON_FAULT_HA_ROUNDS", 0)
+"""Rounds of Home Assistant killed or stopped (overrides COCOON_FAULT_ROUNDS for that test)."""
 CLOCK_EXAMPLES = _number("COCOON_FAULT_CLOCK_EXAMPLES", 25)
 """Random mixes of clock steps and suspends played through the engine."""
 YAML_EXAMPLES = _number("COCOON_FAULT_YAML_EXAMPLES", 250)
@@ -36,6 +38,8 @@ PAYLOAD_EXAMPLES = _number("COCOON_FAULT_PAYLOAD_EXAMPLES", 300)
 """Hypothesis examples of up to 20 junk messages each through the decoders and the engine."""
 FLOOD = _number("COCOON_FAULT_FLOOD", 10_000)
 """Retained junk messages published before cocoon starts."""
+LOAD_SECONDS = _number("COCOON_FAULT_LOAD_SECONDS", 20)
+"""Seconds of the Zigbee2MQTT flood of the load test (presses all along)."""
 SEED = _number("COCOON_FAULT_SEED", 0)
 """Seed of the random instants (kill -9, broker restarts); 0 picks one and reports it."""
 
