@@ -92,11 +92,15 @@ def cocoon(
 ) -> Iterator[CocoonConfig]:
     _reset(home_assistant)
     cfg = config_of(ha_home(home_assistant, mosquitto), tmp_path)
-    with DaemonThread(cfg, tmp_path / "state"):
+    with DaemonThread(cfg, tmp_path / "state") as running:
         node = Topics.for_config(cfg).node_id
         home_assistant.wait_for_state(
             f"button.{node}_calm_calm_now", lambda s: s["state"] != "unavailable"
         )
+        # Subscribed to Home Assistant's events, its states read: ready for a trigger.
+        gateway = running.daemon.home_assistant
+        assert gateway is not None
+        wait_until(lambda: gateway.connected, what="cocoon connected to Home Assistant")
         yield cfg
 
 

@@ -129,6 +129,31 @@ def test_an_offline_device_is_skipped_and_reconciled_when_back() -> None:
     assert _lights(gateway.sent)["sofa"].brightness == 20.0
 
 
+def test_a_calm_mode_ended_while_a_light_is_away_is_given_back_when_it_returns() -> None:
+    engine, clock, gateway, store, _ = _engine(
+        calm_modes={"calm_now": {"scene": "calm", "duration": "10min", "fade": 0}}
+    )
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    engine.handle(Press("calm_now"))
+    engine.handle(LightReport("sofa", LightState(20, 2000)))
+    gateway.offline.add("sofa")
+    engine.handle(Availability("sofa", online=False))
+    clock.moment += timedelta(minutes=1)
+    engine.handle(SelectMode("off"))
+    for _ in range(3):  # whatever else happens meanwhile, the give-back waits for the light
+        clock.moment += timedelta(seconds=1)
+        engine.handle(Wake())
+    assert _lights(gateway.sent)["sofa"].brightness == 20.0
+    assert "sofa" in store.state.holds
+    gateway.offline.clear()
+    engine.handle(Availability("sofa", online=True))
+    last = _lights(gateway.sent)["sofa"]
+    assert (last.on, last.brightness, last.kelvin) == (True, 70.0, 3500)
+    clock.moment += timedelta(seconds=1)
+    engine.handle(Wake())
+    assert store.state.holds == {}
+
+
 def test_hands_off_sends_nothing_until_switched_off_again() -> None:
     engine, clock, gateway, store, _ = _engine()
     engine.handle(SetHandsOff(True))

@@ -41,7 +41,9 @@ _LOGGER = logging.getLogger(__name__)
 SERVICE = "Home Assistant"
 TRIGGER_EVENT = "cocoon_trigger"
 PING_EVERY = 30.0
-BACKOFF = (1.0, 30.0)
+# Reconnect delays, first and longest: retries at most 5 s apart, so cocoon is back (and
+# has sent what it owes) within 10 s of Home Assistant's return.
+BACKOFF = (1.0, 5.0)
 # Contexts of cocoon's own calls remembered, to tell its changes from a person's.
 OWN_CONTEXTS = 512
 
@@ -154,20 +156,21 @@ class HomeAssistantGateway:
         delay = BACKOFF[0]
         told = False
         while True:
+            detail = "the connection ended"
             try:
                 await self._session()
-                delay = BACKOFF[0]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure of a session means: reconnect
-                self._lost()
                 detail = _describe(exc)
-                if not told:
-                    self.submit(Connection(SERVICE, False, detail))
-                    told = True
-                _LOGGER.debug("Home Assistant session ended: %s", detail)
-            else:
-                told = False
+            if self._lost():
+                # A session that got connected: its loss is news, and the backoff starts
+                # afresh (else each restart of Home Assistant would wait longer than the last).
+                delay, told = BACKOFF[0], False
+            if not told:
+                self.submit(Connection(SERVICE, False, detail))
+                told = True
+            _LOGGER.debug("Home Assistant session ended: %s", detail)
             await asyncio.sleep(delay)
             delay = min(BACKOFF[1], delay * 2)
 
@@ -221,7 +224,8 @@ class HomeAssistantGateway:
     def _token(self) -> str:
         return self.settings.token.get_secret_value()
 
-    def _lost(self) -> None:
+    def _lost(self) -> bool:
+        """Fail what waits for an answer; whether the session had been connected."""
         was = self.connected
         self.connected = False
         for future in self._waiting.values():
@@ -233,6 +237,7 @@ class HomeAssistantGateway:
             _LOGGER.warning("Lost the connection to Home Assistant; reconnecting")
             for name in self.devices:
                 self.submit(Availability(name, online=False))
+        return was
 
     async def _read(self, client: AsyncWebsocketClient) -> None:
         while True:

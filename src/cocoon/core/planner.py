@@ -239,11 +239,14 @@ class Planner:
         state: modes.RuntimeState,
         readings: Readings,
         since: datetime | None = None,
+        unreached: frozenset[str] = frozenset(),
     ) -> tuple[modes.RuntimeState, list[str]]:
         """Move the state to `now`: start due rituals, drop what ran out, take snapshots.
 
         `since` is the instant the state was last moved to, when it is known: a window
         that opened and closed in between (a clock step, a suspend) is noted as missed.
+        `unreached` are the devices cocoon cannot reach now: what they are to be given
+        back waits for them.
         """
         now = now.astimezone(UTC)
         notes: list[str] = []
@@ -263,7 +266,7 @@ class Planner:
                 )
         state, expired = modes.expire(self.cfg, state, now, readings)
         notes.extend(expired)
-        return self._settle_holds(now, state, readings), notes
+        return self._settle_holds(now, state, readings, unreached), notes
 
     def _start(
         self,
@@ -310,9 +313,17 @@ class Planner:
         return now - config.fade * envelope.weight(now)
 
     def press(
-        self, name: str, now: datetime, state: modes.RuntimeState, readings: Readings
+        self,
+        name: str,
+        now: datetime,
+        state: modes.RuntimeState,
+        readings: Readings,
+        unreached: frozenset[str] = frozenset(),
     ) -> tuple[modes.RuntimeState, str]:
-        """A button: a calm mode starts (or extends), a ritual starts now."""
+        """A button: a calm mode starts (or extends), a ritual starts now.
+
+        `unreached` as for `advance`.
+        """
         now = now.astimezone(UTC)
         if name in self.cfg.calm_modes:
             state, message = modes.press_calm(self.cfg, state, name, now)
@@ -332,7 +343,7 @@ class Planner:
             message = f"{name} pressed: {notes[0]}"
         else:
             raise KeyError(name)
-        return self._settle_holds(now, state, readings), message
+        return self._settle_holds(now, state, readings, unreached), message
 
     def _update_plants(
         self, now: datetime, state: modes.RuntimeState, readings: Readings, notes: list[str]
@@ -349,9 +360,16 @@ class Planner:
         return replace(state, plants=statuses)
 
     def _settle_holds(
-        self, now: datetime, state: modes.RuntimeState, readings: Readings
+        self,
+        now: datetime,
+        state: modes.RuntimeState,
+        readings: Readings,
+        unreached: frozenset[str] = frozenset(),
     ) -> modes.RuntimeState:
-        """Snapshot devices a layer has just taken; let go of those no layer holds any more."""
+        """Snapshot devices a layer has just taken; let go of those no layer holds any more.
+
+        A device in `unreached` is let go only once it is back and has been given back.
+        """
         held_lights: set[str] = set()
         held_heat: set[str] = set()
         for layer in self.layers(state):
@@ -371,6 +389,10 @@ class Planner:
                 holds[device] = replace(hold, releasing=False) if hold.releasing else hold
             elif hold.override is not None and hold.override.until > now:
                 holds[device] = modes.Hold(override=hold.override)
+            elif device in unreached and (hold.snapshot or hold.setpoint is not None):
+                # Away (its gateway is down, a command to it failed): giving back now would
+                # send nothing, and letting go would lose it. Given back once it returns.
+                holds[device] = modes.Hold(hold.snapshot, hold.setpoint)
             elif not hold.releasing and (hold.snapshot or hold.setpoint is not None):
                 # Give the snapshot back once more, whatever instant this runs at, then let go.
                 holds[device] = modes.Hold(hold.snapshot, hold.setpoint, releasing=True)

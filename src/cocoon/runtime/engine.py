@@ -232,7 +232,9 @@ class Engine:
         if name not in self.cfg.calm_modes and name not in self.cfg.rituals:
             _LOGGER.warning("Press of unknown button %r ignored", name)
             return
-        self.state, message = self.planner.press(name, now, self.state, self.readings)
+        self.state, message = self.planner.press(
+            name, now, self.state, self.readings, self._unreached()
+        )
         _LOGGER.info("%s", message)
 
     def _select(self, mode: str, now: datetime) -> None:
@@ -275,7 +277,9 @@ class Engine:
             _LOGGER.info("%s", message)
 
     def _reconcile(self, now: datetime) -> None:
-        self.state, notes = self.planner.advance(now, self.state, self.readings, self._seen)
+        self.state, notes = self.planner.advance(
+            now, self.state, self.readings, self._seen, self._unreached()
+        )
         for note in notes:
             _LOGGER.info("%s", note)
         self.targets = self.planner.desired(now, self.state, self.readings)
@@ -311,6 +315,14 @@ class Engine:
 
     def _gateway(self, device: str) -> DeviceGateway | None:
         return next((g for g in self.gateways if g.reaches(device)), None)
+
+    def _unreached(self) -> frozenset[str]:
+        """Held devices whose gateway cannot reach them now (a command would be skipped)."""
+        return frozenset(
+            device
+            for device in self.state.holds
+            if (gateway := self._gateway(device)) is not None and not gateway.available(device)
+        )
 
     def _dispatch(self, command: Command) -> None:
         gateway = self._gateway(command.device)
