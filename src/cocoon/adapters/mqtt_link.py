@@ -22,16 +22,18 @@ The contract with the broker and with Home Assistant (STYLE.md, habit 9):
   to send them (MQTT v5 Maximum Packet Size), and those that still come are logged and
   dropped before they are handed over.
 
-paho's thread never runs our logic: its callbacks decode and hand over with
-`loop.call_soon_threadsafe`, and each one catches everything, so one bad message or handler
-never kills the thread (by default paho lets it die silently; see
-research/reliability-perf.md, headline 1).
+paho runs on the asyncio loop (its external-loop API): the loop watches the socket and
+calls `loop_read` / `loop_write`, a task calls `loop_misc` every second for the keepalive,
+and only the blocking TCP (and TLS) connect runs in a short-lived thread. No network
+thread of paho's can die silently (research/reliability-perf.md, headline 1), and a
+command leaves in the same loop turn that decided it: no hand-over between threads on
+the way in or out. Every callback catches everything, so one bad message or handler never
+stops the link.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import socket
@@ -64,7 +66,13 @@ queued while cocoon was down is not replayed hours later."""
 _PACKET_HEADROOM = 1024
 """Bytes allowed above `max_payload` for the topic and headers of one packet."""
 _RECONNECT_DELAY = (1, 10)
-"""paho's backoff, min and max seconds: back within 10 s of the broker (paho's default is 120)."""
+"""Backoff between connection attempts, min and max seconds: back within 10 s of the broker."""
+_MISC_INTERVAL = 1.0
+"""Seconds between two calls of paho's `loop_misc` (keepalive pings and their timeout)."""
+_READS_PER_WAKE = 100
+"""Packets read at most each time the socket is readable: a burst becomes one batch."""
+_FIRST_CONNECT_WAIT = 2.0
+"""Seconds `start()` waits for the first connection to hold its subscriptions."""
 _MAX_QUEUED = 1000
 """Outgoing messages paho keeps while disconnected; beyond that the newest are dropped."""
 _OFFLINE_FLUSH = 1.0
@@ -111,13 +119,9 @@ class _Takeovers:
 class MqttLink:
     """One MQTT v5 connection to the broker; implements `cocoon.ports.Bus`.
 
-    `on_message` and `on_connect` run on the asyncio loop that called `start()`;
-    `subscriptions` runs on paho's thread at every connect, so it must be a plain,
-    thread-safe function (a list computed from the configuration is).
+    Everything runs on the asyncio loop that called `start()`: `on_message` and
+    `on_connect` soon after paho read what they answer, `subscriptions` at every connect.
     """
-
-    watchdog_interval: float = 5.0
-    """Seconds between two checks that paho's network thread is alive."""
 
     def __init__(
         self,
@@ -131,9 +135,7 @@ class MqttLink:
     ) -> None:
         self._settings = settings
         self._availability = availability_topic
-        self._inbox: collections.deque[Message] = collections.deque()
-        self._inbox_lock = threading.Lock()
-        self._inbox_scheduled = False
+        self._inbox: list[Message] = []
         self._v5 = settings.protocol == "5"
         self._on_message = on_message
         self._on_connect = on_connect
@@ -141,9 +143,14 @@ class MqttLink:
         self._client_id = client_id if client_id is not None else settings.client_id
         self._client: Client | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._watchdog: asyncio.Task[None] | None = None
+        self._loop_thread: int | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = asyncio.Event()
+        self._settled = asyncio.Event()
+        self._delay: float = _RECONNECT_DELAY[0]
+        self._reading = False
+        self._received = 0
         self._stopping = False
-        # Touched on paho's thread only:
         self._connected_at: float | None = None
         self._unreachable_told = False
         self._refused_told = False
@@ -161,7 +168,11 @@ class MqttLink:
         return f"{self._settings.host}:{self._settings.port}"
 
     async def start(self) -> None:
-        """Start connecting in the background; a broker that is down is retried, not an error."""
+        """Connect; a broker that is down is retried in the background, not an error.
+
+        Returns once the broker has acknowledged the subscriptions, or the first attempt
+        failed, or after 2 s at most.
+        """
         if self._client is not None:
             raise BusError("the MQTT link is already started")
         self._loop = asyncio.get_running_loop()
@@ -186,41 +197,44 @@ class MqttLink:
         except ValueError as exc:
             raise BusError(f"cannot connect to the MQTT broker {self._where}: {exc}") from exc
         self._client = client
+        self._loop_thread = threading.get_ident()
+        self._closed, self._settled = asyncio.Event(), asyncio.Event()
         _LOGGER.info("Connecting to the MQTT broker %s as %s", self._where, self._client_id)
-        client.loop_start()
-        self._watchdog = asyncio.create_task(self._watch(), name="mqtt-link-watchdog")
+        self._tasks = [
+            asyncio.create_task(self._keep_connected(client), name="mqtt-link-connect"),
+            asyncio.create_task(self._tick(client), name="mqtt-link-keepalive"),
+        ]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._settled.wait(), _FIRST_CONNECT_WAIT)
 
     async def stop(self) -> None:
-        """Say `offline` (retained), disconnect and end paho's thread; within 5 s in any case."""
+        """Say `offline` (retained) and disconnect; within 5 s in any case."""
         client, loop = self._client, self._loop
         if client is None or loop is None:
             return
         self._stopping = True
         deadline = loop.time() + _STOP_TIMEOUT
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
-            self._watchdog = None
         if client.is_connected() and self._availability is not None:
             info = client.publish(self._availability, OFFLINE, qos=1, retain=True)
             flushed = loop.time() + _OFFLINE_FLUSH
             while not _published(info.is_published) and loop.time() < flushed:
                 await asyncio.sleep(0.01)
-        if self._v5:
-            ending = _properties(PacketTypes.DISCONNECT)
-            ending.SessionExpiryInterval = 0  # a clean stop ends the session: nothing replays
-            client.disconnect(properties=ending)
-        else:
-            client.disconnect()
-        # loop_stop() joins paho's thread, which can sit in a TCP connect for seconds when
-        # the broker's host is gone: join from a helper thread and wait for it here, bounded.
-        stopper = threading.Thread(target=client.loop_stop, name="mqtt-link-stop", daemon=True)
-        stopper.start()
-        while stopper.is_alive() and loop.time() < deadline:
-            await asyncio.sleep(0.01)
-        if stopper.is_alive():
-            _LOGGER.warning("The MQTT network thread did not end in time; leaving it behind")
+        if client.socket() is not None:
+            if self._v5:
+                ending = _properties(PacketTypes.DISCONNECT)
+                ending.SessionExpiryInterval = 0  # a clean stop ends the session: nothing replays
+                client.disconnect(properties=ending)
+            else:
+                client.disconnect()
+            # The loop writes the DISCONNECT, then paho closes the socket.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), max(0.0, deadline - loop.time()))
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
         self._client = None
         _LOGGER.info("Disconnected from the MQTT broker %s", self._where)
 
@@ -240,6 +254,9 @@ class MqttLink:
             )
         except ValueError as exc:
             raise BusError(f"cannot publish on {message.topic!r}: {exc}") from exc
+        if not self._reading and threading.get_ident() == self._loop_thread:
+            # Written now, in this loop turn, rather than when the loop next looks.
+            self._write(client)
         if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
             _LOGGER.warning(
                 "Dropped a message on %s: %d messages already wait for the broker",
@@ -249,7 +266,7 @@ class MqttLink:
         elif info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN and message.qos == 0:
             _LOGGER.debug("Dropped a QoS 0 message on %s: not connected", message.topic)
 
-    # -- paho's thread -------------------------------------------------------------------
+    # -- paho on the loop ----------------------------------------------------------------
 
     def _build_client(self) -> Client:
         settings = self._settings
@@ -288,14 +305,117 @@ class MqttLink:
         if self._availability is not None:
             client.will_set(self._availability, OFFLINE, qos=1, retain=True)
         client.on_connect = self._paho_connect
-        client.on_connect_fail = self._paho_connect_fail
         client.on_disconnect = self._paho_disconnect
         client.on_subscribe = self._paho_subscribe
         client.on_message = self._paho_message
+        client.on_socket_open = self._socket_open
+        client.on_socket_close = self._socket_close
+        client.on_socket_register_write = self._register_write
+        client.on_socket_unregister_write = self._unregister_write
+        return client
+
+    async def _keep_connected(self, client: Client) -> None:
+        """Connect, wait for the connection to end, back off, connect again; until stopped."""
+        while not self._stopping:
+            self._closed.clear()
+            try:
+                # A TCP connect to a host that is gone blocks for seconds, and TLS shakes
+                # hands: both in a thread of their own, so the loop never waits.
+                await _in_thread(client.reconnect)
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                self._connect_failed(exc)
+            else:
+                await self._closed.wait()
+            if self._stopping:
+                return
+            await asyncio.sleep(self._delay)
+            self._delay = min(self._delay * 2, _RECONNECT_DELAY[1])
+
+    async def _tick(self, client: Client) -> None:
+        """paho's housekeeping: keepalive pings, and a broker that stopped answering."""
+        while True:
+            await asyncio.sleep(_MISC_INTERVAL)
+            try:
+                client.loop_misc()
+            except Exception:
+                _LOGGER.exception("The MQTT keepalive failed; carrying on")
+
+    def _on_loop(self, callback: Callable[[], object]) -> None:
+        """Run `callback` on the loop: now when on it, else as soon as the loop can."""
+        if threading.get_ident() == self._loop_thread:
+            callback()
+        else:
+            self._to_loop(callback)
+
+    def _socket_open(self, client: Client, userdata: object, sock: object) -> None:
         # paho leaves Nagle's algorithm on: a command written right after the broker's
         # acknowledgement would wait for a delayed ACK (40 ms on Linux) before leaving.
-        client.on_socket_open = _no_delay
-        return client
+        _no_delay(client, userdata, sock)
+        self._on_loop(lambda: self._watch_socket(client, sock))
+
+    def _watch_socket(self, client: Client, sock: object) -> None:
+        loop = self._loop
+        if loop is not None and client.socket() is sock:
+            loop.add_reader(sock, self._readable, client)  # type: ignore[arg-type]
+
+    def _socket_close(self, client: Client, userdata: object, sock: object) -> None:
+        descriptor = sock.fileno()  # type: ignore[attr-defined]
+        self._on_loop(lambda: self._forget_socket(descriptor))
+
+    def _forget_socket(self, descriptor: int) -> None:
+        loop = self._loop
+        if loop is not None and descriptor >= 0:
+            loop.remove_reader(descriptor)
+            loop.remove_writer(descriptor)
+        self._closed.set()
+
+    def _register_write(self, client: Client, userdata: object, sock: object) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        if self._reading:
+            # What paho wants to send while it reads (the acknowledgement of a press) waits
+            # one loop turn, and leaves with the commands the press leads to: the broker
+            # then handles both at once (a broker saving its database on every change
+            # would otherwise save twice before passing the command on).
+            loop.call_soon(self._add_writer, client, sock)
+        else:
+            self._on_loop(lambda: self._add_writer(client, sock))
+
+    def _add_writer(self, client: Client, sock: object) -> None:
+        loop = self._loop
+        if loop is not None and client.socket() is sock:
+            loop.add_writer(sock, self._write, client)  # type: ignore[arg-type]
+
+    def _unregister_write(self, client: Client, userdata: object, sock: object) -> None:
+        descriptor = sock.fileno()  # type: ignore[attr-defined]
+        loop = self._loop
+        if loop is not None and descriptor >= 0:
+            self._on_loop(lambda: loop.remove_writer(descriptor))
+
+    def _readable(self, client: Client) -> None:
+        """The socket has data: read a burst of packets (TLS may hold some back)."""
+        self._reading = True
+        try:
+            for _ in range(_READS_PER_WAKE):
+                before = self._received
+                if client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    break
+                sock = client.socket()
+                if sock is None or (self._received == before and not _pending(sock)):
+                    break
+        except Exception:
+            _LOGGER.exception("Failed to read from the MQTT broker; carrying on")
+        finally:
+            self._reading = False
+        # A burst read in one go is handed over in one go: the engine plans once for it.
+        self._deliver_inbox()
+
+    def _write(self, client: Client) -> None:
+        try:
+            client.loop_write()
+        except Exception:
+            _LOGGER.exception("Failed to write to the MQTT broker; carrying on")
 
     def _paho_connect(
         self,
@@ -307,6 +427,7 @@ class MqttLink:
     ) -> None:
         try:
             if reason.is_failure:
+                self._settled.set()
                 level = logging.DEBUG if self._refused_told else logging.ERROR
                 self._refused_told = True
                 _LOGGER.log(
@@ -318,6 +439,7 @@ class MqttLink:
                 )
                 return
             self._connected_at = time.monotonic()
+            self._delay = _RECONNECT_DELAY[0]
             self._unreachable_told = self._refused_told = False
             _LOGGER.info(
                 "Connected to the MQTT broker %s as %s (%s)",
@@ -333,22 +455,23 @@ class MqttLink:
                 _, mid = client.subscribe([(topic, 1) for topic in topics])
                 if mid is not None:
                     self._subscribing[mid] = topics
+            else:
+                self._settled.set()
             self._to_loop(self._call_on_connect)
         except Exception:
             _LOGGER.exception("Failed to set up the MQTT connection")
 
-    def _paho_connect_fail(self, client: Client, userdata: object) -> None:
-        try:
-            level = logging.DEBUG if self._unreachable_told else logging.WARNING
-            self._unreachable_told = True
-            _LOGGER.log(
-                level,
-                "Cannot reach the MQTT broker %s; retrying every %d s at most",
-                self._where,
-                _RECONNECT_DELAY[1],
-            )
-        except Exception:
-            _LOGGER.exception("Failed to handle an MQTT connection failure")
+    def _connect_failed(self, error: Exception) -> None:
+        self._settled.set()
+        level = logging.DEBUG if self._unreachable_told else logging.WARNING
+        self._unreachable_told = True
+        _LOGGER.log(
+            level,
+            "Cannot reach the MQTT broker %s (%s); retrying every %d s at most",
+            self._where,
+            error,
+            _RECONNECT_DELAY[1],
+        )
 
     def _paho_disconnect(
         self,
@@ -389,6 +512,7 @@ class MqttLink:
         properties: Properties | None,
     ) -> None:
         try:
+            self._settled.set()
             topics = self._subscribing.pop(mid, [])
             for topic, reason in zip(topics, reasons, strict=False):
                 if reason.is_failure:
@@ -406,15 +530,10 @@ class MqttLink:
             if size > self._settings.max_payload:
                 self._drop_oversized(topic, size)
                 return
+            self._received += 1
             message = Message(topic, bytes(msg.payload), msg.qos, bool(msg.retain))
-            # Messages wait in a deque, and the loop is woken only for the first of a
-            # burst: one wake-up (one pipe write) per burst, not per message.
-            with self._inbox_lock:
-                self._inbox.append(message)
-                wake = not self._inbox_scheduled
-                self._inbox_scheduled = True
-            if wake:
-                self._to_loop(self._deliver_inbox)
+            # Handed over once paho has read the whole burst (see `_readable`).
+            self._inbox.append(message)
         except Exception:
             _LOGGER.exception("Dropped an MQTT message that could not be read")
 
@@ -434,7 +553,7 @@ class MqttLink:
             size,
         )
 
-    def _to_loop(self, callback: Callable[[], None]) -> None:
+    def _to_loop(self, callback: Callable[[], object]) -> None:
         loop = self._loop
         if loop is None:
             return
@@ -442,13 +561,10 @@ class MqttLink:
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(callback)
 
-    # -- the loop's thread ---------------------------------------------------------------
+    # -- handing over ---------------------------------------------------------------------
 
     def _deliver_inbox(self) -> None:
-        with self._inbox_lock:
-            messages = list(self._inbox)
-            self._inbox.clear()
-            self._inbox_scheduled = False
+        messages, self._inbox = self._inbox, []
         for message in messages:
             self._deliver(message)
 
@@ -468,31 +584,6 @@ class MqttLink:
         except Exception:
             _LOGGER.exception("The handler failed after connecting to MQTT")
 
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.watchdog_interval)
-            try:
-                self._revive()
-            except Exception:
-                _LOGGER.exception("The MQTT watchdog failed")
-
-    def _revive(self) -> None:
-        """Restart paho's network thread if it died (it then neither reads nor reconnects)."""
-        client = self._client
-        if client is None or self._stopping:
-            return
-        # paho has no public way to ask whether loop_start()'s thread still runs: `_thread`
-        # is set by loop_start() and cleared by the thread itself when it ends
-        # (Client._thread_main in paho 2.x, pinned <3), so it is the direct signal.
-        thread = client._thread
-        if thread is not None and thread.is_alive():
-            return
-        _LOGGER.error("The MQTT network thread had stopped; restarting it")
-        # loop_start() opens a new wake-up socket pair without closing the old one.
-        client._reset_sockets(sockpair_only=True)
-        if client.loop_start() != MQTTErrorCode.MQTT_ERR_SUCCESS:
-            _LOGGER.error("Could not restart the MQTT network thread")
-
 
 def _no_delay(client: Client, userdata: object, sock: object) -> None:
     with contextlib.suppress(OSError, AttributeError):
@@ -510,3 +601,35 @@ def _published(is_published: Callable[[], bool]) -> bool:
         return is_published()
     except (ValueError, RuntimeError):
         return True
+
+
+def _pending(sock: object) -> bool:
+    """Whether a TLS socket holds decrypted bytes the loop cannot see waiting."""
+    pending = getattr(sock, "pending", None)
+    return bool(pending()) if callable(pending) else False
+
+
+async def _in_thread(function: Callable[[], object]) -> None:
+    """Run `function` in a daemon thread and wait for it (a loop that stops never waits)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def work() -> None:
+        error: BaseException | None = None
+        try:
+            function()
+        except BaseException as exc:  # handed to the waiting task
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=work, name="mqtt-link-connect", daemon=True).start()
+    await done
