@@ -14,19 +14,23 @@ from typing import Any
 
 from tests.brokers import Mosquitto
 from tests.daemon.harness import DaemonProcess, home, write_config
+from tests.faults.mosquittos import TunedMosquitto
 
 from bench._probe import MODE_TOPIC, SET_TOPICS, Probe
 
 
 @contextlib.contextmanager
 def running_home(
-    *, verbose: bool = False, **overrides: Any
+    *, verbose: bool = False, broker_options: dict[str, str | None] | None = None, **overrides: Any
 ) -> Iterator[tuple[Mosquitto, DaemonProcess, Probe]]:
     """A broker, the devices' retained reports, `cocoon run` online, and a probe listening
-    to the `/set` topics and the mode; all stopped and removed afterwards, whatever happens."""
+    to the `/set` topics and the mode; all stopped and removed afterwards, whatever happens.
+
+    The broker is the tests' (saving its database on every change, like deploy/docker's),
+    with `broker_options` changed."""
     with tempfile.TemporaryDirectory(prefix="cocoon-bench-") as name:
         directory = Path(name)
-        broker = Mosquitto(directory / "broker")
+        broker = TunedMosquitto(directory / "broker", options=broker_options)
         daemon: DaemonProcess | None = None
         probe: Probe | None = None
         try:

@@ -1,4 +1,4 @@
-"""The MQTT connection: paho-mqtt 2.x on its own thread, everything handed to the asyncio loop.
+"""The MQTT connection: paho-mqtt 2.x, driven by the asyncio loop.
 
 The contract with the broker and with Home Assistant (STYLE.md, habit 9):
 
@@ -22,13 +22,8 @@ The contract with the broker and with Home Assistant (STYLE.md, habit 9):
   to send them (MQTT v5 Maximum Packet Size), and those that still come are logged and
   dropped before they are handed over.
 
-paho runs on the asyncio loop (its external-loop API): the loop watches the socket and
-calls `loop_read` / `loop_write`, a task calls `loop_misc` every second for the keepalive,
-and only the blocking TCP (and TLS) connect runs in a short-lived thread. No network
-thread of paho's can die silently (research/reliability-perf.md, headline 1), and a
-command leaves in the same loop turn that decided it: no hand-over between threads on
-the way in or out. Every callback catches everything, so one bad message or handler never
-stops the link.
+paho runs on the asyncio loop (`paho_loop.PahoLoop`): every callback below runs on the
+loop, and each one catches everything, so one bad message or handler never stops the link.
 """
 
 from __future__ import annotations
@@ -36,9 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import ssl
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -50,6 +43,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from cocoon.adapters.paho_loop import RECONNECT_DELAY, PahoLoop
 from cocoon.config.schema import Mqtt
 from cocoon.errors import BusError
 from cocoon.ports import Message
@@ -65,12 +59,6 @@ away: enough to outlive a broker restart or a network outage, short enough that 
 queued while cocoon was down is not replayed hours later."""
 _PACKET_HEADROOM = 1024
 """Bytes allowed above `max_payload` for the topic and headers of one packet."""
-_RECONNECT_DELAY = (1, 10)
-"""Backoff between connection attempts, min and max seconds: back within 10 s of the broker."""
-_MISC_INTERVAL = 1.0
-"""Seconds between two calls of paho's `loop_misc` (keepalive pings and their timeout)."""
-_READS_PER_WAKE = 100
-"""Packets read at most each time the socket is readable: a burst becomes one batch."""
 _FIRST_CONNECT_WAIT = 2.0
 """Seconds `start()` waits for the first connection to hold its subscriptions."""
 _MAX_QUEUED = 1000
@@ -143,13 +131,8 @@ class MqttLink:
         self._client_id = client_id if client_id is not None else settings.client_id
         self._client: Client | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread: int | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._closed = asyncio.Event()
+        self._driver: PahoLoop | None = None
         self._settled = asyncio.Event()
-        self._delay: float = _RECONNECT_DELAY[0]
-        self._reading = False
-        self._received = 0
         self._stopping = False
         self._connected_at: float | None = None
         self._unreachable_told = False
@@ -197,20 +180,19 @@ class MqttLink:
         except ValueError as exc:
             raise BusError(f"cannot connect to the MQTT broker {self._where}: {exc}") from exc
         self._client = client
-        self._loop_thread = threading.get_ident()
-        self._closed, self._settled = asyncio.Event(), asyncio.Event()
+        self._settled = asyncio.Event()
         _LOGGER.info("Connecting to the MQTT broker %s as %s", self._where, self._client_id)
-        self._tasks = [
-            asyncio.create_task(self._keep_connected(client), name="mqtt-link-connect"),
-            asyncio.create_task(self._tick(client), name="mqtt-link-keepalive"),
-        ]
+        self._driver = PahoLoop(
+            client, on_burst=self._deliver_inbox, on_connect_failed=self._connect_failed
+        )
+        self._driver.start()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._settled.wait(), _FIRST_CONNECT_WAIT)
 
     async def stop(self) -> None:
         """Say `offline` (retained) and disconnect; within 5 s in any case."""
-        client, loop = self._client, self._loop
-        if client is None or loop is None:
+        client, loop, driver = self._client, self._loop, self._driver
+        if client is None or loop is None or driver is None:
             return
         self._stopping = True
         deadline = loop.time() + _STOP_TIMEOUT
@@ -226,16 +208,9 @@ class MqttLink:
                 client.disconnect(properties=ending)
             else:
                 client.disconnect()
-            # The loop writes the DISCONNECT, then paho closes the socket.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closed.wait(), max(0.0, deadline - loop.time()))
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
-        self._client = None
+        # The loop writes the DISCONNECT, then paho closes the socket.
+        await driver.stop(deadline - loop.time())
+        self._client = self._driver = None
         _LOGGER.info("Disconnected from the MQTT broker %s", self._where)
 
     def publish(self, message: Message) -> None:
@@ -254,9 +229,9 @@ class MqttLink:
             )
         except ValueError as exc:
             raise BusError(f"cannot publish on {message.topic!r}: {exc}") from exc
-        if not self._reading and threading.get_ident() == self._loop_thread:
+        if self._driver is not None:
             # Written now, in this loop turn, rather than when the loop next looks.
-            self._write(client)
+            self._driver.write_now()
         if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
             _LOGGER.warning(
                 "Dropped a message on %s: %d messages already wait for the broker",
@@ -285,7 +260,6 @@ class MqttLink:
                 clean_session=True,
             )
         client.suppress_exceptions = True
-        client.reconnect_delay_set(*_RECONNECT_DELAY)
         client.max_queued_messages_set(_MAX_QUEUED)
         if settings.username is not None:
             password = settings.password.get_secret_value() if settings.password else None
@@ -308,114 +282,7 @@ class MqttLink:
         client.on_disconnect = self._paho_disconnect
         client.on_subscribe = self._paho_subscribe
         client.on_message = self._paho_message
-        client.on_socket_open = self._socket_open
-        client.on_socket_close = self._socket_close
-        client.on_socket_register_write = self._register_write
-        client.on_socket_unregister_write = self._unregister_write
         return client
-
-    async def _keep_connected(self, client: Client) -> None:
-        """Connect, wait for the connection to end, back off, connect again; until stopped."""
-        while not self._stopping:
-            self._closed.clear()
-            try:
-                # A TCP connect to a host that is gone blocks for seconds, and TLS shakes
-                # hands: both in a thread of their own, so the loop never waits.
-                await _in_thread(client.reconnect)
-            except (OSError, ssl.SSLError, ValueError) as exc:
-                self._connect_failed(exc)
-            else:
-                await self._closed.wait()
-            if self._stopping:
-                return
-            await asyncio.sleep(self._delay)
-            self._delay = min(self._delay * 2, _RECONNECT_DELAY[1])
-
-    async def _tick(self, client: Client) -> None:
-        """paho's housekeeping: keepalive pings, and a broker that stopped answering."""
-        while True:
-            await asyncio.sleep(_MISC_INTERVAL)
-            try:
-                client.loop_misc()
-            except Exception:
-                _LOGGER.exception("The MQTT keepalive failed; carrying on")
-
-    def _on_loop(self, callback: Callable[[], object]) -> None:
-        """Run `callback` on the loop: now when on it, else as soon as the loop can."""
-        if threading.get_ident() == self._loop_thread:
-            callback()
-        else:
-            self._to_loop(callback)
-
-    def _socket_open(self, client: Client, userdata: object, sock: object) -> None:
-        # paho leaves Nagle's algorithm on: a command written right after the broker's
-        # acknowledgement would wait for a delayed ACK (40 ms on Linux) before leaving.
-        _no_delay(client, userdata, sock)
-        self._on_loop(lambda: self._watch_socket(client, sock))
-
-    def _watch_socket(self, client: Client, sock: object) -> None:
-        loop = self._loop
-        if loop is not None and client.socket() is sock:
-            loop.add_reader(sock, self._readable, client)  # type: ignore[arg-type]
-
-    def _socket_close(self, client: Client, userdata: object, sock: object) -> None:
-        descriptor = sock.fileno()  # type: ignore[attr-defined]
-        self._on_loop(lambda: self._forget_socket(descriptor))
-
-    def _forget_socket(self, descriptor: int) -> None:
-        loop = self._loop
-        if loop is not None and descriptor >= 0:
-            loop.remove_reader(descriptor)
-            loop.remove_writer(descriptor)
-        self._closed.set()
-
-    def _register_write(self, client: Client, userdata: object, sock: object) -> None:
-        loop = self._loop
-        if loop is None:
-            return
-        if self._reading:
-            # What paho wants to send while it reads (the acknowledgement of a press) waits
-            # one loop turn, and leaves with the commands the press leads to: the broker
-            # then handles both at once (a broker saving its database on every change
-            # would otherwise save twice before passing the command on).
-            loop.call_soon(self._add_writer, client, sock)
-        else:
-            self._on_loop(lambda: self._add_writer(client, sock))
-
-    def _add_writer(self, client: Client, sock: object) -> None:
-        loop = self._loop
-        if loop is not None and client.socket() is sock:
-            loop.add_writer(sock, self._write, client)  # type: ignore[arg-type]
-
-    def _unregister_write(self, client: Client, userdata: object, sock: object) -> None:
-        descriptor = sock.fileno()  # type: ignore[attr-defined]
-        loop = self._loop
-        if loop is not None and descriptor >= 0:
-            self._on_loop(lambda: loop.remove_writer(descriptor))
-
-    def _readable(self, client: Client) -> None:
-        """The socket has data: read a burst of packets (TLS may hold some back)."""
-        self._reading = True
-        try:
-            for _ in range(_READS_PER_WAKE):
-                before = self._received
-                if client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                    break
-                sock = client.socket()
-                if sock is None or (self._received == before and not _pending(sock)):
-                    break
-        except Exception:
-            _LOGGER.exception("Failed to read from the MQTT broker; carrying on")
-        finally:
-            self._reading = False
-        # A burst read in one go is handed over in one go: the engine plans once for it.
-        self._deliver_inbox()
-
-    def _write(self, client: Client) -> None:
-        try:
-            client.loop_write()
-        except Exception:
-            _LOGGER.exception("Failed to write to the MQTT broker; carrying on")
 
     def _paho_connect(
         self,
@@ -439,7 +306,8 @@ class MqttLink:
                 )
                 return
             self._connected_at = time.monotonic()
-            self._delay = _RECONNECT_DELAY[0]
+            if self._driver is not None:
+                self._driver.connected()
             self._unreachable_told = self._refused_told = False
             _LOGGER.info(
                 "Connected to the MQTT broker %s as %s (%s)",
@@ -457,7 +325,8 @@ class MqttLink:
                     self._subscribing[mid] = topics
             else:
                 self._settled.set()
-            self._to_loop(self._call_on_connect)
+            if self._loop is not None:
+                self._loop.call_soon(self._call_on_connect)
         except Exception:
             _LOGGER.exception("Failed to set up the MQTT connection")
 
@@ -470,7 +339,7 @@ class MqttLink:
             "Cannot reach the MQTT broker %s (%s); retrying every %d s at most",
             self._where,
             error,
-            _RECONNECT_DELAY[1],
+            RECONNECT_DELAY[1],
         )
 
     def _paho_disconnect(
@@ -530,7 +399,6 @@ class MqttLink:
             if size > self._settings.max_payload:
                 self._drop_oversized(topic, size)
                 return
-            self._received += 1
             message = Message(topic, bytes(msg.payload), msg.qos, bool(msg.retain))
             # Handed over once paho has read the whole burst (see `_readable`).
             self._inbox.append(message)
@@ -552,16 +420,6 @@ class MqttLink:
             self._settings.max_payload,
             size,
         )
-
-    def _to_loop(self, callback: Callable[[], object]) -> None:
-        loop = self._loop
-        if loop is None:
-            return
-        # A closed loop means cocoon is shutting down: the message has nowhere to go.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(callback)
-
-    # -- handing over ---------------------------------------------------------------------
 
     def _deliver_inbox(self) -> None:
         messages, self._inbox = self._inbox, []
@@ -585,11 +443,6 @@ class MqttLink:
             _LOGGER.exception("The handler failed after connecting to MQTT")
 
 
-def _no_delay(client: Client, userdata: object, sock: object) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
-
-
 def _properties(packet_type: int) -> Properties:
     """Empty MQTT v5 properties for one packet type."""
     return Properties(packet_type)  # type: ignore[no-untyped-call]  # paho leaves it untyped
@@ -601,35 +454,3 @@ def _published(is_published: Callable[[], bool]) -> bool:
         return is_published()
     except (ValueError, RuntimeError):
         return True
-
-
-def _pending(sock: object) -> bool:
-    """Whether a TLS socket holds decrypted bytes the loop cannot see waiting."""
-    pending = getattr(sock, "pending", None)
-    return bool(pending()) if callable(pending) else False
-
-
-async def _in_thread(function: Callable[[], object]) -> None:
-    """Run `function` in a daemon thread and wait for it (a loop that stops never waits)."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-
-    def settle(error: BaseException | None) -> None:
-        if done.done():
-            return
-        if error is None:
-            done.set_result(None)
-        else:
-            done.set_exception(error)
-
-    def work() -> None:
-        error: BaseException | None = None
-        try:
-            function()
-        except BaseException as exc:  # handed to the waiting task
-            error = exc
-        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
-            loop.call_soon_threadsafe(settle, error)
-
-    threading.Thread(target=work, name="mqtt-link-connect", daemon=True).start()
-    await done
