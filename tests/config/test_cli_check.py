@@ -120,6 +120,17 @@ def test_schema_prints_the_json_schema(capsys: pytest.CaptureFixture[str]) -> No
     assert {"enum": ["on", "off"]} in light["anyOf"]
 
 
+def test_the_committed_schema_is_what_cocoon_schema_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The examples point editors at cocoon.schema.json: it must describe this version."""
+    assert main(["schema"]) == 0
+    committed = Path(__file__).resolve().parents[2] / "cocoon.schema.json"
+    assert json.loads(committed.read_text()) == json.loads(capsys.readouterr().out), (
+        "cocoon.schema.json is out of date: run `cocoon schema > cocoon.schema.json`"
+    )
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--version"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from ..brokers import Mosquitto
 from ..homeassistant import HomeAssistant
+from .mosquittos import QUICK_SAVES, TunedMosquitto
 
 
 @pytest.fixture(scope="package")
@@ -20,3 +22,13 @@ def refusing_home_assistant(
     hass.start()
     yield hass
     hass.stop()
+
+
+@pytest.fixture
+def periodic_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A Mosquitto of its own that saves its database once a minute, as an installation
+    would (the shared one saves on every change, which costs each change a file write)."""
+    started = TunedMosquitto(tmp_path / "mosquitto", options=QUICK_SAVES)
+    started.start()
+    yield started
+    started.stop()

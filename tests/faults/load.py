@@ -1,8 +1,9 @@
 """A big home under load: 300 Zigbee2MQTT devices, 50 rituals, and a flood it need not act on.
 
-`big_home` is the configuration: 200 lights, 20 thermostats and 80 sensors; 50 rituals
-spread over the day (so one is usually running, fading its lights), each with a scene of
-six of the first 150 lights; 20 plants; "Calm now" takes ten lights no ritual touches.
+`big_home` is the configuration: 200 lights, 20 thermostats and 80 sensors; 50 rituals,
+each with a scene of six of the first 150 lights, starting a minute apart from five minutes
+before `now` (so, all through a test, five of them are fading in: a busy evening); 20
+plants; "Calm now" takes ten lights no ritual touches.
 
 `flood_packets` is the traffic cocoon can ignore, as a busy Zigbee network sends it:
 reports of 200 devices it does not know (the broker keeps those away), of the 40 lights in
@@ -10,8 +11,9 @@ no scene and of the thermostats, each unchanged but for the link quality, and se
 readings (battery, link quality, a soil moisture that stays the same). `flood` sends it at
 a steady rate from a process of its own: `python -m tests.faults.load PORT RATE SECONDS`.
 
-`Home` is the measuring side: it answers every `/set` as Zigbee2MQTT would (the device's
-new state, retained), presses "Calm now" and times the first `/set` of a calm light.
+`Home` is the measuring side: it answers every `/set` as Zigbee2MQTT does by default (the
+device's new state, not retained; only the states before the test are retained, so cocoon
+finds them when it starts), presses "Calm now" and times the first `/set` of a calm light.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -34,6 +38,7 @@ CALM = [f"light_{i:03d}" for i in range(150, 160)]
 IDLE = [f"light_{i:03d}" for i in range(160, LIGHTS)]  # followed, in no scene
 UNKNOWN = 200  # Zigbee2MQTT devices cocoon does not know
 BEFORE = {"state": "ON", "brightness": 200, "color_temp": 300}
+ZONE = ZoneInfo("Europe/Brussels")
 
 
 def device_names() -> tuple[list[str], list[str], list[str]]:
@@ -44,9 +49,10 @@ def device_names() -> tuple[list[str], list[str], list[str]]:
     return lights, heat, sensors
 
 
-def big_home(port: int, seed: int = 11) -> dict[str, Any]:
+def big_home(port: int, now: datetime, seed: int = 11) -> dict[str, Any]:
     """The configuration of the loaded home (Brussels, Zigbee2MQTT on the broker at `port`)."""
     rng = random.Random(seed)
+    first = now.astimezone(ZONE).replace(second=0, microsecond=0) - timedelta(minutes=5)
     lights, heat, sensors = device_names()
     devices: dict[str, Any] = {name: {"zigbee2mqtt": name} for name in lights}
     devices.update(
@@ -71,9 +77,8 @@ def big_home(port: int, seed: int = 11) -> dict[str, Any]:
         if i % 5 == 0:
             scene["heat"] = {rng.choice(heat): rng.choice(["+0.5", "-1", "21"])}
         scenes[f"scene_{i:02d}"] = scene
-        minute = i * 24 * 60 // RITUALS  # every 28-29 minutes around the clock
         rituals[f"ritual_{i:02d}"] = {
-            "at": f"{minute // 60:02d}:{minute % 60:02d}",
+            "at": f"{first + timedelta(minutes=i):%H:%M}",
             "duration": "25min",
             "scene": f"scene_{i:02d}",
             "fade": "5min",
@@ -86,7 +91,7 @@ def big_home(port: int, seed: int = 11) -> dict[str, Any]:
             "name": "Big house",
             "latitude": 50.85,
             "longitude": 4.35,
-            "timezone": "Europe/Brussels",
+            "timezone": str(ZONE),
         },
         "mqtt": {"host": "127.0.0.1", "port": port, "client_id": f"cocoon-{uuid.uuid4().hex[:8]}"},
         "devices": devices,
@@ -195,11 +200,11 @@ class Home:
         self.zigbee.subscribe("zigbee2mqtt/+/set", qos=1)
         self.dashboard.subscribe(mode_topic, qos=1)
         for name in self.devices:
-            self._report(name)
+            self._report(name, retain=True)
 
-    def _report(self, name: str) -> None:
+    def _report(self, name: str, *, retain: bool = False) -> None:
         body = json.dumps(self.devices[name]).encode()
-        self.zigbee.publish(f"zigbee2mqtt/{name}", body, qos=1, retain=True)
+        self.zigbee.publish(f"zigbee2mqtt/{name}", body, qos=1, retain=retain)
 
     def _on_set(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
         stamp = time.perf_counter()

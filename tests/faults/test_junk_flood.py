@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -20,7 +19,6 @@ from cocoon.adapters.topics import Topics
 from ..brokers import Mosquitto
 from ..daemon.harness import DaemonThread, Watcher, config_of, home, json_of, wait_until
 from . import knobs
-from .mosquittos import QUICK_SAVES, TunedMosquitto
 
 pytestmark = pytest.mark.integration
 
@@ -67,17 +65,10 @@ def _calm_ends(documents: list[bytes]) -> set[str]:
     return {e for d in documents if (e := json.loads(d)["calm_until"].get("calm_now"))}
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    started = TunedMosquitto(tmp_path / "mosquitto", options=QUICK_SAVES)
-    started.start()
-    yield started
-    started.stop()
-
-
 def test_a_retained_junk_flood_is_not_replayed_and_a_real_press_works(
-    broker: Mosquitto, tmp_path: Path
+    periodic_mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
+    broker = periodic_mosquitto
     data = home(broker.port)
     data["calm_modes"]["calm_now"] = {"scene": "calm", "duration": "1h", "fade": 0}
     cfg = config_of(data, tmp_path)

@@ -155,7 +155,8 @@ class Settings(Model):
     grace: Duration = timedelta(minutes=10)
     """A ritual whose start was missed (cocoon was down) still runs if this late at most."""
     rate_limit: float = Field(default=10.0, gt=0, le=1000)
-    """Commands per second at most, so a Zigbee network is not flooded."""
+    """Commands per second at most, so a Zigbee network is not flooded (a person's press
+    goes out at once; the fade steps after it wait)."""
     resume_fade: Duration = timedelta(minutes=2)
     """Fade used when cocoon takes a device back after a manual override or a pause."""
 

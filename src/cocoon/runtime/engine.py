@@ -142,8 +142,10 @@ class Engine:
                 _LOGGER.exception("Could not handle %s; carrying on", event)
         if not changed:
             return
+        # What follows from a person's press goes out before any fade step that waits.
+        urgent = any(isinstance(event, _PERSON) for event in events)
         try:
-            self._reconcile(now)
+            self._reconcile(now, urgent=urgent)
         except Exception:
             _LOGGER.exception("Could not reconcile; carrying on")
 
@@ -276,7 +278,7 @@ class Engine:
             )
             _LOGGER.info("%s", message)
 
-    def _reconcile(self, now: datetime) -> None:
+    def _reconcile(self, now: datetime, *, urgent: bool = False) -> None:
         self.state, notes = self.planner.advance(
             now, self.state, self.readings, self._seen, self._unreached()
         )
@@ -291,7 +293,7 @@ class Engine:
             if gateway is None or not gateway.available(command.device):
                 continue
             self.last[command.device] = command
-            self._pacer.submit(command)
+            self._pacer.submit(command, urgent=urgent)
         self._wake, self._now, self._seen = wake, now, now
         # Saving (two fsyncs), the status and the scheduler wait until the commands are
         # on their way: a gateway that sends from a task of its own goes first.
@@ -364,6 +366,7 @@ def _visible(status: Status | None) -> object:
 
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_PERSON = (Press, SelectMode, SetHandsOff)
 
 
 def _plant_keys(cfg: CocoonConfig) -> set[tuple[str, str]]:

@@ -1,0 +1,94 @@
+"""The pacer by value: a token bucket on a clock the test moves, the newest command per
+device, and a person's commands first."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from cocoon.core.model import Command, LightCommand
+from cocoon.runtime.pacer import Pacer
+
+
+class Time:
+    """A monotonic clock and timers that fire only when the test moves the clock."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.timers: list[tuple[float, Callable[[], None], asyncio.TimerHandle]] = []
+
+    def later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        handle = asyncio.TimerHandle(self.now + delay, callback, (), _LOOP)
+        self.timers.append((self.now + delay, callback, handle))
+        return handle
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        due = [t for t in self.timers if t[0] <= self.now and not t[2].cancelled()]
+        self.timers = [t for t in self.timers if t not in due]
+        for _, callback, _ in due:
+            callback()
+
+
+_LOOP = asyncio.new_event_loop()
+
+
+def _step(device: str, brightness: float, reason: str = "ritual evening") -> Command:
+    return LightCommand(device, True, brightness, 2200, 3.0, reason)
+
+
+def _pacer(rate: float, burst: int) -> tuple[Pacer, Time, list[Command]]:
+    sent: list[Command] = []
+    time = Time()
+    return Pacer(rate, sent.append, burst, clock=lambda: time.now, later=time.later), time, sent
+
+
+def test_a_burst_goes_out_at_once_and_the_rest_at_the_rate() -> None:
+    pacer, time, sent = _pacer(rate=2, burst=2)
+    for n in range(5):
+        pacer.submit(_step(f"light_{n}", 40))
+    assert [c.device for c in sent] == ["light_0", "light_1"]
+    time.advance(0.5)
+    assert [c.device for c in sent][2:] == ["light_2"]
+    time.advance(1.0)
+    assert [c.device for c in sent][3:] == ["light_3", "light_4"]
+    assert pacer.waiting == 0
+
+
+def test_a_light_behind_gets_only_its_newest_step() -> None:
+    pacer, time, sent = _pacer(rate=1, burst=1)
+    pacer.submit(_step("sofa", 40))
+    pacer.submit(_step("sofa", 42))
+    pacer.submit(_step("sofa", 44))
+    time.advance(1.0)
+    assert [c.brightness for c in sent] == [40, 44]  # type: ignore[union-attr]
+
+
+def test_a_persons_command_does_not_wait_behind_fade_steps() -> None:
+    pacer, time, sent = _pacer(rate=10, burst=10)
+    for n in range(16):  # a fade step for 16 lights: 10 go, 6 wait
+        pacer.submit(_step(f"light_{n:02d}", 40))
+    assert pacer.waiting == 6
+    calm = [_step(f"calm_{n:02d}", 20, "calm_now") for n in range(12)]
+    for command in calm:
+        pacer.submit(command, urgent=True)
+    assert sent[10:] == calm  # at once, the bucket empty or not
+    assert pacer.waiting == 6
+    # They took their tokens (owing a second's worth at most): the fade steps wait.
+    time.advance(1.0)
+    assert sent[22:] == []
+    time.advance(1.0)
+    assert [c.device for c in sent[22:]] == [f"light_{n:02d}" for n in range(10, 16)]
+    assert pacer.waiting == 0
+
+
+def test_a_newer_urgent_command_replaces_a_waiting_step_of_the_same_light() -> None:
+    pacer, time, sent = _pacer(rate=1, burst=1)
+    pacer.submit(_step("sofa", 40))
+    pacer.submit(_step("desk", 40))
+    pacer.submit(_step("desk", 20, "calm_now"), urgent=True)
+    time.advance(3.0)
+    assert [(c.device, c.brightness) for c in sent] == [  # type: ignore[union-attr]
+        ("sofa", 40),
+        ("desk", 20),
+    ]
