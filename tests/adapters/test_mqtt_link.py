@@ -367,6 +367,10 @@ def test_the_persistent_session_keeps_a_press_sent_while_cocoon_was_away(
         rig.mark_ready()
         async with running(rig.link()) as link:
             await rig.subscribed()
+            # The broker saves its database after each change, in its own loop: once it
+            # has taken the acknowledgement of `ready`, the subscriptions are on disk.
+            acked = f"Received PUBACK from {rig.client_id}"
+            await until(lambda: acked in broker.log_tail(200), "the subscriptions saved")
             broker.kill()  # SIGKILL: only what the broker saved on change survives
             await until(lambda: not link.connected, "the lost connection noticed")
             broker.start()

@@ -237,6 +237,27 @@ def test_a_late_thermostat_report_of_an_earlier_command_is_not_a_person() -> Non
     assert all(hold.override is None for hold in store.state.holds.values())
 
 
+def test_a_press_right_after_a_give_back_starts_from_what_was_given_back() -> None:
+    engine, clock, gateway, store, _ = _engine(
+        calm_modes={"calm_now": {"scene": "calm", "duration": "1h", "fade": 0}}
+    )
+    engine.handle(ClimateReport("heat", 17.0, 19.0))
+    engine.handle(Press("calm_now"))  # +4
+    engine.handle(ClimateReport("heat", 21.0, 19.0))
+    clock.moment += timedelta(seconds=2)
+    engine.handle(SelectMode("off"))
+    for _ in range(2):  # given back, then let go
+        clock.moment += timedelta(minutes=5)
+        engine.handle(Wake())
+    assert store.state.holds == {}
+    # Pressed again before the valve has reported the 17 it was given back.
+    engine.handle(Press("calm_now"))
+    clock.moment += timedelta(seconds=2)
+    engine.handle(SelectMode("off"))
+    setpoints = [c.setpoint for c in gateway.sent if isinstance(c, ClimateCommand)]
+    assert setpoints == [21.0, 17.0, 21.0, 17.0]
+
+
 def test_a_flood_of_identical_reports_is_taken_in_without_planning() -> None:
     engine, _, _, _, armed = _engine()
     engine.handle(LightReport("sofa", LightState(70, 3500)))

@@ -151,14 +151,7 @@ class PahoLoop:
         self._closed.set()
 
     def _register_write(self, client: Client, userdata: object, sock: SocketLike) -> None:
-        if self._reading:
-            # What paho wants to send while it reads (the acknowledgement of a press) waits
-            # one loop turn and leaves with the commands the press leads to: the broker
-            # handles both at once (a broker that saves its database on every change would
-            # otherwise save twice before passing the command on).
-            self._loop.call_soon(self._add_writer, sock)
-        else:
-            self._on_loop(lambda: self._add_writer(sock))
+        self._on_loop(lambda: self._add_writer(sock))
 
     def _add_writer(self, sock: SocketLike) -> None:
         if self.client.socket() is sock:

@@ -32,11 +32,13 @@ from cocoon.core.events import (
     Wake,
 )
 from cocoon.core.model import (
+    OFF,
     ClimateCommand,
     ClimateReading,
     Command,
     LightCommand,
     LightReading,
+    LightState,
     Readings,
     SensorReading,
     Target,
@@ -334,6 +336,31 @@ class Engine:
         sent.append((time.monotonic(), command))
         _LOGGER.debug("%s → %s", command.device, command)
         gateway.send(command)
+        self._expect(command)
+
+    def _expect(self, command: Command) -> None:
+        """Take a sent command's outcome for the device's reading until the device reports.
+
+        A snapshot taken in between (a press right after a give-back) is then what cocoon
+        has just given back, not the look the give-back replaces.
+        """
+        known = self.readings.devices.get(command.device)
+        reading: LightReading | ClimateReading
+        if isinstance(command, LightCommand) and isinstance(known, LightReading):
+            state = OFF
+            if command.on:
+                brightness, kelvin = command.brightness, command.kelvin
+                state = LightState(
+                    known.state.brightness if brightness is None else brightness,
+                    known.state.kelvin if kelvin is None else kelvin,
+                )
+            reading = LightReading(state, self.clock.now())
+        elif isinstance(command, ClimateCommand) and isinstance(known, ClimateReading):
+            reading = replace(known, setpoint=command.setpoint, at=self.clock.now())
+        else:
+            return
+        devices = {**self.readings.devices, command.device: reading}
+        self.readings = replace(self.readings, devices=devices)
 
     def _recent(self, device: str) -> list[Command]:
         """The commands a report from `device` may still be answering (at least the last)."""
