@@ -103,6 +103,9 @@ class PahoLoop:
                 await _in_thread(self.client.reconnect)
             except (OSError, ssl.SSLError, ValueError) as exc:
                 self._on_connect_failed(exc)
+            except Exception:
+                # Whatever went wrong, this loop must live on: it is the only reconnect.
+                _LOGGER.exception("Connecting to the MQTT broker failed; retrying")
             else:
                 await self._closed.wait()
             if self._stopping:
