@@ -344,8 +344,7 @@ class Cocoon(DaemonProcess):
     def __init__(
         self, config: Path, state_dir: Path, *, verbose: bool, profile: Path | None
     ) -> None:
-        super().__init__(config, state_dir)
-        self.verbose = verbose
+        super().__init__(config, state_dir, verbose=verbose)
         self.profile = profile
 
     def start(self) -> None:
@@ -357,16 +356,6 @@ class Cocoon(DaemonProcess):
         command += ["--config", str(self.config), "--state-dir", str(self.state_dir)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-
-    def end(self) -> None:
-        """SIGTERM and wait; SIGKILL only if it does not stop in time."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.kill()
 
 
 def cocoon_config(hass: HomeAssistant, broker: Mosquitto) -> dict[str, Any]:
