@@ -144,7 +144,7 @@ class Engine:
                 _LOGGER.exception("Could not handle %s; carrying on", event)
         if not changed:
             return
-        # What follows from a person's press goes out before any fade step that waits.
+        # What follows from a person's press goes out at once, whatever fade steps wait.
         urgent = any(isinstance(event, _PERSON) for event in events)
         try:
             self._reconcile(now, urgent=urgent)
