@@ -8,7 +8,7 @@ figures. `--quick` keeps the short defaults of the normal test run; arguments af
 to pytest (`bench/stress -- -k crash`). Exits with pytest's status.
 
 The module's name starts with `_` so that `bench/run` (which runs every bench/NAME.py) does
-not start this 15-minute run as one of its benchmarks.
+not start this 11-minute run as one of its benchmarks.
 """
 
 from __future__ import annotations
