@@ -23,6 +23,17 @@ DEVICES = (*LIGHTS, "radiator")
 SET_TOPICS = frozenset(f"zigbee2mqtt/{name}/set" for name in DEVICES)
 STATE_TOPICS = frozenset(f"zigbee2mqtt/{name}" for name in DEVICES)
 CALM_NOW = {"calm_now": {"scene": "calm", "duration": "1h", "fade": 0, "button": "Calm now"}}
+# The example's calm mode (config/cocoon.yaml): a 3-minute fade in. Given back at once when
+# set `off` (`fade_out: 0`), so that every press meets lights as they were.
+EXAMPLE_CALM = {
+    "calm_now": {
+        "scene": "calm",
+        "duration": "45min",
+        "fade": "3min",
+        "fade_out": 0,
+        "button": "Calm now",
+    }
+}
 Inbox = list[tuple[float, str, bytes]]
 
 

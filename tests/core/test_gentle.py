@@ -3,7 +3,9 @@
 Between two consecutive reconcile ticks (the planner's own wake-ups, plus button
 presses at random instants) no light's target brightness moves by more than
 `settings.max_step`, and while it shows, its colour never jumps colder by more than
-one colour step (10 mireds), at any time of day.
+one colour step (10 mireds), at any time of day. What is sent at a tick (a fading light
+aims at its look at the next tick, `Planner.aims`) is within the same step of the look
+at that tick, so no command asks a light to move further than one step.
 """
 
 from __future__ import annotations
@@ -151,6 +153,8 @@ def test_no_light_jumps_between_ticks(
         readings = follow(readings, targets, now)
         following = planner.next_wakeup(now, state, readings)
         assert following > now
+        aims = planner.aims(targets, following, state, readings)
+        _step_ok(cfg, readings, aims, following - now)
         if pending and pending[0] < following:
             following = pending[0]
         now, ticks = following, ticks + 1

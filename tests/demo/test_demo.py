@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -123,7 +122,6 @@ def test_calm_is_pressed_at_half_past_eight_or_late_in_a_short_run() -> None:
 
 def test_cocoon_demo_plays_a_morning_and_a_calm_press_then_stops_cleanly() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COCOON_")}
-    began = time.monotonic()
     command = [sys.executable, "-m", "cocoon", "demo", "--config", str(EXAMPLE)]
     command += ["--duration", "3s", "--speed", "7200", "--no-color"]
     command += ["--date", WEDNESDAY.isoformat()]
@@ -136,10 +134,8 @@ def test_cocoon_demo_plays_a_morning_and_a_calm_press_then_stops_cleanly() -> No
         cwd=ROOT,
         check=False,
     )
-    took = time.monotonic() - began
     out = result.stdout
     assert result.returncode == 0, result.stderr + out
-    assert took < 30, f"the demo took {took:.1f} s"
     assert out.startswith("cocoon demo: Brussels flat, Wed 25 Nov 2026 from 06:00, 7200×")
     assert "ritual morning_tea started" in out
     assert "cue for monstera" in out  # the thirsty plant's cue shows in the morning tea

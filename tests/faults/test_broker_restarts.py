@@ -24,7 +24,9 @@ from . import knobs
 
 pytestmark = pytest.mark.integration
 
-BACK_WITHIN = 10.0
+# How long a reconnect may take before the test calls it a stall (the figures themselves
+# are recorded for bench/stress, never asserted).
+BACK_WITHIN = 30.0
 
 
 def test_cocoon_comes_back_after_each_broker_kill_and_loses_no_command(
@@ -63,10 +65,9 @@ def test_cocoon_comes_back_after_each_broker_kill_and_loses_no_command(
                 time.sleep(chance.uniform(0.2, 1.5))  # a random downtime
                 broker.start()
                 returned = time.monotonic()
-                wait_until(lambda: link.connected, timeout=BACK_WITHIN + 5, what="reconnected")
-                backs.append(time.monotonic() - returned)
                 where = f"round {number} of seed {seed}"
-                assert backs[-1] < BACK_WITHIN, f"{where}: back after {backs[-1]:.1f} s"
+                wait_until(lambda: link.connected, timeout=BACK_WITHIN, what=f"{where}: back")
+                backs.append(time.monotonic() - returned)
                 wait_until(
                     lambda wanted=wanted: watcher.last(topics.mode) == wanted,
                     timeout=BACK_WITHIN,

@@ -58,13 +58,36 @@ def test_a_press_sends_the_calm_scene_fading_in_and_persists_it() -> None:
     engine.handle(LightReport("desk", LightState(50, 4000)))
     engine.handle(Press("calm_now"))
     assert "calm_now" in store.state.calm
-    assert gateway.sent == []  # weight 0 at the press itself: nothing to change yet
+    assert set(_lights(gateway.sent)) == {"sofa", "desk"}  # the fade's first step, at once
     assert armed[-1] - clock.now() <= timedelta(seconds=30)
     clock.moment += timedelta(minutes=1)
     engine.handle(SelectMode("calm_now"))  # already on: nothing new, but a reconcile
     sent = _lights(gateway.sent)
     assert sent["sofa"] == LightCommand("sofa", True, 20.0, 2000, 0.0, "calm_now")
     assert not sent["desk"].on
+
+
+def test_a_press_with_the_examples_fade_sends_its_first_step_at_the_press() -> None:
+    calm = {"calm_now": {"scene": "calm", "duration": "45min", "fade": "3min"}}
+    engine, clock, gateway, _, armed = _engine(calm_modes=calm)
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    engine.handle(LightReport("desk", LightState(50, 4000)))
+    engine.handle(Press("calm_now"))
+    pressed = clock.now()
+    first = _lights(gateway.sent)
+    # Sent in the turn that handled the press (the clock has not moved): each light's
+    # first step, gliding over the time until the engine wakes for the second.
+    step = (armed[-1] - pressed).total_seconds()
+    assert 0 < step <= 30
+    assert {c.transition for c in first.values()} == {step}
+    max_step = engine.cfg.settings.max_step
+    assert 70 - max_step <= (first["sofa"].brightness or 0) < 70
+    assert 50 - max_step <= (first["desk"].brightness or 0) < 50
+    # At the wake the next step leaves, from where the first one ended: no jump.
+    clock.moment = armed[-1]
+    engine.handle(Wake())
+    second = _lights(gateway.sent[len(first) :])
+    assert 0 <= (first["sofa"].brightness or 0) - (second["sofa"].brightness or 0) <= max_step
 
 
 def test_off_on_the_mode_select_ends_calm_and_gives_back_the_snapshot() -> None:

@@ -444,6 +444,40 @@ class Planner:
             return boundary
         return self._fade_step(now, boundary, state, readings)
 
+    def aims(
+        self,
+        targets: dict[str, Target],
+        wake: datetime,
+        state: modes.RuntimeState,
+        readings: Readings,
+    ) -> dict[str, Target]:
+        """What to send now: a fading light aims at its look at the next step, `wake`.
+
+        The command glides there over the time until `wake`, so a fade's first step
+        leaves the moment it starts (a press shows at once) and the light is never a
+        step behind. `next_wakeup` sizes steps so that look is at most one step away.
+        """
+        fading = [
+            device
+            for device, target in targets.items()
+            if isinstance(target, LightTarget) and target.fading
+        ]
+        if not fading:
+            return targets
+        later = self.desired(wake, state, readings)
+        aims = dict(targets)
+        for device in fading:
+            now_target, ahead = targets[device], later.get(device)
+            if isinstance(ahead, LightTarget) and isinstance(now_target, LightTarget):
+                # What a person holds at this instant stays theirs until the next step.
+                aims[device] = replace(
+                    ahead,
+                    fading=True,
+                    keep_brightness=now_target.keep_brightness,
+                    keep_kelvin=now_target.keep_kelvin,
+                )
+        return aims
+
     def _fade_step(
         self, now: datetime, limit: datetime, state: modes.RuntimeState, readings: Readings
     ) -> datetime:

@@ -86,9 +86,10 @@ def commands(
     """The commands that bring devices from what was last commanded to their targets.
 
     A device cocoon has not commanded yet is compared with what it reports, so a light
-    already as it should be gets no message. A fading light glides to its next value
-    over the time until the next step. A light being switched on gets brightness and
-    colour in the same command, never "on" first.
+    already as it should be gets no message. A fading light's target is its look at
+    the next step (`Planner.aims`), and it glides there over the time until then. A
+    light being switched on gets brightness and colour in the same command, never "on"
+    first.
     """
     glide = min(MAX_TRANSITION, max(0.0, (next_step - now).total_seconds()))
     out: list[Command] = []

@@ -288,9 +288,8 @@ class Engine:
             _LOGGER.info("%s", note)
         self.targets = self.planner.desired(now, self.state, self.readings)
         wake = self.planner.next_wakeup(now, self.state, self.readings)
-        for command in reconcile.commands(
-            self.cfg, self.targets, self.last, self.readings, now, wake
-        ):
+        aims = self.planner.aims(self.targets, wake, self.state, self.readings)
+        for command in reconcile.commands(self.cfg, aims, self.last, self.readings, now, wake):
             gateway = self._gateway(command.device)
             if gateway is None or not gateway.available(command.device):
                 continue
