@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cocoon.app import fetch_status
 from cocoon.config.load import load_config
 from cocoon.errors import CocoonError
+from cocoon.remote import fetch_status
 
 DEFAULT = "config/cocoon.yaml"
 LATE = timedelta(minutes=5)

@@ -11,14 +11,12 @@ import contextlib
 import gc
 import json
 import logging
-import os
 import signal
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
 
 from cocoon.adapters.control import Control, status_messages
 from cocoon.adapters.discovery import discovery_messages, stale_discovery
@@ -221,67 +219,6 @@ class Daemon:
         self.gateway = Zigbee2MqttGateway(cfg, self.link.publish)
         self.engine.gateways = [self.gateway, *self.engine.gateways[1:]]
         self.engine.reload(cfg)
-
-
-async def _one_shot(
-    cfg: CocoonConfig,
-    topics: Topics,
-    listen: list[str],
-    act: Callable[[MqttLink], None],
-    received: Callable[[Message], None],
-    wait: float,
-) -> None:
-    """Connect a short-lived client, do one thing, wait a little for answers, disconnect."""
-    assert cfg.mqtt is not None
-    connected = asyncio.Event()
-    link = MqttLink(
-        cfg.mqtt,
-        availability_topic=None,
-        on_message=received,
-        on_connect=connected.set,
-        subscriptions=lambda: listen,
-        client_id=f"cocoon-cli-{os.getpid()}",
-    )
-    await link.start()
-    try:
-        try:
-            await asyncio.wait_for(connected.wait(), timeout=5)
-        except TimeoutError:
-            raise CocoonError(
-                f"cannot reach the MQTT broker at {cfg.mqtt.host}:{cfg.mqtt.port}"
-            ) from None
-        act(link)
-        await asyncio.sleep(wait)
-    finally:
-        await link.stop()
-
-
-async def trigger(cfg: CocoonConfig, name: str) -> str:
-    """`cocoon trigger NAME`: press a calm mode's or ritual's button over MQTT."""
-    if name not in cfg.calm_modes and name not in cfg.rituals:
-        known = ", ".join([*cfg.calm_modes, *cfg.rituals]) or "none are configured"
-        raise CocoonError(f"no calm mode or ritual named '{name}' (known: {known})")
-    topics = Topics.for_config(cfg)
-    press = Message.text(topics.button(name), "PRESS", qos=1)
-    await _one_shot(cfg, topics, [], lambda link: link.publish(press), lambda m: None, 0.3)
-    return topics.button(name)
-
-
-async def fetch_status(
-    cfg: CocoonConfig, timeout: float = 3.0
-) -> tuple[dict[str, Any] | None, bool]:
-    """The daemon's retained status document and whether it is online."""
-    topics = Topics.for_config(cfg)
-    found: dict[str, bytes] = {}
-
-    def received(message: Message) -> None:
-        found[message.topic] = message.payload
-
-    await _one_shot(
-        cfg, topics, [topics.state, topics.availability], lambda link: None, received, 0.5
-    )
-    document = json.loads(found[topics.state]) if topics.state in found else None
-    return document, found.get(topics.availability) == b"online"
 
 
 async def run(config: Path, state_dir: Path, on_ready: Callable[[], None] | None = None) -> int:

@@ -19,7 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from cocoon import app
+from cocoon import app, remote
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.values import parse_duration
@@ -206,7 +206,10 @@ def _trigger(args: argparse.Namespace) -> int:
     if cfg is None:
         return EXIT_CONFIG
     try:
-        topic = asyncio.run(app.trigger(cfg, args.name))
+        topic = asyncio.run(remote.trigger(cfg, args.name))
+    except remote.UnknownButton as exc:
+        print(f"cocoon: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except CocoonError as exc:
         print(f"cocoon: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -219,7 +222,7 @@ def _status(args: argparse.Namespace) -> int:
     if cfg is None:
         return EXIT_CONFIG
     try:
-        document, online = asyncio.run(app.fetch_status(cfg))
+        document, online = asyncio.run(remote.fetch_status(cfg))
     except CocoonError as exc:
         print(f"cocoon: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -344,7 +347,10 @@ _COMMANDS: tuple[Command, ...] = (
         summary="press a calm mode's or ritual's button",
         description=(
             "Press a button over MQTT, as the Home Assistant dashboard does: a calm mode "
-            "starts (or extends), a ritual starts now."
+            "starts (or extends), a ritual starts now. Only while `cocoon run` is online on "
+            "the broker: otherwise nothing is pressed. Exits 0 when pressed, 1 when cocoon "
+            "is not running or the broker cannot be reached, 2 for an unknown name or an "
+            "invalid configuration."
         ),
         add_arguments=_trigger_arguments,
         run=_trigger,

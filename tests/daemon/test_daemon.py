@@ -264,5 +264,32 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
         assert "Mode          calm_now" in out
         assert "sofa" in out
         assert "calm_now" in out
-        assert main(["trigger", "--config", str(config), "party"]) == 1
+        assert main(["trigger", "--config", str(config), "party"]) == 2  # a bad command line
         assert "no calm mode or ritual named 'party'" in capsys.readouterr().err
+    # Stopped: the press is refused, not queued for whenever cocoon comes back.
+    topics = Topics.for_config(cfg)
+    marker = f"{topics.base}/test-marker"
+    watcher = Watcher(mosquitto, [topics.button("calm_now"), marker])
+    try:
+        assert main(["trigger", "--config", str(config), "calm_now"]) == 1
+        err = capsys.readouterr().err
+        assert "cocoon for Test flat is offline" in err
+        assert "nothing was pressed" in err
+        # The broker passes on what it got in order: a press would come before the marker.
+        watcher.publish(marker, "after the trigger")
+        wait_until(lambda: watcher.seen(marker), what="the marker")
+        assert watcher.seen(topics.button("calm_now")) == []
+    finally:
+        watcher.close()
+
+
+def test_cocoon_trigger_says_when_cocoon_was_never_online(
+    mosquitto: Mosquitto, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cocoon.cli import main
+
+    data = home(mosquitto.port)
+    data["home"]["name"] = f"Never ran {tmp_path.name}"
+    config = write_config(tmp_path, data)
+    assert main(["trigger", "--config", str(config), "calm_now"]) == 1
+    assert "has never been online" in capsys.readouterr().err

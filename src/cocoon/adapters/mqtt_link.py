@@ -43,7 +43,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from cocoon.adapters.paho_loop import RECONNECT_DELAY, PahoLoop
+from cocoon.adapters.paho_loop import ANSWER_WAIT, RECONNECT_DELAY, NoAnswer, PahoLoop
 from cocoon.config.schema import Mqtt
 from cocoon.errors import BusError
 from cocoon.ports import Message
@@ -75,6 +75,12 @@ _QUICK_DROP = 5.0
 2.0.11 (measured) closes the old connection without sending reason code 142."""
 _TAKEOVER_LIMIT = 3
 """More takeovers than this within `_WARN_INTERVAL` mean another client uses our id."""
+# Reason codes (MQTT 5; paho maps MQTT 3.1.1's return codes onto them).
+_BAD_CLIENT_ID = 133
+_UNSUPPORTED_PROTOCOL = 132
+_BAD_CREDENTIALS = frozenset({134, 140})  # bad user name or password, bad auth method
+_NOT_AUTHORIZED = 135
+_PACKET_TOO_LARGE = 149
 
 
 @dataclass(slots=True)
@@ -137,7 +143,13 @@ class MqttLink:
         self._connected_at: float | None = None
         self._unreachable_told = False
         self._refused_told = False
+        self._closed_told = False
+        self._refused = False
+        """The broker has just refused a CONNECT: the disconnect that follows is no news."""
+        self._broker_max: int | None = None
+        """The largest packet the broker takes (MQTT 5 CONNACK), when it says."""
         self._dropped: dict[str, _Dropped] = {}
+        self._too_large: dict[str, float] = {}
         self._takeovers = _Takeovers()
         self._subscribing: dict[int, list[str]] = {}
 
@@ -223,6 +235,10 @@ class MqttLink:
                 f"cannot publish {len(message.payload)} bytes on {message.topic}: "
                 f"more than mqtt.max_payload ({self._settings.max_payload})"
             )
+        limit = self._broker_max
+        if limit is not None and (size := _packet_size(message, self._v5)) > limit:
+            self._refuse_too_large(message.topic, size, limit)
+            return
         try:
             info = client.publish(
                 message.topic, message.payload, qos=message.qos, retain=message.retain
@@ -295,20 +311,17 @@ class MqttLink:
         try:
             if reason.is_failure:
                 self._settled.set()
+                self._refused = True
                 level = logging.DEBUG if self._refused_told else logging.ERROR
                 self._refused_told = True
-                _LOGGER.log(
-                    level,
-                    "The MQTT broker %s refused cocoon (%s); check mqtt.username, "
-                    "mqtt.password and the broker's ACL; retrying",
-                    self._where,
-                    reason,
-                )
+                _LOGGER.log(level, "%s; retrying", self._refusal(reason))
                 return
             self._connected_at = time.monotonic()
+            limit = getattr(properties, "MaximumPacketSize", None)
+            self._broker_max = limit if isinstance(limit, int) else None
             if self._driver is not None:
                 self._driver.connected()
-            self._unreachable_told = self._refused_told = False
+            self._unreachable_told = self._refused_told = self._closed_told = False
             _LOGGER.info(
                 "Connected to the MQTT broker %s as %s (%s)",
                 self._where,
@@ -330,8 +343,37 @@ class MqttLink:
         except Exception:
             _LOGGER.exception("Failed to set up the MQTT connection")
 
+    def _refusal(self, reason: ReasonCode) -> str:
+        """Why the broker refused a CONNECT, and what to change, in one sentence."""
+        refused = f"The MQTT broker {self._where} refused cocoon ({reason})"
+        if reason.value == _UNSUPPORTED_PROTOCOL:
+            speaks, other = ("MQTT 5", "3.1.1") if self._v5 else ("MQTT 3.1.1", "5")
+            return f'{refused}: it does not speak {speaks}; set mqtt.protocol: "{other}"'
+        if reason.value in _BAD_CREDENTIALS:
+            return f"{refused}: check mqtt.username and mqtt.password"
+        if reason.value == _NOT_AUTHORIZED:
+            return f"{refused}: check mqtt.username, mqtt.password and the broker's ACL"
+        if reason.value == _BAD_CLIENT_ID:
+            return f"{refused}: set another mqtt.client_id than '{self._client_id}'"
+        return refused
+
     def _connect_failed(self, error: Exception) -> None:
         self._settled.set()
+        if isinstance(error, NoAnswer):
+            # The DISCONNECT that ends this attempt is no news either.
+            self._refused = True
+            level = logging.DEBUG if self._refused_told else logging.ERROR
+            self._refused_told = True
+            _LOGGER.log(
+                level,
+                "The MQTT broker %s took the connection but did not answer cocoon's "
+                "MQTT %s CONNECT in %g s%s; retrying",
+                self._where,
+                self._settings.protocol,
+                ANSWER_WAIT,
+                _OTHER_PROTOCOL_HINT if self._v5 else "",
+            )
+            return
         level = logging.DEBUG if self._unreachable_told else logging.WARNING
         self._unreachable_told = True
         _LOGGER.log(
@@ -353,7 +395,21 @@ class MqttLink:
         try:
             now = time.monotonic()
             connected_at, self._connected_at = self._connected_at, None
+            refused, self._refused = self._refused, False
             if self._stopping:
+                return
+            if connected_at is None:
+                # Never accepted: a refusal says why itself; a bare close says less.
+                if not refused:
+                    self._closed_before_accepting(reason)
+                return
+            if reason.value == _PACKET_TOO_LARGE:
+                _LOGGER.error(
+                    "The MQTT broker %s dropped cocoon for a packet larger than it takes (%s):"
+                    " raise its max_packet_size; reconnecting",
+                    self._where,
+                    reason,
+                )
                 return
             _LOGGER.info("Lost the MQTT broker %s (%s); reconnecting", self._where, reason)
             quick = connected_at is not None and now - connected_at < _QUICK_DROP
@@ -371,6 +427,34 @@ class MqttLink:
                 )
         except Exception:
             _LOGGER.exception("Failed to handle an MQTT disconnect")
+
+    def _closed_before_accepting(self, reason: ReasonCode) -> None:
+        level = logging.DEBUG if self._closed_told else logging.ERROR
+        self._closed_told = True
+        _LOGGER.log(
+            level,
+            "Could not connect to the MQTT broker %s: it closed the connection before "
+            "accepting cocoon (%s)%s; retrying",
+            self._where,
+            reason,
+            _OTHER_PROTOCOL_HINT if self._v5 else "",
+        )
+
+    def _refuse_too_large(self, topic: str, size: int, limit: int) -> None:
+        """Say (once a minute per topic) that a message is larger than the broker takes."""
+        now = time.monotonic()
+        if now - self._too_large.get(topic, -_WARN_INTERVAL) < _WARN_INTERVAL:
+            return
+        self._too_large[topic] = now
+        _LOGGER.error(
+            "Did not send a message on %s: it needs a packet of %d bytes and the MQTT broker"
+            " %s takes at most %d (its max_packet_size); raise that to %d or more",
+            topic,
+            size,
+            self._where,
+            limit,
+            size,
+        )
 
     def _paho_subscribe(
         self,
@@ -441,6 +525,20 @@ class MqttLink:
             self._on_connect()
         except Exception:
             _LOGGER.exception("The handler failed after connecting to MQTT")
+
+
+_OTHER_PROTOCOL_HINT = '; if it speaks only MQTT 3.1.1, set mqtt.protocol: "3.1.1"'
+
+
+def _packet_size(message: Message, v5: bool) -> int:
+    """The size of the PUBLISH packet that carries `message`, headers included."""
+    remaining = 2 + len(message.topic.encode()) + len(message.payload)
+    remaining += 2 if message.qos else 0  # packet identifier
+    remaining += 1 if v5 else 0  # an empty property list
+    length_bytes = 1
+    while remaining >= 128**length_bytes:
+        length_bytes += 1
+    return 1 + length_bytes + remaining
 
 
 def _properties(packet_type: int) -> Properties:

@@ -30,10 +30,16 @@ _LOGGER = logging.getLogger(__name__)
 
 RECONNECT_DELAY = (1.0, 10.0)
 """Backoff between connection attempts, first and longest, in seconds."""
+ANSWER_WAIT = 10.0
+"""Seconds a broker may take to answer CONNECT before the attempt counts as failed."""
 _MISC_INTERVAL = 1.0
 """Seconds between two calls of paho's `loop_misc`."""
 _READS_PER_WAKE = 100
 """Packets read at most each time the socket is readable."""
+
+
+class NoAnswer(ConnectionError):
+    """The broker took the TCP connection but never answered CONNECT."""
 
 
 class PahoLoop:
@@ -57,6 +63,7 @@ class PahoLoop:
         self._thread = threading.get_ident()
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = asyncio.Event()
+        self._answered = asyncio.Event()
         self._delay = RECONNECT_DELAY[0]
         self._reading = False
         self._stopping = False
@@ -75,6 +82,7 @@ class PahoLoop:
     def connected(self) -> None:
         """The broker accepted us: the next lost connection is retried after the first delay."""
         self._delay = RECONNECT_DELAY[0]
+        self._answered.set()
 
     def write_now(self) -> None:
         """Write what paho holds at once (from the loop, outside paho's own reading)."""
@@ -97,6 +105,7 @@ class PahoLoop:
     async def _keep_connected(self) -> None:
         while not self._stopping:
             self._closed.clear()
+            self._answered.clear()
             try:
                 # A TCP connect to a host that is gone blocks for seconds, and TLS shakes
                 # hands: both in a thread of their own, so the loop never waits.
@@ -107,11 +116,25 @@ class PahoLoop:
                 # Whatever went wrong, this loop must live on: it is the only reconnect.
                 _LOGGER.exception("Connecting to the MQTT broker failed; retrying")
             else:
+                await self._await_answer()
                 await self._closed.wait()
             if self._stopping:
                 return
             await asyncio.sleep(self._delay)
             self._delay = min(self._delay * 2, RECONNECT_DELAY[1])
+
+    async def _await_answer(self) -> None:
+        """Give up on a broker that took the connection but does not answer CONNECT.
+
+        Left alone, paho would wait for its keepalive (a minute) in silence; a broker
+        that does not speak the protocol asked for can behave like that.
+        """
+        try:
+            await asyncio.wait_for(self._answered.wait(), ANSWER_WAIT)
+        except TimeoutError:
+            self._on_connect_failed(NoAnswer(f"no answer to CONNECT in {ANSWER_WAIT:g} s"))
+            # paho closes the socket once its DISCONNECT is written.
+            self.client.disconnect()
 
     async def _tick(self) -> None:
         while True:
@@ -152,6 +175,7 @@ class PahoLoop:
             self._loop.remove_reader(descriptor)
             self._loop.remove_writer(descriptor)
         self._closed.set()
+        self._answered.set()
 
     def _register_write(self, client: Client, userdata: object, sock: SocketLike) -> None:
         self._on_loop(lambda: self._add_writer(sock))

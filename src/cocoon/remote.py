@@ -1,0 +1,122 @@
+"""Talking to a running daemon through the broker: `cocoon trigger` and `cocoon status`.
+
+Each opens a short-lived MQTT connection of its own, reads what the daemon keeps
+retained (its availability, its status), acts, and disconnects. The daemon's
+availability is the truth about whether it runs: `online` while it is connected,
+`offline` from its clean stop or from the broker, as its last will, when it died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from cocoon.adapters.mqtt_link import ONLINE, MqttLink
+from cocoon.adapters.topics import Topics
+from cocoon.config.schema import CocoonConfig
+from cocoon.errors import CocoonError
+from cocoon.ports import Message
+
+_CONNECT_WAIT = 5.0
+"""Seconds to wait for the broker to accept the connection."""
+_RETAINED_WAIT = 1.0
+"""Seconds to wait for a retained message after subscribing (it comes right after)."""
+_SEND_WAIT = 0.3
+"""Seconds to let a QoS 1 press reach the broker before disconnecting."""
+
+
+class UnknownButton(CocoonError):
+    """The name is neither a calm mode nor a ritual of the configuration."""
+
+
+class NotRunning(CocoonError):
+    """The daemon is not online on the broker: nothing was pressed."""
+
+
+@contextlib.asynccontextmanager
+async def _connected(
+    cfg: CocoonConfig, listen: list[str], found: dict[str, bytes]
+) -> AsyncIterator[MqttLink]:
+    """A short-lived client subscribed to `listen`, connected, then stopped.
+
+    The first payload on each topic (the retained one, where there is one) goes to `found`.
+    """
+    assert cfg.mqtt is not None
+    connected = asyncio.Event()
+    link = MqttLink(
+        cfg.mqtt,
+        availability_topic=None,
+        on_message=lambda message: _keep_first(found, message),
+        on_connect=connected.set,
+        subscriptions=lambda: listen,
+        client_id=f"cocoon-cli-{os.getpid()}",
+    )
+    await link.start()
+    try:
+        try:
+            await asyncio.wait_for(connected.wait(), timeout=_CONNECT_WAIT)
+        except TimeoutError:
+            raise CocoonError(
+                f"cannot reach the MQTT broker at {cfg.mqtt.host}:{cfg.mqtt.port}"
+            ) from None
+        yield link
+    finally:
+        await link.stop()
+
+
+def _keep_first(found: dict[str, bytes], message: Message) -> None:
+    found.setdefault(message.topic, message.payload)
+
+
+async def _until(found: dict[str, bytes], topic: str, timeout: float) -> bytes | None:
+    """The retained payload on `topic` once it arrived, or None after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while topic not in found and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    return found.get(topic)
+
+
+async def trigger(cfg: CocoonConfig, name: str) -> str:
+    """`cocoon trigger NAME`: press a calm mode's or ritual's button, if cocoon runs.
+
+    Raises `UnknownButton` for a name the configuration lacks, `NotRunning` when the
+    daemon is not online (the press is not sent: queued, it would wait in the daemon's
+    session and act whenever the daemon came back, perhaps an hour later).
+    Returns the topic pressed.
+    """
+    if name not in cfg.calm_modes and name not in cfg.rituals:
+        known = ", ".join([*cfg.calm_modes, *cfg.rituals]) or "none are configured"
+        raise UnknownButton(f"no calm mode or ritual named '{name}' (known: {known})")
+    topics = Topics.for_config(cfg)
+    found: dict[str, bytes] = {}
+    async with _connected(cfg, [topics.availability], found) as link:
+        availability = await _until(found, topics.availability, _RETAINED_WAIT)
+        if availability != ONLINE:
+            said = "has never been online" if availability is None else "is offline"
+            raise NotRunning(
+                f"cocoon for {cfg.home.name} {said} on the broker "
+                f"{cfg.mqtt.host if cfg.mqtt else ''}: nothing was pressed; "
+                f"start `cocoon run` and press again"
+            )
+        link.publish(Message.text(topics.button(name), "PRESS", qos=1))
+        await asyncio.sleep(_SEND_WAIT)
+    return topics.button(name)
+
+
+async def fetch_status(
+    cfg: CocoonConfig, timeout: float = 3.0
+) -> tuple[dict[str, Any] | None, bool]:
+    """The daemon's retained status document and whether it is online."""
+    topics = Topics.for_config(cfg)
+    found: dict[str, bytes] = {}
+    listen = [topics.state, topics.availability]
+    async with _connected(cfg, listen, found):
+        await _until(found, topics.availability, min(timeout, _RETAINED_WAIT))
+        await _until(found, topics.state, min(timeout, _RETAINED_WAIT))
+    document = json.loads(found[topics.state]) if topics.state in found else None
+    return document, found.get(topics.availability) == ONLINE
