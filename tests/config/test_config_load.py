@@ -193,6 +193,40 @@ def test_invalid_names_are_explained(write: Write) -> None:
     assert problem.startswith(f"{path}:11:3: devices.Big_Lamp: 'Big_Lamp' is not a valid name")
 
 
+def test_names_that_would_break_mqtt_topics_are_errors_with_their_place(
+    write: Write, secrets: Path
+) -> None:
+    path = write(
+        "cocoon.yaml",
+        MINIMAL
+        + "  desk: {zigbee2mqtt: 'desk/#'}\n"
+        + "  hall: {zigbee2mqtt: 'hall+1'}\n"
+        + "  shelf: {zigbee2mqtt: 'living//shelf'}\n"
+        + "  porch: {zigbee2mqtt: 'porch/'}\n"
+        + "  attic: {zigbee2mqtt: 'upstairs/attic'}\n"
+        + "mqtt:\n"
+        + "  base_topic: /cocoon\n"
+        + "  discovery_prefix: ''\n"
+        + "  zigbee2mqtt_topic: z2m/+\n",
+    )
+
+    problems = _problems(path)
+
+    assert problems == [
+        f"{path}:11:10: devices.desk.zigbee2mqtt: 'desk/#' has an MQTT wildcard (# or +),"
+        " which no topic may contain",
+        f"{path}:12:10: devices.hall.zigbee2mqtt: 'hall+1' has an MQTT wildcard (# or +),"
+        " which no topic may contain",
+        f"{path}:13:11: devices.shelf.zigbee2mqtt: 'living//shelf' has an empty level (//)",
+        f"{path}:14:11: devices.porch.zigbee2mqtt: 'porch/' must not be empty,"
+        " nor start or end with /",
+        f"{path}:17:3: mqtt.base_topic: '/cocoon' must not be empty, nor start or end with /",
+        f"{path}:18:3: mqtt.discovery_prefix: '' must not be empty, nor start or end with /",
+        f"{path}:19:3: mqtt.zigbee2mqtt_topic: 'z2m/+' has an MQTT wildcard (# or +),"
+        " which no topic may contain",
+    ]  # a name in levels (upstairs/attic) is a good Zigbee2MQTT name
+
+
 def test_yaml_syntax_error_gives_line_and_column(write: Write) -> None:
     path = write("cocoon.yaml", "home:\n  latitude: 51\n longitude: 3\n")
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -35,6 +36,29 @@ Id = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64),
     Field(description="An id: lower-case letters, digits and _, starting with a letter"),
+]
+
+
+def _topic(value: str) -> str:
+    """A name that becomes part of an MQTT topic: one or more levels, none of them a wildcard."""
+    if "#" in value or "+" in value:
+        raise ValueError(f"'{value}' has an MQTT wildcard (# or +), which no topic may contain")
+    if not value or value.startswith("/") or value.endswith("/"):
+        raise ValueError(f"'{value}' must not be empty, nor start or end with /")
+    if "//" in value:
+        raise ValueError(f"'{value}' has an empty level (//)")
+    if "\0" in value:
+        raise ValueError("a topic must not contain the NUL character")
+    return value
+
+
+Topic = Annotated[
+    str,
+    AfterValidator(_topic),
+    Field(
+        description="Part of an MQTT topic: levels separated by /, none empty, no # or +",
+        json_schema_extra={"pattern": "^(?!.*//)[^/#+]([^#+]*[^/#+])?$"},
+    ),
 ]
 Percent = Annotated[float, Field(ge=0, le=100)]
 Kelvin = Annotated[int, Field(ge=1000, le=10000)]
@@ -116,9 +140,9 @@ class Mqtt(Model):
     username: str | None = None
     password: SecretStr | None = None
     client_id: str = "cocoon"
-    base_topic: str = "cocoon"
-    discovery_prefix: str = "homeassistant"
-    zigbee2mqtt_topic: str = "zigbee2mqtt"
+    base_topic: Topic = "cocoon"
+    discovery_prefix: Topic = "homeassistant"
+    zigbee2mqtt_topic: Topic = "zigbee2mqtt"
     keepalive: int = Field(default=60, ge=5, le=3600)
     protocol: Literal["5", "3.1.1"] = "5"
     """MQTT version. 3.1.1 only for brokers without MQTT 5 (no persistent session then)."""
@@ -175,7 +199,7 @@ class Device(Model):
 
     entity: str | None = Field(default=None, pattern=r"^[a-z_]+\.[a-z0-9_]+$")
     """A Home Assistant entity id such as light.sofa."""
-    zigbee2mqtt: str | None = None
+    zigbee2mqtt: Topic | None = None
     """A Zigbee2MQTT friendly name."""
     kind: DeviceKind
     """light, thermostat or sensor; read from the entity's domain when not given."""
