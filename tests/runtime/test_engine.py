@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from cocoon.core.events import (
     Wake,
 )
 from cocoon.core.model import ClimateCommand, Command, LightCommand, LightState
+from cocoon.core.modes import RuntimeState
 from cocoon.runtime.engine import Engine
 
 from ..core.homes import at, home_config
@@ -288,3 +290,55 @@ def test_a_flood_of_identical_reports_is_taken_in_without_planning() -> None:
     engine.handle(*[LightReport("sofa", LightState(70, 3500)) for _ in range(1000)])
     assert len(armed) == before  # no reconcile was needed
     assert engine.handled >= 1003
+
+
+class _FullDisk(MemoryStore):
+    """A store whose disk is full until `failing` is set back to False."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = True
+        self.attempts = 0
+
+    def save(self, state: RuntimeState) -> None:
+        self.attempts += 1
+        if self.failing:
+            raise OSError(errno.ENOSPC, "No space left on device", "/var/lib/cocoon/.state.json")
+        super().save(state)
+
+
+def test_a_disk_that_cannot_be_written_stops_nothing_and_shows_until_a_save_works() -> None:
+    cfg = home_config(
+        calm_modes={"calm_now": {"scene": "calm", "duration": "10s", "fade": 0}},
+        settings={"rate_limit": 1000},
+    )
+    clock, gateway, store = FakeClock(at("2026-11-25 18:00")), FakeGateway(), _FullDisk()
+    armed: list[datetime] = []
+    engine = Engine(cfg, clock=clock, store=store, gateways=[gateway], arm=armed.append)
+    engine.start()
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    engine.handle(Press("calm_now"))
+    assert _lights(gateway.sent)["sofa"].brightness == 20.0  # the press went out
+    assert engine.status is not None
+    [problem] = engine.status.problems
+    assert problem == (
+        "state not saved: No space left on device: /var/lib/cocoon/.state.json"
+        " (since 18:00), retrying"
+    )
+    # The save is tried again soon: before the calm mode's end would wake the engine.
+    assert clock.now() < armed[-1] < clock.now() + timedelta(seconds=10)
+    # The calm mode ends at its time and gives back, disk or not.
+    while clock.now() < at("2026-11-25 18:00") + timedelta(seconds=12):
+        clock.moment = max(armed[-1], clock.now() + timedelta(milliseconds=100))
+        engine.handle(Wake())
+    given_back = _lights(gateway.sent)["sofa"]
+    assert (given_back.brightness, given_back.kelvin) == (70.0, 3500)
+    assert engine.status.problems == (problem,)  # still the first failure's time
+    tries = store.attempts
+    assert tries > 3
+    store.failing = False
+    clock.moment = armed[-1]
+    engine.handle(Wake())
+    assert engine.status.problems == ()
+    assert store.state.calm == {}
+    assert store.attempts == tries + 1

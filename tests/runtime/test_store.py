@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,24 @@ def test_a_corrupt_state_file_is_moved_aside_with_a_warning(
     names = [p.name for p in tmp_path.iterdir()]
     assert "state.json" not in names
     assert any(name.startswith("state.corrupt-") for name in names)
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda path: path.write_bytes(b"\xff\xfe{"), "not UTF-8"),
+        (lambda path: path.mkdir(), "a directory"),
+        (lambda path: path.write_bytes(b"[" * 100_000 + b"]" * 100_000), "nested too deep"),
+    ],
+)
+def test_a_state_file_that_cannot_be_read_at_all_is_moved_aside_and_the_next_save_works(
+    tmp_path: Path, make: Callable[[Path], object], what: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    make(tmp_path / "state.json")
+    store = JsonStore(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        assert store.load() == RuntimeState(), what
+    assert "could not be read" in caplog.text
+    assert any(p.name.startswith("state.corrupt-") for p in tmp_path.iterdir())
+    store.save(RuntimeState(paused_since=datetime(2026, 11, 30, tzinfo=UTC)))
+    assert JsonStore(tmp_path).load().paused_since == datetime(2026, 11, 30, tzinfo=UTC)

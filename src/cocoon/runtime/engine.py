@@ -57,6 +57,11 @@ SETTLE_SECONDS = 10.0
 BATCH = 1000
 # A sensor repeating its value is looked at again after this long.
 REFRESH = timedelta(hours=1)
+# A state that could not be saved is tried again after the first delay, doubling up to
+# the second, for as long as it takes.
+SAVE_RETRY = (timedelta(seconds=1), timedelta(minutes=1))
+_STATE = "state"
+"""The key of the state store's problem among the engine's problems."""
 
 
 class Engine:
@@ -92,6 +97,9 @@ class Engine:
         """The instant the state was last moved to (None until the first reconcile)."""
         self._plant_keys = _plant_keys(cfg)
         self._settling = False
+        self._save_failures = 0
+        self._retry_save: datetime | None = None
+        self._unsaved_since: datetime | None = None
         self.handled = 0
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self._sent: dict[str, deque[tuple[float, Command]]] = {}
@@ -308,13 +316,45 @@ class Engine:
             loop.call_soon(self._settle)
 
     def _settle(self) -> None:
+        """Save the state, publish the status, arm the next wake-up: each whatever the others do.
+
+        The home never waits on the disk: a save that fails is retried (the wake-up comes
+        earlier for it) and shown as a problem until a save works again.
+        """
         self._settling = False
+        self._save()
+        try:
+            self._publish_status(self._now)
+        except Exception:
+            _LOGGER.exception("Could not publish the status; carrying on")
+        wake = self._wake if self._retry_save is None else min(self._wake, self._retry_save)
+        try:
+            self.arm(wake)
+        except Exception:
+            _LOGGER.exception("Could not arm the next wake-up at %s; carrying on", wake)
+
+    def _save(self) -> None:
         try:
             self.store.save(self.state)
-            self._publish_status(self._now)
-            self.arm(self._wake)
-        except Exception:
-            _LOGGER.exception("Could not save or publish the state; carrying on")
+        except Exception as exc:  # a full, read-only or vanished disk, or worse
+            self._save_failures += 1
+            delay = min(SAVE_RETRY[1], SAVE_RETRY[0] * 2 ** min(self._save_failures - 1, 16))
+            self._retry_save = self._now + delay
+            reason = _reason(exc)
+            if self._unsaved_since is None:
+                self._unsaved_since = self._now
+                _LOGGER.warning(
+                    "Could not save the state (%s); carrying on without it, retrying", reason
+                )
+            else:
+                _LOGGER.debug("Could not save the state again (%s)", reason)
+            since = self._clock(self._unsaved_since)
+            self.problems[_STATE] = f"state not saved: {reason} (since {since}), retrying"
+            return
+        if self._unsaved_since is not None:
+            _LOGGER.info("The state is saved again")
+            self.problems.pop(_STATE, None)
+        self._save_failures, self._retry_save, self._unsaved_since = 0, None, None
 
     def _gateway(self, device: str) -> DeviceGateway | None:
         return next((g for g in self.gateways if g.reaches(device)), None)
@@ -384,6 +424,13 @@ class Engine:
 
     def _clock(self, moment: datetime) -> str:
         return moment.astimezone(self.cfg.home.zone).strftime("%H:%M")
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong with a file, in a few words: `No space left on device: /x/state.json`."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _visible(status: Status | None) -> object:

@@ -148,26 +148,40 @@ class JsonStore:
         self._last: dict[str, Any] | None = None
 
     def load(self) -> RuntimeState:
-        """The saved state; an empty one when there is none or it cannot be read."""
+        """The saved state; an empty one when there is none or it cannot be read.
+
+        Whatever stands in the way (not JSON, not UTF-8, a directory, no permission, a
+        malformed document) is moved aside with a warning, so the next save can write.
+        """
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = json.loads(self.path.read_bytes().decode("utf-8"))
+            state = decode(data)
         except FileNotFoundError:
             return RuntimeState()
-        try:
-            data = json.loads(text)
-            state = decode(data)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            aside = self.path.with_name(f"state.corrupt-{datetime.now():%Y%m%d-%H%M%S}.json")
-            os.replace(self.path, aside)
-            _LOGGER.warning(
-                "State file %s could not be read (%s); moved it to %s and started afresh",
-                self.path,
-                exc,
-                aside.name,
-            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            self._move_aside(exc)
             return RuntimeState()
         self._last = data
         return state
+
+    def _move_aside(self, problem: Exception) -> None:
+        aside = self.path.with_name(f"state.corrupt-{datetime.now():%Y%m%d-%H%M%S}.json")
+        try:
+            os.replace(self.path, aside)
+        except OSError as exc:
+            _LOGGER.warning(
+                "State file %s could not be read (%s) nor moved aside (%s); starting afresh",
+                self.path,
+                problem,
+                exc,
+            )
+            return
+        _LOGGER.warning(
+            "State file %s could not be read (%s); moved it to %s and started afresh",
+            self.path,
+            problem,
+            aside.name,
+        )
 
     def save(self, state: RuntimeState) -> None:
         """Write the state if it changed: temp file, fsync, rename, fsync the directory."""
