@@ -217,8 +217,7 @@ class Daemon:
         self.control = Control(cfg, self.topics)
         self.zigbee = Zigbee2MqttDevices(cfg)
         self.gateway = Zigbee2MqttGateway(cfg, self.link.publish)
-        self.engine.gateways = [self.gateway, *self.engine.gateways[1:]]
-        self.engine.reload(cfg)
+        self.engine.reload(cfg, [self.gateway, *self.engine.gateways[1:]])
 
 
 async def run(config: Path, state_dir: Path, on_ready: Callable[[], None] | None = None) -> int:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import (
     Availability,
     ClimateReport,
@@ -342,3 +343,101 @@ def test_a_disk_that_cannot_be_written_stops_nothing_and_shows_until_a_save_work
     assert engine.status.problems == ()
     assert store.state.calm == {}
     assert store.attempts == tries + 1
+
+
+def _reloaded(*, desk: bool = True, **changes: object) -> CocoonConfig:
+    """The engine's home of `_engine` again, with `changes`, and without the desk lamp
+    (in its devices and every scene) unless `desk`."""
+    sections: dict[str, object] = {
+        "calm_modes": {"calm_now": {"scene": "calm", "duration": "10min", "fade": "1min"}},
+        "rituals": {
+            "evening": {"at": "19:00", "until": "22:00", "scene": "evening", "fade": "20min"}
+        },
+        "settings": {"rate_limit": 1000},
+    }
+    if not desk:
+        sections["devices"] = {
+            "sofa": {"zigbee2mqtt": "sofa"},
+            "heat": {"zigbee2mqtt": "radiator", "kind": "thermostat", "min": 16, "max": 23},
+            "soil": {"zigbee2mqtt": "soil", "kind": "sensor"},
+        }
+        sections["scenes"] = {
+            "evening": {"lights": {"sofa": {"brightness": 35, "kelvin": 2200}}},
+            "calm": {"lights": {"sofa": {"brightness": 20, "kelvin": 2000}}},
+        }
+    return home_config(**{**sections, **changes})
+
+
+def test_a_held_lamp_removed_by_a_reload_is_given_back_in_a_glide() -> None:
+    engine, clock, gateway, store, _ = _engine()
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    engine.handle(LightReport("desk", LightState(50, 4000)))
+    engine.handle(Press("calm_now"))
+    clock.moment += timedelta(minutes=2)
+    engine.handle(Wake())
+    assert not _lights(gateway.sent)["desk"].on  # the calm scene switched it off
+    sent = len(gateway.sent)
+    engine.reload(_reloaded(desk=False))
+    [back] = gateway.sent[sent:]
+    assert back == LightCommand(
+        "desk",
+        True,
+        50.0,
+        4000,
+        engine.cfg.settings.fade_step.total_seconds(),
+        "given back: no longer configured",
+    )
+    engine.handle(Wake())  # the reload's reconcile: nothing else for the desk, no KeyError
+    assert "desk" not in store.state.holds
+    assert all(c.device != "desk" for c in gateway.sent[sent + 1 :])
+
+
+def test_a_calm_mode_removed_by_a_reload_ends_and_gives_back_gliding(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine, clock, gateway, store, _ = _engine()
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    engine.handle(Press("calm_now"))
+    clock.moment += timedelta(minutes=2)
+    engine.handle(Wake())
+    sent = len(gateway.sent)
+    with caplog.at_level(logging.INFO):
+        engine.reload(_reloaded(calm_modes={}))
+        engine.handle(Wake())
+    assert "calm mode calm_now is no longer configured" in caplog.text
+    back = _lights(gateway.sent[sent:])["sofa"]
+    assert (back.brightness, back.kelvin) == (70.0, 3500)
+    assert back.transition == engine.cfg.settings.fade_step.total_seconds()  # no jump
+    assert store.state.calm == {}
+
+
+def test_a_shortened_calm_mode_ends_earlier_and_says_when(caplog: pytest.LogCaptureFixture) -> None:
+    engine, clock, _, store, _ = _engine()
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    engine.handle(Press("calm_now"))  # 10 minutes, at 18:00
+    clock.moment += timedelta(minutes=1)
+    shorter = {"calm_now": {"scene": "calm", "duration": "4min", "fade": "1min"}}
+    with caplog.at_level(logging.INFO):
+        engine.reload(_reloaded(calm_modes=shorter))
+        engine.handle(Wake())
+    assert store.state.calm["calm_now"].end == at("2026-11-25 18:04")
+    assert "calm_now now ends at 18:04 (its duration changed from 10min to 4min)" in caplog.text
+
+
+def test_a_restart_with_a_held_device_no_longer_configured_leaves_it_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine, clock, gateway, store, _ = _engine()
+    engine.handle(LightReport("sofa", LightState(70, 3500)))
+    engine.handle(LightReport("desk", LightState(50, 4000)))
+    engine.handle(Press("calm_now"))
+    assert "desk" in store.state.holds
+    restarted = Engine(
+        _reloaded(desk=False), clock=clock, store=store, gateways=[gateway], arm=[].append
+    )
+    with caplog.at_level(logging.WARNING):
+        restarted.start()
+        restarted.handle(Wake())
+    assert "desk was held when cocoon stopped but is no longer configured" in caplog.text
+    assert "desk" not in store.state.holds
+    assert "calm_now" in store.state.calm  # the rest carries on

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from cocoon.config.schema import CocoonConfig
+from cocoon.config.values import format_duration
 from cocoon.core.model import LightState, Readings
 from cocoon.core.plants import PlantStatus
 from cocoon.core.scenes import Envelope
@@ -265,3 +266,44 @@ def rewind(state: RuntimeState, seen: datetime, now: datetime) -> RuntimeState:
         holds={name: hold(value) for name, value in state.holds.items()},
         paused_since=None if paused is None else paused + delta,
     )
+
+
+def reconfigure(
+    old: CocoonConfig, new: CocoonConfig, state: RuntimeState, now: datetime
+) -> tuple[RuntimeState, dict[str, Hold], list[str]]:
+    """Carry the state over from configuration `old` to `new` at `now`.
+
+    What `new` no longer names is dropped: a ritual or calm mode (what it held is given
+    back like at any end), a plant. A calm mode whose duration changed ends that much
+    earlier or later, never before `now`. Returns the new state, the holds of devices
+    `new` no longer has (cocoon can give those back only through `old`), and notes.
+    """
+    notes: list[str] = []
+    runs = {}
+    for name, run in state.runs.items():
+        if name in new.rituals:
+            runs[name] = run
+        elif not run.missed and now < run.end:
+            notes.append(f"ritual {name} is no longer configured: what it held is given back")
+    calm = {}
+    for name, calm_run in state.calm.items():
+        mode, before = new.calm_modes.get(name), old.calm_modes.get(name)
+        if mode is None:
+            notes.append(
+                f"calm mode {name} is no longer configured: ended, what it held is given back"
+            )
+            continue
+        if before is not None and mode.duration != before.duration and now < calm_run.end:
+            end = max(now, calm_run.end + (mode.duration - before.duration))
+            calm_run = replace(calm_run, end=end)
+            notes.append(
+                f"{name} now ends at {_clock(new, end)}"
+                f" (its duration changed from {format_duration(before.duration)}"
+                f" to {format_duration(mode.duration)})"
+            )
+        calm[name] = calm_run
+    holds = {device: hold for device, hold in state.holds.items() if device in new.devices}
+    removed = {device: hold for device, hold in state.holds.items() if device not in new.devices}
+    plants = {name: status for name, status in state.plants.items() if name in new.plants}
+    state = replace(state, runs=runs, calm=calm, holds=holds, plants=plants)
+    return state, removed, notes

@@ -36,9 +36,11 @@ from cocoon.core.model import (
     ClimateCommand,
     ClimateReading,
     Command,
+    Fade,
     LightCommand,
     LightReading,
     LightState,
+    LightTarget,
     Readings,
     SensorReading,
     Target,
@@ -97,6 +99,8 @@ class Engine:
         """The instant the state was last moved to (None until the first reconcile)."""
         self._plant_keys = _plant_keys(cfg)
         self._settling = False
+        self._glide = 0.0
+        """Seconds the next commands glide at least (after a reload)."""
         self._save_failures = 0
         self._retry_save: datetime | None = None
         self._unsaved_since: datetime | None = None
@@ -106,8 +110,20 @@ class Engine:
         self._pacer = Pacer(cfg.settings.rate_limit, self._dispatch)
 
     def start(self) -> None:
-        """Load the saved state (people's intents survive a restart)."""
-        self.state = self.store.load()
+        """Load the saved state (people's intents survive a restart).
+
+        What the configuration no longer names (it changed while cocoon was stopped) is
+        dropped; a device held then cannot be reached to be given back, and is left as is.
+        """
+        loaded = self.store.load()
+        self.state, orphans, notes = modes.reconfigure(self.cfg, self.cfg, loaded, self.clock.now())
+        for note in notes:
+            _LOGGER.info("%s", note)
+        for device in orphans:
+            _LOGGER.warning(
+                "%s was held when cocoon stopped but is no longer configured: left as it is",
+                device,
+            )
         if self.state.calm or self.state.paused_since:
             _LOGGER.info(
                 "Resuming: %s",
@@ -163,23 +179,55 @@ class Engine:
         """Stop sending what the pacer still holds."""
         self._pacer.close()
 
-    def reload(self, cfg: CocoonConfig) -> None:
-        """Take a new configuration; what it no longer names is dropped from the state."""
+    def reload(self, cfg: CocoonConfig, gateways: Sequence[DeviceGateway] | None = None) -> None:
+        """Take a new configuration (and the gateways that go with it).
+
+        What it no longer names is dropped from the state; a device it no longer has is
+        given back first, through the gateways of the old one. Whatever the change, the
+        commands that follow glide (`settings.fade_step`): an edited scene never jumps.
+        """
+        now = self.clock.now()
+        old = self.cfg
+        self.state, removed, notes = modes.reconfigure(old, cfg, self.state, now)
+        for note in notes:
+            _LOGGER.info("%s", note)
+        for device, hold in removed.items():
+            self._give_back_removed(old, device, hold, now)
+        if gateways is not None:
+            self.gateways = list(gateways)
         self.cfg = cfg
         self.planner = Planner(cfg)
         self._plant_keys = _plant_keys(cfg)
-        state = self.state
-        self.state = replace(
-            state,
-            runs={k: v for k, v in state.runs.items() if k in cfg.rituals},
-            calm={k: v for k, v in state.calm.items() if k in cfg.calm_modes},
-            holds={k: v for k, v in state.holds.items() if k in cfg.devices},
-            plants={k: v for k, v in state.plants.items() if k in cfg.plants},
-        )
         self._pacer.rate = cfg.settings.rate_limit
         self.last = {k: v for k, v in self.last.items() if k in cfg.devices}
+        self._glide = cfg.settings.fade_step.total_seconds()
         _LOGGER.info("Configuration reloaded")
         self.submit(Announce("configuration reloaded"))
+
+    def _give_back_removed(
+        self, old: CocoonConfig, device: str, hold: modes.Hold, now: datetime
+    ) -> None:
+        """Give a held device back as the configuration that knew it would have."""
+        gone = f"{device} was removed from the configuration while cocoon held it"
+        if hold.override is not None and now < hold.override.until:
+            _LOGGER.info("%s: left as the person set it", gone)
+            return
+        glide = old.settings.fade_step.total_seconds()
+        command: Command
+        if hold.snapshot is not None:
+            target = LightTarget(device, hold.snapshot, Fade("given back: no longer configured"))
+            command = reconcile.light_command(old, target, glide)
+        elif hold.setpoint is not None:
+            command = ClimateCommand(device, hold.setpoint, "given back: no longer configured")
+        else:
+            _LOGGER.warning("%s, before it ever said how it was: left as it is", gone)
+            return
+        gateway = self._gateway(device)
+        if gateway is None or not gateway.available(device):
+            _LOGGER.warning("%s, and cannot be reached now: left as it is", gone)
+            return
+        _LOGGER.info("%s: given back", gone)
+        gateway.send(command)
 
     def _apply(self, event: Event, now: datetime) -> bool:
         """Take in one event; whether anything changed that a reconcile must look at."""
@@ -297,7 +345,12 @@ class Engine:
         self.targets = self.planner.desired(now, self.state, self.readings)
         wake = self.planner.next_wakeup(now, self.state, self.readings)
         aims = self.planner.aims(self.targets, wake, self.state, self.readings)
-        for command in reconcile.commands(self.cfg, aims, self.last, self.readings, now, wake):
+        commands = reconcile.commands(self.cfg, aims, self.last, self.readings, now, wake)
+        if self._glide:
+            # The first commands after a reload: whatever changed arrives as a glide.
+            commands = [_gliding(command, self._glide) for command in commands]
+            self._glide = 0.0
+        for command in commands:
             gateway = self._gateway(command.device)
             if gateway is None or not gateway.available(command.device):
                 continue
@@ -424,6 +477,12 @@ class Engine:
 
     def _clock(self, moment: datetime) -> str:
         return moment.astimezone(self.cfg.home.zone).strftime("%H:%M")
+
+
+def _gliding(command: Command, seconds: float) -> Command:
+    if isinstance(command, LightCommand) and command.transition < seconds:
+        return replace(command, transition=min(seconds, reconcile.MAX_TRANSITION))
+    return command
 
 
 def _reason(exc: Exception) -> str:
