@@ -29,7 +29,7 @@ from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import Announce, ClimateReport, LightReport
 from cocoon.core.status import Status
 from cocoon.core.throttle import Throttle
-from cocoon.errors import CocoonError, ConfigError
+from cocoon.errors import BusError, CocoonError, ConfigError
 from cocoon.ports import Clock, DeviceGateway, Message
 from cocoon.runtime.clock import SystemClock
 from cocoon.runtime.engine import Engine
@@ -38,7 +38,8 @@ from cocoon.runtime.store import JsonStore
 
 _LOGGER = logging.getLogger(__name__)
 
-# Home Assistant announces itself again after every restart; more often than this is noise.
+# Announcements closer together than this are one: the later ones are coalesced into a
+# single announcement at the end of the interval, of whatever is configured then.
 ANNOUNCE_INTERVAL = 5.0
 # Status changes within this many seconds go out as one.
 STATUS_DELAY = 0.05
@@ -100,6 +101,7 @@ class Daemon:
         self._status_timer: asyncio.TimerHandle | None = None
         self._published: dict[str, bytes] = {}
         self._announced = 0.0
+        self._announce_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
 
     def _subscriptions(self) -> list[str]:
@@ -133,14 +135,28 @@ class Daemon:
                 _LOGGER.warning("Dropped a message on %s: %s%s", message.topic, exc, more)
 
     def _announce(self) -> None:
-        now = time.monotonic()
+        """Announce now, or once at the end of the interval when one went out just before.
+
+        Never dropped: a broker that lost everything, a Home Assistant that restarted or
+        a reload right after an announcement still get the current configuration.
+        """
         self._published.clear()
-        if now - self._announced < ANNOUNCE_INTERVAL and self._announced:
-            return
-        self._announced = now
+        wait = self._announced + ANNOUNCE_INTERVAL - time.monotonic()
+        if not self._announced or wait <= 0:
+            self._announce_now()
+        elif self._announce_timer is None:
+            loop = asyncio.get_running_loop()
+            self._announce_timer = loop.call_later(wait, self._announce_now)
+
+    def _announce_now(self) -> None:
+        self._announce_timer = None
+        self._announced = time.monotonic()
         current = discovery_messages(self.cfg, self.topics, cocoon_version())
         for message in [*stale_discovery(self._announced_topics(), current), *current]:
-            self.link.publish(message)
+            try:
+                self.link.publish(message)
+            except BusError as exc:
+                _LOGGER.error("Could not announce on %s: %s", message.topic, exc)  # noqa: TRY400
         self._remember_announced([m.topic for m in current])
 
     def _announced_topics(self) -> list[str]:
@@ -189,6 +205,8 @@ class Daemon:
         if self._status_timer is not None:
             self._status_timer.cancel()
             self._flush_status()
+        if self._announce_timer is not None:
+            self._announce_timer.cancel()
         self.engine.stop()
         self.scheduler.stop()
         if self.home_assistant is not None:
