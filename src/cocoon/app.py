@@ -18,6 +18,7 @@ from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from cocoon.adapters.claim import Instance, wait_turn
 from cocoon.adapters.control import Control, status_messages
 from cocoon.adapters.discovery import discovery_messages, stale_discovery
 from cocoon.adapters.home_assistant import HomeAssistantGateway
@@ -75,7 +76,7 @@ class Daemon:
             cfg.mqtt,
             availability_topic=self.topics.availability,
             on_message=self._receive,
-            on_connect=lambda: self.engine.submit(Announce("connected to the broker")),
+            on_connect=self._connected,
             subscriptions=self._subscriptions,
             client_id=client_id,
         )
@@ -103,9 +104,19 @@ class Daemon:
         self._announced = 0.0
         self._announce_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
+        self.instance = Instance.this_process(self.clock.now())
+        self._waiting: set[str] = set()
+        """Other cocoons for this home that said they wait."""
+        self._stepping_back: asyncio.Task[None] | None = None
+
+    def _connected(self) -> None:
+        self._claim()
+        self.engine.submit(Announce("connected to the broker"))
 
     def _subscriptions(self) -> list[str]:
         return [
+            self.topics.owner,
+            self.topics.owner_waiting,
             *self.topics.commands(self.cfg),
             *self.zigbee.state_topics(),
             *self.zigbee.availability_topics(),
@@ -114,6 +125,9 @@ class Daemon:
     def _receive(self, message: Message) -> None:
         """Route one received message to the engine; junk is logged (rate-limited) and dropped."""
         try:
+            if message.topic in (self.topics.owner, self.topics.owner_waiting):
+                self._other_cocoon(message)
+                return
             if self.control.handles(message.topic):
                 event = self.control.decode(message)
                 if event is not None:
@@ -134,6 +148,53 @@ class Daemon:
                 more = f" ({held} more dropped since the last report)" if held else ""
                 _LOGGER.warning("Dropped a message on %s: %s%s", message.topic, exc, more)
 
+    def _claim(self) -> None:
+        """Say, retained, which cocoon runs this home (see `adapters.claim`)."""
+        self.link.publish(Message(self.topics.owner, self.instance.payload(), qos=1, retain=True))
+
+    def _other_cocoon(self, message: Message) -> None:
+        """Another cocoon for this home says it waits, or claims the home as well."""
+        other = Instance.parse(message.payload)
+        # A retained claim is an earlier run's: history, not a rival.
+        if other is None or other.id == self.instance.id or message.retain:
+            return
+        home = self.cfg.home.name
+        if message.topic == self.topics.owner_waiting:
+            if other.id not in self._waiting:
+                self._waiting.add(other.id)
+                _LOGGER.warning(
+                    "Another cocoon for %s started (%s); it drives nothing while this one "
+                    "(%s) runs",
+                    home,
+                    other.describe(),
+                    self.instance.describe(),
+                )
+            self.link.publish(Message(self.topics.owner_here, self.instance.payload(), qos=1))
+        elif self.instance.outranks(other):
+            _LOGGER.warning(
+                "Another cocoon (%s) claimed %s as well; it is younger and steps back",
+                other.describe(),
+                home,
+            )
+            self._claim()
+        elif self._stepping_back is None:
+            self._stepping_back = asyncio.create_task(self._step_back(other))
+
+    async def _step_back(self, other: Instance) -> None:
+        """Another cocoon claimed the home first: drive nothing, wait for its end."""
+        _LOGGER.error(
+            "Another cocoon (%s) claimed %s first: this one steps back",
+            other.describe(),
+            self.cfg.home.name,
+        )
+        self.engine.drive(False)
+        await self.link.stop(say_offline=False)
+        assert self.cfg.mqtt is not None
+        await wait_turn(self.cfg.mqtt, self.topics, self.instance, f"for {self.cfg.home.name}")
+        await self.link.start()
+        self.engine.drive(True)
+        self._stepping_back = None
+
     def _announce(self) -> None:
         """Announce now, or once at the end of the interval when one went out just before.
 
@@ -150,6 +211,8 @@ class Daemon:
 
     def _announce_now(self) -> None:
         self._announce_timer = None
+        if self._stepping_back is not None:
+            return  # announced when this one takes over again
         self._announced = time.monotonic()
         current = discovery_messages(self.cfg, self.topics, cocoon_version())
         for message in [*stale_discovery(self._announced_topics(), current), *current]:
@@ -184,7 +247,7 @@ class Daemon:
 
     def _flush_status(self) -> None:
         self._status_timer = None
-        if self._status is None:
+        if self._status is None or self._stepping_back is not None:
             return
         for message in status_messages(self.topics, self._status):
             if self._published.get(message.topic) != message.payload:
@@ -192,7 +255,10 @@ class Daemon:
                 self.link.publish(message)
 
     async def start(self) -> None:
-        """Load the state, start the scheduler and the engine, then connect."""
+        """Wait while another cocoon runs this home; then load the state, start the
+        scheduler and the engine, and connect."""
+        assert self.cfg.mqtt is not None
+        await wait_turn(self.cfg.mqtt, self.topics, self.instance, f"for {self.cfg.home.name}")
         self.engine.start()
         self.scheduler.start()
         self._task = asyncio.create_task(self.engine.run(), name="cocoon-engine")
@@ -207,6 +273,10 @@ class Daemon:
             self._flush_status()
         if self._announce_timer is not None:
             self._announce_timer.cancel()
+        if self._stepping_back is not None:
+            self._stepping_back.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._stepping_back
         self.engine.stop()
         self.scheduler.stop()
         if self.home_assistant is not None:
@@ -247,7 +317,18 @@ async def run(config: Path, state_dir: Path, on_ready: Callable[[], None] | None
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)
     loop.add_signal_handler(signal.SIGHUP, daemon.reload, config)
-    await daemon.start()
+    # Starting waits while another cocoon runs this home: a stop ends the wait too.
+    starting = asyncio.create_task(daemon.start())
+    stop_waiting = asyncio.create_task(stopping.wait())
+    await asyncio.wait({starting, stop_waiting}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        _LOGGER.info("Stopped before it took over")
+        return 0
+    stop_waiting.cancel()
+    starting.result()
     # What start-up built (configuration, modules, caches) lives as long as the process:
     # kept out of the collector's full passes, which would otherwise walk it all again
     # every few seconds under load (a 20 ms pause for a 300-device home).

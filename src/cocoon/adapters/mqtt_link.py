@@ -75,6 +75,9 @@ _QUICK_DROP = 5.0
 2.0.11 (measured) closes the old connection without sending reason code 142."""
 _TAKEOVER_LIMIT = 3
 """More takeovers than this within `_WARN_INTERVAL` mean another client uses our id."""
+TAKEOVER_BACKOFF = 60.0
+"""Seconds to wait before connecting again once another client is known to use our id:
+each connection would knock the other one off again."""
 # Reason codes (MQTT 5; paho maps MQTT 3.1.1's return codes onto them).
 _BAD_CLIENT_ID = 133
 _UNSUPPORTED_PROTOCOL = 132
@@ -97,6 +100,11 @@ class _Takeovers:
     def __init__(self) -> None:
         self._times: deque[float] = deque()
         self._reported_at: float | None = None
+
+    @property
+    def recent(self) -> int:
+        """How many connections were taken over within the last minute."""
+        return len(self._times)
 
     def lost(self, now: float) -> int | None:
         """Count one more; returns the count when it is time to report it, else None."""
@@ -201,14 +209,17 @@ class MqttLink:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._settled.wait(), _FIRST_CONNECT_WAIT)
 
-    async def stop(self) -> None:
-        """Say `offline` (retained) and disconnect; within 5 s in any case."""
+    async def stop(self, *, say_offline: bool = True) -> None:
+        """Say `offline` (retained) and disconnect; within 5 s in any case.
+
+        `say_offline=False` leaves the availability as it is (another cocoon drives).
+        """
         client, loop, driver = self._client, self._loop, self._driver
         if client is None or loop is None or driver is None:
             return
         self._stopping = True
         deadline = loop.time() + _STOP_TIMEOUT
-        if client.is_connected() and self._availability is not None:
+        if client.is_connected() and self._availability is not None and say_offline:
             info = client.publish(self._availability, OFFLINE, qos=1, retain=True)
             flushed = loop.time() + _OFFLINE_FLUSH
             while not _published(info.is_published) and loop.time() < flushed:
@@ -420,11 +431,15 @@ class MqttLink:
                 _LOGGER.error(
                     "The MQTT broker %s dropped cocoon %d times in the last minute, each time "
                     "right after it connected: another client uses the same client id '%s'. "
-                    "Give each cocoon instance its own mqtt.client_id",
+                    "Give each cocoon instance its own mqtt.client_id; until then cocoon "
+                    "tries again only every %d s",
                     self._where,
                     count,
                     self._client_id,
+                    TAKEOVER_BACKOFF,
                 )
+            if self._takeovers.recent > _TAKEOVER_LIMIT and self._driver is not None:
+                self._driver.back_off(TAKEOVER_BACKOFF)
         except Exception:
             _LOGGER.exception("Failed to handle an MQTT disconnect")
 

@@ -84,6 +84,10 @@ class PahoLoop:
         self._delay = RECONNECT_DELAY[0]
         self._answered.set()
 
+    def back_off(self, seconds: float) -> None:
+        """Wait at least `seconds` before the next connection attempt (once)."""
+        self._delay = max(self._delay, seconds)
+
     def write_now(self) -> None:
         """Write what paho holds at once (from the loop, outside paho's own reading)."""
         if not self._reading and threading.get_ident() == self._thread:

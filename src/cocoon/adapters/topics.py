@@ -86,6 +86,21 @@ class Topics:
         """The whole status as JSON, for `cocoon status` (retained)."""
         return f"{self.base}/state"
 
+    @property
+    def owner(self) -> str:
+        """Which cocoon runs this home: its instance, host, pid and start (retained JSON)."""
+        return f"{self.base}/owner"
+
+    @property
+    def owner_waiting(self) -> str:
+        """Where a second cocoon for this home says it waits (JSON, not retained)."""
+        return f"{self.base}/owner/waiting"
+
+    @property
+    def owner_here(self) -> str:
+        """Where the running cocoon answers a waiting one: it is alive (JSON)."""
+        return f"{self.base}/owner/here"
+
     def commands(self, cfg: CocoonConfig) -> list[str]:
         """Every command topic cocoon listens on, exactly (never a wildcard)."""
         buttons = [self.button(name) for name in (*cfg.calm_modes, *cfg.rituals)]

@@ -99,6 +99,8 @@ class Engine:
         """The instant the state was last moved to (None until the first reconcile)."""
         self._plant_keys = _plant_keys(cfg)
         self._settling = False
+        self.driving = True
+        """Whether commands go out (not while another cocoon drives the home)."""
         self._glide = 0.0
         """Seconds the next commands glide at least (after a reload)."""
         self._save_failures = 0
@@ -174,6 +176,14 @@ class Engine:
             self._reconcile(now, urgent=urgent)
         except Exception:
             _LOGGER.exception("Could not reconcile; carrying on")
+
+    def drive(self, on: bool) -> None:
+        """Send commands (as by default), or hold them back while another cocoon drives."""
+        self.driving = on
+        if on:
+            # Whatever the other one did meanwhile, compare with what the devices say.
+            self.last.clear()
+            self.submit(Wake("driving again"))
 
     def stop(self) -> None:
         """Stop sending what the pacer still holds."""
@@ -346,7 +356,9 @@ class Engine:
         wake = self.planner.next_wakeup(now, self.state, self.readings)
         aims = self.planner.aims(self.targets, wake, self.state, self.readings)
         commands = reconcile.commands(self.cfg, aims, self.last, self.readings, now, wake)
-        if self._glide:
+        if not self.driving:
+            commands = []
+        elif self._glide:
             # The first commands after a reload: whatever changed arrives as a glide.
             commands = [_gliding(command, self._glide) for command in commands]
             self._glide = 0.0
