@@ -60,7 +60,7 @@ def test_a_reload_gives_back_a_removed_lamp_and_ends_a_shortened_calm_mode(
     daemon = DaemonProcess(config, tmp_path / "state")
     try:
         daemon.start()
-        wait_until(lambda: watcher.last(topics.availability) == b"online", what="online")
+        wait_until(lambda: "running for Test flat" in daemon.log(), what="running")
         watcher.publish(PRESS, "PRESS")
         wait_until(lambda: _look(sim, "sofa_lamp") == 51, what="the sofa lamp calm")
         wait_until(lambda: _look(sim, "desk_lamp") == "OFF", what="the desk lamp off")
