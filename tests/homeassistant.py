@@ -579,6 +579,10 @@ class HomeAssistant:
                 unexpected.append(record)
         return unexpected
 
+    def log_records(self) -> list[str]:
+        """Every record of every start so far, at any level, each with its traceback."""
+        return ["\n".join(lines) for _level, lines in self._log_records()]
+
     def forget_log_records(self) -> None:
         """Leave every record so far out of `unexpected_log_lines` (after a test that
         wrote warnings on purpose into a shared instance's log)."""
