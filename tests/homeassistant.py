@@ -19,7 +19,9 @@ HTTP server binds 127.0.0.1 only, onboarding is marked done (its `core_config` s
 would add integrations that go online) and the only integrations are `demo`, the
 input numbers below and MQTT against our own Mosquitto on 127.0.0.1. (Checked with
 strace: its only non-loopback `connect` calls are the `network` integration's UDP
-route lookups towards 8.8.8.8 and 224.0.0.251, which send no packet.)
+route lookups towards 8.8.8.8 and 224.0.0.251, which send no packet. 2026.x also
+looks up its marketplace's data host at start: in its root, names resolve through
+127.0.0.1 only, so that query never leaves the machine.)
 
 What 2026.x does differently is handled here: the `http:` YAML would become a
 *pending* config that reverts (and stops Home Assistant) after 5 minutes unless

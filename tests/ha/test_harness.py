@@ -19,7 +19,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ..brokers import Mosquitto
-from ..homeassistant import HomeAssistant, Install
+from ..homeassistant import HomeAssistant, Install, ha_current_root
 
 pytestmark = pytest.mark.integration
 
@@ -275,3 +275,11 @@ def test_a_missing_installation_fails_loudly(tmp_path: Path, install: Install, s
     with pytest.raises(RuntimeError, match=f"run {script}"):
         hass.start()
     assert not hass.running
+
+
+def test_names_resolve_on_loopback_only_where_the_current_one_runs() -> None:
+    # 2026.x looks up hosts on the internet at start; no query may leave the machine.
+    resolv = (ha_current_root() / "etc" / "resolv.conf").read_text(encoding="utf-8")
+    servers = [line.split()[1] for line in resolv.splitlines() if line.startswith("nameserver")]
+    assert servers
+    assert all(server.startswith("127.") for server in servers), servers
