@@ -63,7 +63,7 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from tests.brokers import Mosquitto  # noqa: E402
 from tests.daemon.harness import DaemonProcess, write_config  # noqa: E402
 from tests.ha.test_home_assistant import CEILING, ha_home  # noqa: E402
-from tests.homeassistant import HA_VERSION, HomeAssistant  # noqa: E402
+from tests.homeassistant import HomeAssistant, oldest  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from cocoon.adapters.topics import Topics  # noqa: E402
@@ -429,7 +429,7 @@ async def measure(
         pub.disconnect()
 
 
-def report(args: argparse.Namespace, samples: list[Sample], boot: float) -> bool:
+def report(args: argparse.Namespace, samples: list[Sample], boot: float, version: str) -> bool:
     stats: dict[str, dict[str, float]] = {}
     lost: dict[str, int] = {}
     fired: dict[str, float] = {}
@@ -448,7 +448,7 @@ def report(args: argparse.Namespace, samples: list[Sample], boot: float) -> bool
     ratio = {k: stats["cocoon"][k] / stats["native"][k] for k in ("p50", "p95", "p99")}
     ok = ratio["p50"] <= TARGET_RATIO and ratio["p99"] <= TARGET_RATIO and lost["cocoon"] == 0
     print(
-        f"ha_loop: Mosquitto + Home Assistant {HA_VERSION} + `cocoon run`; MQTT publish → "
+        f"ha_loop: Mosquitto + Home Assistant {version} + `cocoon run`; MQTT publish → "
         f"state_changed on HA's websocket; {args.rounds} rounds per system after "
         f"{args.warmup} warm-up, interleaved, {PAUSE[0] * 1000:.0f}-{PAUSE[1] * 1000:.0f} ms "
         f"idle before each publish, QoS {QOS}; boot {boot:.1f} s"
@@ -554,7 +554,7 @@ def main() -> int:
             broker.stop()
     if args.samples is not None:
         args.samples.write_text(json.dumps([s.__dict__ for s in samples], indent=0))
-    ok = report(args, samples, boot)
+    ok = report(args, samples, boot, oldest().version or "(not installed)")
     code = None if daemon is None or daemon.process is None else daemon.process.returncode
     if code not in (0, None):
         print(f"  cocoon exited with {code} after SIGTERM")

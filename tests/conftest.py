@@ -1,5 +1,8 @@
 """Fixtures shared by every test package: a real Mosquitto and a real Home Assistant,
-each on a free loopback port."""
+each on a free loopback port.
+
+Every test that boots Home Assistant runs twice, on the oldest supported release and
+on the current one (`ha_install`, ids `[ha2024.3.3]` and `[ha2026.11.0]`)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from .brokers import Mosquitto
-from .homeassistant import HomeAssistant
+from .homeassistant import HomeAssistant, Install, installs
 
 
 @pytest.fixture(scope="session")
@@ -30,25 +33,39 @@ def fresh_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     broker.stop()
 
 
+@pytest.fixture(scope="session", params=installs(), ids=lambda install: install.label)
+def ha_install(request: pytest.FixtureRequest) -> Install:
+    """Each Home Assistant installation in turn: the oldest supported, then the current."""
+    install: Install = request.param
+    return install
+
+
 @pytest.fixture(scope="session")
 def home_assistant(
-    tmp_path_factory: pytest.TempPathFactory, mosquitto: Mosquitto
+    tmp_path_factory: pytest.TempPathFactory, mosquitto: Mosquitto, ha_install: Install
 ) -> Iterator[HomeAssistant]:
-    """One Home Assistant for the whole session, on the session broker (booting takes ~2 s).
+    """One Home Assistant of each installation for the whole session, on the session
+    broker (booting takes 2-3 s).
 
     Its demo state is shared: set what a test reads.
     """
-    hass = HomeAssistant(tmp_path_factory.mktemp("home-assistant"), mosquitto.port)
+    hass = HomeAssistant(
+        tmp_path_factory.mktemp(f"home-assistant-{ha_install.label}"),
+        mosquitto.port,
+        install=ha_install,
+    )
     hass.start()
     yield hass
     hass.stop()
 
 
 @pytest.fixture
-def fresh_home_assistant(tmp_path: Path, fresh_mosquitto: Mosquitto) -> Iterator[HomeAssistant]:
+def fresh_home_assistant(
+    tmp_path: Path, fresh_mosquitto: Mosquitto, ha_install: Install
+) -> Iterator[HomeAssistant]:
     """A Home Assistant of the test's own, on the test's own broker (`fresh_mosquitto`),
     for tests that restart or kill it."""
-    hass = HomeAssistant(tmp_path / "home-assistant", fresh_mosquitto.port)
+    hass = HomeAssistant(tmp_path / "home-assistant", fresh_mosquitto.port, install=ha_install)
     hass.start()
     yield hass
     hass.stop()

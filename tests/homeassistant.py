@@ -1,13 +1,32 @@
-"""A real Home Assistant 2024.3.3 for tests: its own config dir, a free loopback port, our pid.
+"""A real Home Assistant for tests: its own config dir, a free loopback port, our pid.
 
-Home Assistant runs from `.ha-venv` (built by `scripts/ha-venv`; `HA_VENV` points
-elsewhere), because it needs paho-mqtt 1.6.1 and the tests use 2.x. Nothing it does
+Two installations, and every test that boots Home Assistant runs on both (the
+`ha_install` fixture, test ids `[ha2024.3.3]` and `[ha2026.11.0]`):
+
+- the oldest supported, 2024.3.3 on Python 3.11, in `.ha-venv` (built by
+  `scripts/ha-venv`; `HA_VENV` points elsewhere): its own venv because it needs
+  paho-mqtt 1.6.1 and the tests use 2.x;
+- the current one, 2026.11.0 on Python 3.14, in `/opt/homeassistant` inside a Debian
+  forky root in `.ha-current/root` (built by `scripts/ha-current`; `HA_CURRENT_ROOT`
+  points elsewhere). It runs there in a private mount namespace of its own, with
+  /proc, /sys and /dev, /tmp and the config dir bound at their own paths, and `exec`
+  at every level, so the pid we hold is hass's own and SIGTERM reaches it; the
+  mounts end with it. That needs root.
+
+The version is read from the installation, never assumed. Nothing it does
 needs the network: requirements are pre-installed and it runs with `--skip-pip`, the
 HTTP server binds 127.0.0.1 only, onboarding is marked done (its `core_config` step
 would add integrations that go online) and the only integrations are `demo`, the
 input numbers below and MQTT against our own Mosquitto on 127.0.0.1. (Checked with
 strace: its only non-loopback `connect` calls are the `network` integration's UDP
-route lookups towards 8.8.8.8 and 224.0.0.251, which send no packet.)
+route lookups towards 8.8.8.8 and 224.0.0.251, which send no packet. 2026.x also
+looks up its marketplace's data host at start: in its root, names resolve through
+127.0.0.1 only, so that query never leaves the machine.)
+
+What 2026.x does differently is handled here: the `http:` YAML would become a
+*pending* config that reverts (and stops Home Assistant) after 5 minutes unless
+confirmed, so `.storage/http` is seeded with it as the confirmed one; log records
+carry a UTC offset; there is new expected noise (`EXPECTED_LOG_NOISE`).
 
 The access token costs nothing: `.storage/auth` is seeded with an admin user and a
 long-lived refresh token before the first start, and the token is the HS256 JWT Home
@@ -38,13 +57,13 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .brokers import HOST, free_port
 
-HA_VERSION = "2024.3.3"
 ROOT = Path(__file__).resolve().parents[1]
 
 _BOOT_TIMEOUT = 60.0
@@ -62,37 +81,145 @@ EXPECTED_LOG_NOISE = (
     r"Skipping pip installation of required modules",
     # 2024.3 is the last release for Python 3.11 and says so at every start.
     r"Python version 3\.11\.\d+ is deprecated",
-    # Logged when a websocket client closes its connection.
+    # Logged when a websocket client closes its connection (2024.3; 2026.x when the
+    # client closes with code 0).
     r"Disconnected: Received non-Text message",
+    r"Disconnected: Received error message during command phase: Invalid close code: 0",
+    # 2026.x: the demo still sets up a legacy device_tracker.
+    r"legacy device trackers are deprecated",
 )
+# A record starts with its time (2026.x adds the UTC offset: `….780+00:00`) and level.
 _RECORD_START = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (?P<level>[A-Z]+) ",
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?:[+-]\d\d:?\d\d|Z)? (?P<level>[A-Z]+) ",
 )
+# Run a program inside a root: a private mount namespace (the mounts end with the
+# process), the root's own view of /proc, /sys and /dev, /tmp and the given dirs bound
+# at their own paths, then chroot. `exec` at every level keeps the pid.
+_IN_ROOT = r"""
+root="$1"; shift
+mount --rbind /proc "$root/proc"
+mount --rbind /sys "$root/sys"
+mount --rbind /dev "$root/dev"
+mount --bind /tmp "$root/tmp"
+while [ "$1" != -- ]; do
+    mkdir -p "$root$1"
+    mount --bind "$1" "$root$1"
+    shift
+done
+shift
+exec chroot "$root" /usr/bin/env -i LANG=C.UTF-8 HOME=/root \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost "$@"
+"""
 
 # Requests go straight to 127.0.0.1, never through a proxy from the environment.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+@dataclass(frozen=True)
+class Install:
+    """One installation of Home Assistant: a venv, either on the host or inside a root."""
+
+    name: str
+    """What it stands for: "oldest" (supported) or "current"."""
+    venv: Path
+    """The venv; inside `root` when there is one, as a path there."""
+    built_by: str
+    """The script that builds it, and the variable that points elsewhere."""
+    root: Path | None = None
+    """The Debian root it runs in (chroot), or None to run on the host."""
+
+    @property
+    def host_venv(self) -> Path:
+        """The venv as seen from here."""
+        return self.venv if self.root is None else self.root / self.venv.relative_to("/")
+
+    @property
+    def version(self) -> str | None:
+        """The installed version (from the wheel's metadata), None when not installed."""
+        found = sorted(self.host_venv.glob("lib/python3*/site-packages/homeassistant-*.dist-info"))
+        return (
+            found[-1].name.removeprefix("homeassistant-").removesuffix(".dist-info")
+            if found
+            else None
+        )
+
+    @property
+    def label(self) -> str:
+        """A test id: `ha2024.3.3`, or `ha-current` before it is built."""
+        version = self.version
+        return f"ha{version}" if version else f"ha-{self.name}"
+
+    def check(self) -> None:
+        """A RuntimeError that says how to build it, when `hass` is missing or cannot run."""
+        executable = self.host_venv / "bin" / "hass"
+        if not os.access(executable, os.X_OK):
+            raise RuntimeError(
+                f"Home Assistant ({self.name}) is not installed: {executable} is missing. "
+                f"The Home Assistant tests need the real thing: run {self.built_by} "
+                f"(scripts/test does)"
+            )
+        if self.root is not None and os.geteuid() != 0:
+            raise RuntimeError(
+                f"Home Assistant ({self.name}) runs in {self.root} with chroot, which needs root"
+            )
+
+    def command(self, program: str, *args: str, binds: Iterable[Path] = ()) -> list[str]:
+        """The command that runs `program` from the venv's bin with `args`.
+
+        In a root, `binds` are host dirs made visible there at their own paths (/tmp
+        always is); the pid of the command is the program's own.
+        """
+        executable = str(self.venv / "bin" / program)
+        if self.root is None:
+            return [executable, *args]
+        dirs = [str(Path(d).resolve()) for d in binds]
+        return [
+            "unshare", "--mount", "--propagation", "private", "--",
+            "/bin/sh", "-c", _IN_ROOT, "in-root", str(self.root), *dirs, "--",
+            executable, *args,
+        ]  # fmt: skip
+
+
 def ha_venv() -> Path:
-    """The virtual environment with Home Assistant: `$HA_VENV`, or `.ha-venv` in the repository."""
+    """The venv of the oldest supported Home Assistant: `$HA_VENV`, or `.ha-venv`."""
     configured = os.environ.get("HA_VENV")
     return Path(configured) if configured else ROOT / ".ha-venv"
 
 
-def hass_executable(venv: Path | None = None) -> Path:
-    """`hass` in the venv; a RuntimeError that says how to build it when it is missing."""
-    venv = venv if venv is not None else ha_venv()
-    executable = venv / "bin" / "hass"
-    if not os.access(executable, os.X_OK):
-        raise RuntimeError(
-            f"Home Assistant is not installed: {executable} is missing. The Home Assistant "
-            f"tests need the real thing: run scripts/ha-venv (scripts/test does) to build "
-            f"{venv} with Home Assistant {HA_VERSION}, or point HA_VENV at such a venv"
-        )
-    return executable
+def ha_current_root() -> Path:
+    """The root of the current Home Assistant: `$HA_CURRENT_ROOT`, or `.ha-current/root`."""
+    configured = os.environ.get("HA_CURRENT_ROOT")
+    return Path(configured) if configured else ROOT / ".ha-current" / "root"
 
 
-def write_config(directory: Path, mqtt_port: int, http_port: int, extra_yaml: str = "") -> str:
+def oldest() -> Install:
+    """Home Assistant 2024.3.3 on Python 3.11, the oldest cocoon supports."""
+    return Install("oldest", ha_venv(), "scripts/ha-venv (or point HA_VENV at such a venv)")
+
+
+def current() -> Install:
+    """Home Assistant 2026.11.0 on Python 3.14, in a Debian forky root."""
+    return Install(
+        "current",
+        Path("/opt/homeassistant"),
+        "scripts/ha-current (or point HA_CURRENT_ROOT at such a root)",
+        root=ha_current_root(),
+    )
+
+
+def installs() -> list[Install]:
+    """Both installations every Home Assistant test runs on, the oldest first."""
+    return [oldest(), current()]
+
+
+def write_config(
+    directory: Path,
+    mqtt_port: int,
+    http_port: int,
+    extra_yaml: str = "",
+    version: str = "2024.3.3",
+) -> str:
     """Write a config dir that boots offline, and return a long-lived access token for it.
 
     `configuration.yaml` has the demo integration (lights `light.bed_light`,
@@ -101,10 +228,16 @@ def write_config(directory: Path, mqtt_port: int, http_port: int, extra_yaml: st
     `input_number.plant_illuminance`), the REST and websocket APIs on
     127.0.0.1:`http_port`, and `extra_yaml` at the end (for example an `automation:`
     section). `.storage` holds an admin user with the token's refresh token,
-    onboarding marked done, and the MQTT entry for 127.0.0.1:`mqtt_port` with discovery.
+    onboarding marked done, the MQTT entry for 127.0.0.1:`mqtt_port` with discovery,
+    and for Home Assistant `version` 2026 and later the HTTP settings as confirmed.
     """
     storage = directory / ".storage"
     storage.mkdir(parents=True, exist_ok=True)
+    http_yaml = (
+        ""
+        if _stores_http_settings(version)
+        else f"http:\n  server_host: {HOST}\n  server_port: {http_port}\n\n"
+    )
     config = f"""\
 homeassistant:
   name: cocoon-test
@@ -117,11 +250,7 @@ homeassistant:
   currency: EUR
   internal_url: http://{HOST}:{http_port}
 
-http:
-  server_host: {HOST}
-  server_port: {http_port}
-
-api:
+{http_yaml}api:
 websocket_api:
 demo:
 
@@ -188,7 +317,7 @@ input_number:
                 "last_used_ip": None,
                 "expire_at": None,
                 "credential_id": None,
-                "version": HA_VERSION,
+                "version": version,
             }
         ],
     }
@@ -215,6 +344,25 @@ input_number:
         "disabled_by": None,
     }
     _write_store(storage, "core.config_entries", {"entries": [mqtt_entry]})
+    if _stores_http_settings(version):
+        # 2026.x takes `http:` from YAML once, as a *pending* config that must be
+        # confirmed within 5 minutes, or it reverts to the stable one and exits (code
+        # 100), then ignores the YAML. Seeded as the stable config, with the YAML import
+        # done, it is simply in force. (Stored configs skip the schema: every key.)
+        stable = {
+            "server_host": [HOST],
+            "server_port": http_port,
+            "cors_allowed_origins": [],
+            "login_attempts_threshold": -1,
+            "ip_ban_enabled": True,
+            "ssl_profile": "intermediate_v6",
+            "use_x_frame_options": True,
+            "created_at": datetime.now(UTC).isoformat(),
+            "error": None,
+            "error_message": None,
+        }
+        http = {"stable": stable, "pending": None, "yaml_migration_done": True}
+        _write_store(storage, "http", http, version=3)
 
     # What auth_store.async_validate_access_token checks: signature, iss, exp.
     issued_at = int(time.time()) - 60
@@ -240,17 +388,22 @@ class HomeAssistant:
         *,
         port: int | None = None,
         extra_yaml: str = "",
-        venv: Path | None = None,
+        install: Install | None = None,
     ) -> None:
         self.dir = directory
         self.mqtt_port = mqtt_port
         self.port = port if port is not None else free_port()
-        self.venv = venv if venv is not None else ha_venv()
+        self.install = install if install is not None else oldest()
+        self.version = self.install.version
+        """The installed version (None when it is not installed: `start()` says how)."""
         self.log_path = directory / "hass.log"
-        self.token = write_config(directory, mqtt_port, self.port, extra_yaml)
+        self.token = write_config(
+            directory, mqtt_port, self.port, extra_yaml, self.version or "2024.3.3"
+        )
         self.boot_seconds: float | None = None
         """How long the last `start()` took, from exec to RUNNING with MQTT loaded."""
         self._earlier_logs = directory / "hass.earlier.log"
+        self._records_forgotten = 0
         self._last_error: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -278,19 +431,20 @@ class HomeAssistant:
         """Start Home Assistant and wait until it is RUNNING with the MQTT entry loaded."""
         if self.running:
             raise RuntimeError(f"Home Assistant on port {self.port} is already running")
-        executable = hass_executable(self.venv)
+        self.install.check()
         self._keep_earlier_log()
         started = time.monotonic()
         with (self.dir / "stdout.log").open("ab") as stdout:
             self._process = subprocess.Popen(
-                [
-                    str(executable),
+                self.install.command(
+                    "hass",
                     "--config",
                     str(self.dir),
                     "--skip-pip",
                     "--log-file",
                     str(self.log_path),
-                ],
+                    binds=[self.dir],
+                ),
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
                 stderr=subprocess.STDOUT,
@@ -418,6 +572,28 @@ class HomeAssistant:
         regular expressions to `EXPECTED_LOG_NOISE`.
         """
         patterns = [re.compile(p) for p in (*EXPECTED_LOG_NOISE, *also_expected)]
+        unexpected = []
+        for level, lines in self._log_records()[self._records_forgotten :]:
+            record = "\n".join(lines)
+            if level in {"WARNING", "ERROR", "CRITICAL"} and not any(
+                p.search(record) for p in patterns
+            ):
+                unexpected.append(record)
+        return unexpected
+
+    def log_records(self) -> list[str]:
+        """Every record of every start so far, at any level, each with its traceback."""
+        return ["\n".join(lines) for _level, lines in self._log_records()]
+
+    def forget_log_records(self) -> None:
+        """Leave every record so far out of `unexpected_log_lines` (after a test that
+        wrote warnings on purpose into a shared instance's log)."""
+        self._records_forgotten = len(self._log_records())
+
+    # --- internals ---
+
+    def _log_records(self) -> list[tuple[str, list[str]]]:
+        """(level, lines) of every record of every start so far, in order."""
         text = _read(self._earlier_logs) + _read(self.log_path)
         records: list[tuple[str, list[str]]] = []
         for line in text.splitlines():
@@ -426,16 +602,7 @@ class HomeAssistant:
                 records.append((match["level"], [line]))
             elif records:
                 records[-1][1].append(line)
-        unexpected = []
-        for level, lines in records:
-            record = "\n".join(lines)
-            if level in {"WARNING", "ERROR", "CRITICAL"} and not any(
-                p.search(record) for p in patterns
-            ):
-                unexpected.append(record)
-        return unexpected
-
-    # --- internals ---
+        return records
 
     def _config_state(self) -> str | None:
         try:
@@ -493,6 +660,17 @@ def _environment() -> dict[str, str]:
         env.pop(name, None)
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     return env
+
+
+def _release(version: str) -> tuple[int, int]:
+    """`2026.11.0` → (2026, 11)."""
+    year, month, *_ = version.split(".")
+    return int(year), int(month)
+
+
+def _stores_http_settings(version: str) -> bool:
+    """Whether this Home Assistant keeps its HTTP settings in `.storage/http` (2026.x)."""
+    return _release(version) >= (2026, 1)
 
 
 def _write_store(storage: Path, key: str, data: object, version: int = 1) -> None:

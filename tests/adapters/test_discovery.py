@@ -21,10 +21,10 @@ COMMON = {
     "name",
     "unique_id",
     "object_id",
-    "availability_topic",
-    "payload_available",
-    "payload_not_available",
+    "default_entity_id",
+    "availability",
     "device",
+    "origin",
     "icon",
     "qos",
 }
@@ -128,9 +128,15 @@ def test_every_entity_uses_only_documented_full_keys_and_has_the_required_ones()
 
 def test_every_entity_has_availability_and_the_one_cocoon_device() -> None:
     for _component, payload in parsed(MESSAGES).values():
-        assert payload["availability_topic"] == TOPICS.availability == "cocoon/flat/status"
-        assert payload["payload_available"] == "online"
-        assert payload["payload_not_available"] == "offline"
+        # The list form, with the payloads in the list's item (not at the top level).
+        assert payload["availability"] == [
+            {
+                "topic": "cocoon/flat/status",
+                "payload_available": "online",
+                "payload_not_available": "offline",
+            }
+        ]
+        assert TOPICS.availability == "cocoon/flat/status"
         assert payload["device"] == {
             "identifiers": ["cocoon_flat"],
             "name": "Cocoon Flat",
@@ -138,6 +144,23 @@ def test_every_entity_has_availability_and_the_one_cocoon_device() -> None:
             "model": "cocoon daemon",
             "sw_version": VERSION,
         }
+
+
+def test_every_entity_names_its_entity_id_both_ways() -> None:
+    # 2024.3 reads object_id; 2026.4 and later read only default_entity_id.
+    for component, payload in parsed(MESSAGES).values():
+        assert payload["default_entity_id"] == f"{component}.{payload['object_id']}"
+        assert payload["object_id"] == payload["unique_id"]
+    buttons = of(MESSAGES, "button")
+    assert buttons["Calm now"]["default_entity_id"] == "button.cocoon_flat_calm_calm_now"
+    (care,) = [c for c in of(MESSAGES, "sensor").values() if c["name"] == "Plants needing care"]
+    assert care["default_entity_id"] == "sensor.cocoon_flat_plants_needing_care"
+
+
+def test_every_entity_says_where_it_comes_from() -> None:
+    for _component, payload in parsed(MESSAGES).values():
+        origin = payload["origin"]
+        assert origin == {"name": "cocoon", "sw_version": VERSION}
 
 
 def test_a_button_per_calm_mode_and_per_ritual() -> None:

@@ -57,7 +57,7 @@ def test_discovery_and_availability_are_announced(mosquitto: Mosquitto, tmp_path
             button = f"homeassistant/button/{topics.node_id}/{object_id}/config"
             config = json.loads(wait_until(lambda: watcher.last(button), what="button config"))
             assert config["command_topic"] == PRESS_TOPIC
-            assert config["availability_topic"] == topics.availability
+            assert config["availability"][0]["topic"] == topics.availability
             assert config["name"] == "Calm now"
             assert config["unique_id"] == f"{topics.node_id}_calm_calm_now"
             assert topics.node_id in config["device"]["identifiers"]

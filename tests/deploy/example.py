@@ -11,6 +11,7 @@ demo's lights, climate and an input number, and the calm mode arrives at once
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +65,19 @@ def example_home(broker_port: int, hass_url: str, hass_token: str) -> dict[str, 
     data["calm_modes"]["calm_now"]["fade"] = 0
     data["settings"]["rate_limit"] = 100
     return data
+
+
+def dashboard_entity_ids(value: object) -> Iterator[str]:
+    """Every entity id anywhere in the dashboard (`entity:`, `entity_id:`, rows)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("entity", "entity_id") and isinstance(item, str):
+                yield item
+            elif key in ("entity_id", "entities") and isinstance(item, list):
+                for each in item:
+                    yield from ([each] if isinstance(each, str) else dashboard_entity_ids(each))
+            else:
+                yield from dashboard_entity_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from dashboard_entity_ids(item)

@@ -12,7 +12,7 @@ from cocoon.adapters.discovery import entities
 from cocoon.adapters.topics import Topics
 from cocoon.config.load import load_config
 
-from .example import DASHBOARD, EXAMPLE
+from .example import DASHBOARD, EXAMPLE, dashboard_entity_ids
 
 NODE = "cocoon_brussels_flat"
 
@@ -31,22 +31,6 @@ def _cards(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
             stack.extend(card.get("cards", []))
 
 
-def _entity_ids(value: object) -> Iterator[str]:
-    """Every entity id anywhere in the dashboard (`entity:`, `entity_id:`, rows)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in ("entity", "entity_id") and isinstance(item, str):
-                yield item
-            elif key in ("entity_id", "entities") and isinstance(item, list):
-                for each in item:
-                    yield from ([each] if isinstance(each, str) else _entity_ids(each))
-            else:
-                yield from _entity_ids(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _entity_ids(item)
-
-
 def announced() -> set[str]:
     """The entity ids cocoon announces for config/cocoon.yaml (discovery object ids)."""
     cfg = load_config(EXAMPLE)
@@ -60,13 +44,13 @@ def test_the_example_home_is_the_dashboards_home() -> None:
 
 
 def test_every_entity_on_the_dashboard_is_announced_by_cocoon() -> None:
-    used = set(_entity_ids(_dashboard()))
+    used = set(dashboard_entity_ids(_dashboard()))
     assert used
     assert used <= announced(), used - announced()
 
 
 def test_the_dashboard_shows_what_a_person_needs() -> None:
-    used = set(_entity_ids(_dashboard()))
+    used = set(dashboard_entity_ids(_dashboard()))
     for entity in (
         f"select.{NODE}_mode",
         f"switch.{NODE}_hands_off",

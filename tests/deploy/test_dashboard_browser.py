@@ -1,12 +1,13 @@
 """The dashboard in deploy/dashboard.yaml, clicked in a real browser.
 
-A real Home Assistant 2024.3.3 with its frontend serves `deploy/dashboard.yaml` as a
-YAML-mode dashboard; cocoon runs against it with the example home (its devices are
-the demo's lights); Debian's headless Chromium, driven by Playwright, logs in through
-Home Assistant's login form, opens the dashboard, and presses "Calm now". The demo
+A real Home Assistant with its frontend (each installation: 2024.3.3 and 2026.11.0)
+serves `deploy/dashboard.yaml` as a YAML-mode dashboard; cocoon runs against it with
+the example home (its devices are the demo's lights); Debian's headless Chromium,
+driven by Playwright, logs in through Home Assistant's login form, opens the
+dashboard, and presses "Calm now". The demo
 lights must reach the calm scene in Home Assistant's states. Screenshots of the
 dashboard before and after the press go to the test's `tmp_path` and to
-`test-artifacts/` at the top of the repository.
+`test-artifacts/` at the top of the repository, one set per Home Assistant version.
 
 The browser reaches nothing but 127.0.0.1: its host resolver maps every other name
 to nothing, and a route aborts (and the test fails on) any request elsewhere.
@@ -33,7 +34,7 @@ from cocoon.runtime.clock import ScaledClock
 
 from ..brokers import Mosquitto
 from ..daemon.harness import DaemonThread, config_of
-from ..homeassistant import HomeAssistant, ha_venv
+from ..homeassistant import HomeAssistant, Install
 from .example import DASHBOARD, FLOOR, ROOT, SOFA, example_home
 from .readme import blocks
 
@@ -78,14 +79,14 @@ def add_login(hass: HomeAssistant, username: str, password: str) -> None:
     auth store links it to the user as a credential.
     """
     hashed = subprocess.run(
-        [
-            str(ha_venv() / "bin" / "python"),
+        hass.install.command(
+            "python",
             "-c",
             "import base64, bcrypt, sys; "
             "print(base64.b64encode(bcrypt.hashpw(sys.argv[1].encode(), "
             "bcrypt.gensalt(rounds=4))).decode())",
             password,
-        ],
+        ),
         capture_output=True,
         text=True,
         check=True,
@@ -113,9 +114,16 @@ def add_login(hass: HomeAssistant, username: str, password: str) -> None:
 
 
 @pytest.fixture
-def dashboard_home(tmp_path: Path, fresh_mosquitto: Mosquitto) -> Iterator[HomeAssistant]:
+def dashboard_home(
+    tmp_path: Path, fresh_mosquitto: Mosquitto, ha_install: Install
+) -> Iterator[HomeAssistant]:
     """A Home Assistant with its frontend, deploy/dashboard.yaml as a dashboard, a login."""
-    hass = HomeAssistant(tmp_path / "home-assistant", fresh_mosquitto.port, extra_yaml=EXTRA_YAML)
+    hass = HomeAssistant(
+        tmp_path / "home-assistant",
+        fresh_mosquitto.port,
+        extra_yaml=EXTRA_YAML,
+        install=ha_install,
+    )
     shutil.copy(DASHBOARD, hass.dir / DASHBOARD_FILE)
     add_login(hass, USERNAME, PASSWORD)
     hass.start()
@@ -217,7 +225,7 @@ def test_calm_now_clicked_on_the_dashboard_brings_the_calm_scene(
             page.wait_for_load_state("networkidle")
             assert page.locator("hui-warning").count() == 0
             timings["log in and open the dashboard"] = time.monotonic() - mark
-            before = _save(page, "dashboard-before.png", tmp_path)
+            before = _save(page, f"dashboard-before-{hass.install.label}.png", tmp_path)
 
             sofa = hass.get_state(SOFA) or {}
             assert _brightness(sofa) == 180, sofa  # not calm yet
@@ -237,16 +245,18 @@ def test_calm_now_clicked_on_the_dashboard_brings_the_calm_scene(
             # Let the press's ripple fade, so the picture shows the dashboard at rest.
             page.mouse.move(1270, 790)
             page.wait_for_timeout(600)
-            after = _save(page, "dashboard-after.png", tmp_path)
+            after = _save(page, f"dashboard-after-{hass.install.label}.png", tmp_path)
         except BaseException:
-            _save(page, "dashboard-failure.png", tmp_path)
+            _save(page, f"dashboard-failure-{hass.install.label}.png", tmp_path)
             raise
         finally:
             browser.close()
 
     timings["all, boot included"] = time.monotonic() - started + timings["Home Assistant boot"]
     report = "\n".join(f"{what}: {seconds:.2f} s" for what, seconds in timings.items())
-    (ARTIFACTS / "dashboard-timings.txt").write_text(report + "\n", encoding="utf-8")
+    (ARTIFACTS / f"dashboard-timings-{hass.install.label}.txt").write_text(
+        report + "\n", encoding="utf-8"
+    )
     print(report)
     assert before.stat().st_size > 10_000
     assert after.stat().st_size > 10_000

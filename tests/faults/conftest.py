@@ -8,17 +8,21 @@ from pathlib import Path
 import pytest
 
 from ..brokers import Mosquitto
-from ..homeassistant import HomeAssistant
+from ..homeassistant import HomeAssistant, Install
 from .mosquittos import QUICK_SAVES, TunedMosquitto
 
 
 @pytest.fixture(scope="package")
 def refusing_home_assistant(
-    tmp_path_factory: pytest.TempPathFactory, mosquitto: Mosquitto
+    tmp_path_factory: pytest.TempPathFactory, mosquitto: Mosquitto, ha_install: Install
 ) -> Iterator[HomeAssistant]:
     """A Home Assistant of the fault suite's own, to be refused wrong tokens: each refusal
     is a warning in its log, which the shared `home_assistant` must not collect."""
-    hass = HomeAssistant(tmp_path_factory.mktemp("refusing-home-assistant"), mosquitto.port)
+    hass = HomeAssistant(
+        tmp_path_factory.mktemp(f"refusing-home-assistant-{ha_install.label}"),
+        mosquitto.port,
+        install=ha_install,
+    )
     hass.start()
     yield hass
     hass.stop()

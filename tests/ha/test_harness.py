@@ -1,11 +1,13 @@
-"""The Home Assistant harness itself: a real Home Assistant 2024.3.3 boots, its demo
-lights obey, its MQTT integration talks to our Mosquitto, and the token survives a restart."""
+"""The Home Assistant harness itself, on each installation: a real Home Assistant boots,
+its demo lights obey, its MQTT integration talks to our Mosquitto, the token survives a
+restart, and the log check catches what it must."""
 
 from __future__ import annotations
 
 import json
 import queue
 import threading
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -17,7 +19,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ..brokers import Mosquitto
-from ..homeassistant import HA_VERSION, HomeAssistant
+from ..homeassistant import HomeAssistant, Install, ha_current_root
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +61,8 @@ def test_boots_running_with_a_clean_log(home_assistant: HomeAssistant) -> None:
     config = home_assistant.get_config()
 
     assert config["state"] == "RUNNING"
-    assert config["version"] == HA_VERSION
+    assert home_assistant.version is not None
+    assert config["version"] == home_assistant.version
     assert {"demo", "mqtt", "input_number", "api", "websocket_api"} <= set(config["components"])
     assert home_assistant.url == f"http://127.0.0.1:{home_assistant.port}"
     assert home_assistant.ws_url == f"ws://127.0.0.1:{home_assistant.port}/api/websocket"
@@ -79,6 +82,37 @@ def test_the_plant_stand_ins_are_settable(home_assistant: HomeAssistant) -> None
 
 def test_an_unknown_entity_has_no_state(home_assistant: HomeAssistant) -> None:
     assert home_assistant.get_state("light.nope") is None
+
+
+def test_the_log_check_catches_a_warning_and_an_error(home_assistant: HomeAssistant) -> None:
+    # A check whose record pattern matched nothing would pass blindly: show it can fail.
+    marker = uuid.uuid4().hex
+    for level in ("warning", "error"):
+        home_assistant.call_service(
+            "system_log",
+            "write",
+            {"message": f"{level} {marker}", "level": level, "logger": "cocoon.tests"},
+        )
+    try:
+        caught = _wait_for_lines(home_assistant, marker, 2)
+        assert "WARNING" in caught[0]
+        assert f"warning {marker}" in caught[0]
+        assert "ERROR" in caught[1]
+        assert f"error {marker}" in caught[1]
+        assert home_assistant.unexpected_log_lines(also_expected=[marker]) == []
+    finally:
+        # The session's instance goes on with a clean log.
+        home_assistant.forget_log_records()
+
+
+def _wait_for_lines(hass: HomeAssistant, marker: str, count: int) -> list[str]:
+    """Poll the log until `count` unexpected records name `marker` (HA writes it from a thread)."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = [line for line in hass.unexpected_log_lines() if marker in line]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(
@@ -126,13 +160,20 @@ def test_mqtt_discovery_and_a_button_press_reach_the_broker(
     config = {
         "name": "Test button",
         "unique_id": "cocoon_test_button",
+        # 2024.3 reads the first, 2026.4 and later only the second.
         "object_id": "cocoon_test_button",
+        "default_entity_id": entity_id,
         "command_topic": command_topic,
         "payload_press": "PRESS",
-        "availability_topic": availability_topic,
-        "payload_available": "online",
-        "payload_not_available": "offline",
+        "availability": [
+            {
+                "topic": availability_topic,
+                "payload_available": "online",
+                "payload_not_available": "offline",
+            }
+        ],
         "device": {"identifiers": ["cocoon_testnode"], "name": "Cocoon test node"},
+        "origin": {"name": "cocoon tests"},
     }
     with mqtt_client(mosquitto, command_topic) as (client, received):
         try:
@@ -157,7 +198,9 @@ def test_mqtt_discovery_and_a_button_press_reach_the_broker(
     assert received.empty()
 
 
-def test_native_automations_come_from_extra_yaml(tmp_path: Path, mosquitto: Mosquitto) -> None:
+def test_native_automations_come_from_extra_yaml(
+    tmp_path: Path, mosquitto: Mosquitto, ha_install: Install
+) -> None:
     automation = """\
 automation:
   - id: dry_plant
@@ -173,7 +216,9 @@ automation:
         data:
           brightness: 10
 """
-    hass = HomeAssistant(tmp_path / "home-assistant", mosquitto.port, extra_yaml=automation)
+    hass = HomeAssistant(
+        tmp_path / "home-assistant", mosquitto.port, extra_yaml=automation, install=ha_install
+    )
     hass.start()
     try:
         assert hass.get_state("automation.dry_plant") is not None
@@ -212,9 +257,29 @@ def test_a_restart_keeps_the_dir_the_port_and_the_token(
     assert hass.unexpected_log_lines() == []
 
 
-def test_a_missing_venv_fails_loudly(tmp_path: Path) -> None:
-    hass = HomeAssistant(tmp_path / "home-assistant", 1883, venv=tmp_path / "no-venv")
+@pytest.mark.parametrize(
+    ("install", "script"),
+    [
+        (Install("oldest", Path("/no-venv"), "scripts/ha-venv"), "scripts/ha-venv"),
+        (
+            Install("current", Path("/opt/ha"), "scripts/ha-current", Path("/no-root")),
+            "scripts/ha-current",
+        ),
+    ],
+    ids=["venv", "root"],
+)
+def test_a_missing_installation_fails_loudly(tmp_path: Path, install: Install, script: str) -> None:
+    hass = HomeAssistant(tmp_path / "home-assistant", 1883, install=install)
 
-    with pytest.raises(RuntimeError, match="run scripts/ha-venv"):
+    assert hass.version is None
+    with pytest.raises(RuntimeError, match=f"run {script}"):
         hass.start()
     assert not hass.running
+
+
+def test_names_resolve_on_loopback_only_where_the_current_one_runs() -> None:
+    # 2026.x looks up hosts on the internet at start; no query may leave the machine.
+    resolv = (ha_current_root() / "etc" / "resolv.conf").read_text(encoding="utf-8")
+    servers = [line.split()[1] for line in resolv.splitlines() if line.startswith("nameserver")]
+    assert servers
+    assert all(server.startswith("127.") for server in servers), servers

@@ -4,6 +4,12 @@ Pure builders, no I/O: the link publishes what these return. Each entity gets it
 retained config on `<discovery_prefix>/<component>/<node_id>/<object_id>/config`, the
 per-entity form every Home Assistant understands (the device-based `…/device/…` form
 is not known to 2024.3). Keys are written out in full, never abbreviated.
+
+Entity ids hold on every version: Home Assistant up to 2026.3 takes the id from
+`object_id`, 2026.4 and later only from `default_entity_id` (2025.10 to 2026.3 warn
+about `object_id` alone), so each config carries both, with the same id. Every config
+also says where it comes from (`origin`), which Home Assistant shows in its log and
+which its device-based form requires.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ PAYLOAD_ON = "ON"
 PAYLOAD_OFF = "OFF"
 MODE_OFF = "off"
 """The mode select's option that ends every calm mode."""
-
 # Discovery configs must outlive a restart of Home Assistant and of the broker's
 # clients, so they are retained, and sent at least once.
 _QOS = 1
@@ -56,6 +61,11 @@ def device_block(cfg: CocoonConfig, topics: Topics, version: str) -> dict[str, o
         "model": "cocoon daemon",
         "sw_version": version,
     }
+
+
+def origin_block(version: str) -> dict[str, object]:
+    """The `origin` mapping every entity carries: the software that announced it."""
+    return {"name": "cocoon", "sw_version": version}
 
 
 def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
@@ -177,11 +187,17 @@ def config_payload(
         **entity.config,
         "unique_id": entity.object_id,
         "object_id": entity.object_id,
-        "availability_topic": topics.availability,
-        "payload_available": PAYLOAD_AVAILABLE,
-        "payload_not_available": PAYLOAD_NOT_AVAILABLE,
+        "default_entity_id": f"{entity.component}.{entity.object_id}",
+        "availability": [
+            {
+                "topic": topics.availability,
+                "payload_available": PAYLOAD_AVAILABLE,
+                "payload_not_available": PAYLOAD_NOT_AVAILABLE,
+            }
+        ],
         "qos": _QOS,
         "device": device_block(cfg, topics, version),
+        "origin": origin_block(version),
     }
 
 

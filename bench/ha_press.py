@@ -1,0 +1,126 @@
+""" "Calm now" pressed through Home Assistant → the light in Home Assistant, on each version.
+
+Run with `.venv/bin/python -m bench.ha_press [--presses N]` from the repository root
+(bench/run does; about a minute). For each installation the tests use (2024.3.3 from
+`.ha-venv`, 2026.11.0 from `.ha-current`, see tests/homeassistant.py): a Mosquitto and
+that Home Assistant on free loopback ports, and cocoon's daemon (in a thread of this
+process) on the example home of config/cocoon.yaml, its calm mode arriving at once.
+
+One round: the sofa lamp at 180; t0 just before `POST /api/services/button/press` for
+`button.cocoon_brussels_flat_calm_calm_now`; t1 the first REST read (polled every 5 ms)
+that shows the sofa lamp at the calm scene's 51. So the figure is press → MQTT command
+topic → cocoon → websocket `light.turn_on` → Home Assistant's state, plus up to one
+poll interval. After each round the mode is set back to `off` through Home Assistant
+and the lamp's return is awaited. No target: the figures are for reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.brokers import Mosquitto  # noqa: E402
+from tests.daemon.harness import DaemonThread, config_of, wait_until  # noqa: E402
+from tests.deploy.example import FLOOR, SOFA, example_home  # noqa: E402
+from tests.homeassistant import HomeAssistant, Install, installs  # noqa: E402
+
+from cocoon.runtime.clock import ScaledClock  # noqa: E402
+
+CALM_NOW = "button.cocoon_brussels_flat_calm_calm_now"
+MODE = "select.cocoon_brussels_flat_mode"
+CALM_BRIGHTNESS, BEFORE = 51, 180
+POLL = 0.005
+AFTERNOON = "2026-11-25 14:00:00"  # no ritual runs
+
+
+def _brightness(state: dict[str, Any] | None) -> int | None:
+    if state is None:
+        return None
+    value = state["attributes"].get("brightness") if state["state"] == "on" else 0
+    return None if value is None else int(value)
+
+
+def _until(hass: HomeAssistant, entity_id: str, brightness: int, timeout: float = 10.0) -> float:
+    """Poll every POLL s until the light shows `brightness`; the monotonic time it did."""
+    deadline = time.monotonic() + timeout
+    while _brightness(hass.get_state(entity_id)) != brightness:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{entity_id} did not reach {brightness} in {timeout} s")
+        time.sleep(POLL)
+    return time.monotonic()
+
+
+def measure(install: Install, presses: int, directory: Path) -> tuple[float, list[float]]:
+    """Boot seconds and press → light seconds of `presses` rounds on one installation."""
+    broker = Mosquitto(directory / "mosquitto")
+    broker.start()
+    hass = HomeAssistant(directory / "home-assistant", broker.port, install=install)
+    try:
+        hass.start()
+        cfg = config_of(example_home(broker.port, hass.url, hass.token), directory)
+        clock = ScaledClock(datetime.fromisoformat(AFTERNOON).replace(tzinfo=cfg.home.zone), 1)
+        times: list[float] = []
+        with DaemonThread(cfg, directory / "state", clock=clock) as daemon:
+            gateway = daemon.daemon.home_assistant
+            assert gateway is not None
+            wait_until(lambda: gateway.connected, what="cocoon connected to Home Assistant")
+            hass.wait_for_state(CALM_NOW, lambda s: s["state"] != "unavailable", 20)
+            hass.call_service(
+                "light",
+                "turn_on",
+                {"entity_id": SOFA, "brightness": BEFORE, "color_temp_kelvin": 4000},
+            )
+            hass.call_service("light", "turn_on", {"entity_id": FLOOR, "brightness": 120})
+            for _ in range(presses):
+                time.sleep(0.3)  # an idle daemon meets each press, as in a home
+                started = time.monotonic()
+                hass.call_service("button", "press", {"entity_id": CALM_NOW})
+                times.append(_until(hass, SOFA, CALM_BRIGHTNESS) - started)
+                hass.call_service("select", "select_option", {"entity_id": MODE, "option": "off"})
+                _until(hass, SOFA, BEFORE)
+        return hass.boot_seconds or 0.0, times
+    finally:
+        hass.stop()
+        broker.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presses", type=int, default=20)
+    args = parser.parse_args()
+    print(
+        f'ha_press: "Calm now" through Home Assistant\'s button.press → the sofa lamp at the '
+        f"calm scene in Home Assistant's state; {args.presses} presses per version, "
+        f"REST polled every {POLL * 1000:.0f} ms"
+    )
+    rows = [("Home Assistant", "boot", "p50", "min", "max")]
+    for install in installs():
+        with tempfile.TemporaryDirectory(prefix="ha-press-") as directory:
+            boot, times = measure(install, args.presses, Path(directory))
+        rows.append(
+            (
+                install.version or install.name,
+                f"{boot:.1f} s",
+                f"{statistics.median(times) * 1000:.0f} ms",
+                f"{min(times) * 1000:.0f} ms",
+                f"{max(times) * 1000:.0f} ms",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
