@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -84,3 +85,16 @@ def test_status_messages_are_retained_and_describe_the_state() -> None:
     document = json.loads(messages[TOPICS.state].payload)
     assert document["calm_until"] == {"calm_now": "2026-11-25T19:45:00+00:00"}
     assert document["plants"] == {"fern": "thirsty"}
+
+
+def test_problems_are_published_for_home_assistants_problem_sensor() -> None:
+    planner = Planner(CFG)
+    status = describe(planner, at("2026-11-25 20:05"), RuntimeState(), {})
+    messages = {m.topic: m for m in status_messages(TOPICS, status)}
+    assert json.loads(messages[TOPICS.problems].payload) == {"problems": []}
+    troubled = replace(status, problems=("state not saved: Read-only file system (since 20:05)",))
+    messages = {m.topic: m for m in status_messages(TOPICS, troubled)}
+    assert messages[TOPICS.problems].retain
+    assert json.loads(messages[TOPICS.problems].payload) == {
+        "problems": ["state not saved: Read-only file system (since 20:05)"]
+    }

@@ -35,7 +35,9 @@ DOCUMENTED = {
     | {"command_topic", "state_topic", "payload_on", "payload_off"}
     | {"state_on", "state_off"},
     "sensor": COMMON | {"state_topic", "device_class", "state_class"},
-    "binary_sensor": COMMON | {"state_topic", "device_class", "payload_on", "payload_off"},
+    "binary_sensor": COMMON
+    | {"state_topic", "device_class", "payload_on", "payload_off"}
+    | {"value_template", "json_attributes_topic", "entity_category"},
 }
 REQUIRED = {
     "button": {"command_topic", "payload_press"},
@@ -203,12 +205,21 @@ def test_the_sensors() -> None:
 
 def test_a_problem_binary_sensor_per_plant() -> None:
     plants = of(MESSAGES, "binary_sensor")
+    del plants["Problem"]
     assert set(plants) == {"Monstera", "Little fern"}
     assert plants["Monstera"]["state_topic"] == TOPICS.plant("monstera")
     assert plants["Little fern"]["state_topic"] == "cocoon/flat/plant/fern"
     for plant in plants.values():
         assert plant["device_class"] == "problem"
         assert (plant["payload_on"], plant["payload_off"]) == ("ON", "OFF")
+
+
+def test_a_diagnostic_problem_sensor_carries_the_reasons_as_attributes() -> None:
+    problem = of(MESSAGES, "binary_sensor")["Problem"]
+    assert problem["device_class"] == "problem"
+    assert problem["entity_category"] == "diagnostic"
+    assert problem["state_topic"] == problem["json_attributes_topic"] == TOPICS.problems
+    assert problem["default_entity_id"] == "binary_sensor.cocoon_flat_problem"
 
 
 def test_unique_ids_are_unique_and_built_from_config_ids() -> None:
@@ -226,6 +237,7 @@ def test_unique_ids_are_unique_and_built_from_config_ids() -> None:
         "cocoon_flat_plants_needing_care",
         "cocoon_flat_plant_monstera",
         "cocoon_flat_plant_fern",
+        "cocoon_flat_problem",
     }
 
 
@@ -261,7 +273,7 @@ def test_the_discovery_prefix_and_base_topic_come_from_the_config() -> None:
 def test_a_home_without_rituals_modes_or_plants_still_has_its_controls() -> None:
     cfg = config(rituals={}, calm_modes={}, plants={})
     components = sorted(comp for comp, _ in parsed(announce(cfg)).values())
-    assert components == ["select", "sensor", "sensor", "sensor", "switch"]
+    assert components == ["binary_sensor", "select", "sensor", "sensor", "sensor", "switch"]
     (select,) = of(announce(cfg), "select").values()
     assert select["options"] == ["off"]
 

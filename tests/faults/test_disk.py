@@ -4,7 +4,8 @@
 CI and the developers' machines run; elsewhere these tests are skipped). Once cocoon is
 online the disk is broken, then "Calm now" (3 s, no fade) is pressed: the lamp must go
 calm and be given back at the mode's end as if nothing were wrong, while the status says
-the state is not saved; once the disk is mended, the problem clears by itself.
+the state is not saved (and so does Home Assistant's diagnostic "Problem" sensor, whose
+attributes are the reasons); once the disk is mended, the problem clears by itself.
 """
 
 from __future__ import annotations
@@ -73,9 +74,12 @@ def _brightness(sim: Zigbee2MqttSimulator) -> object:
     return state.get("brightness") if state.get("state") == "ON" else "OFF"
 
 
-def _problems(watcher: Watcher, topics: Topics) -> list[str]:
+def _problems(watcher: Watcher, topics: Topics) -> list[str] | None:
+    """The problems of the status document, once Home Assistant's sensor says the same."""
     document = json_of(watcher.last(topics.state)) or {}
-    return list(document.get("problems", []))
+    sensor = json_of(watcher.last(topics.problems)) or {}
+    problems = list(document.get("problems", []))
+    return problems if sensor.get("problems") == problems else None
 
 
 @pytest.mark.parametrize("fault", ["full", "read-only", "vanished"])
@@ -91,7 +95,7 @@ def test_calm_mode_ends_and_gives_back_whatever_the_state_disk_does(
     sim = Zigbee2MqttSimulator(cfg, mosquitto.host, mosquitto.port)
     sim.start()
     sim.set_light("sofa_lamp", on=True, brightness_pct=70, kelvin=3500)
-    watcher = Watcher(mosquitto, [topics.state, topics.availability])
+    watcher = Watcher(mosquitto, [topics.state, topics.problems, topics.availability])
     daemon = DaemonProcess(write_config(tmp_path, data), state)
     filler: Path | None = None
     cleared = 0.0
@@ -111,7 +115,7 @@ def test_calm_mode_ends_and_gives_back_whatever_the_state_disk_does(
         if fault == "vanished":
             # The directory is made again by the next save.
             wait_until(lambda: (state / "state.json").exists(), what="the state saved again")
-            assert _problems(watcher, topics) == []
+            wait_until(lambda: _problems(watcher, topics) == [], what="no problem")
         else:
             [problem] = wait_until(lambda: _problems(watcher, topics), what="the problem shown")
             reason = os.strerror(errno.ENOSPC if fault == "full" else errno.EROFS)

@@ -90,6 +90,8 @@ def status_messages(topics: Topics, status: Status) -> list[Message]:
     ]
     for name, plant in status.plants.items():
         messages.append(retained(topics.plant(name), "ON" if plant.needs_care else "OFF"))
+    problems = json.dumps({"problems": list(status.problems)}, separators=(",", ":"))
+    messages.append(retained(topics.problems, problems))
     document = status_document(status)
     messages.append(retained(topics.state, json.dumps(document, separators=(",", ":"))))
     return messages

@@ -156,6 +156,23 @@ def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
                 "icon": "mdi:flower",
             },
         ),
+        Entity(
+            "binary_sensor",
+            f"{topics.node_id}_problem",
+            {
+                # On while anything keeps cocoon from doing its work (the state disk,
+                # Home Assistant, a device Zigbee2MQTT does not know); the reasons are
+                # its attributes.
+                "name": "Problem",
+                "state_topic": topics.problems,
+                "value_template": "{{ 'ON' if value_json.problems else 'OFF' }}",
+                "json_attributes_topic": topics.problems,
+                "device_class": "problem",
+                "entity_category": "diagnostic",
+                "payload_on": PAYLOAD_ON,
+                "payload_off": PAYLOAD_OFF,
+            },
+        ),
     ]
     found += [
         Entity(

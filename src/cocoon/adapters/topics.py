@@ -82,6 +82,11 @@ class Topics:
         return f"{self.base}/plant/{name}"
 
     @property
+    def problems(self) -> str:
+        """What keeps cocoon from its work, as `{"problems": [...]}` (retained)."""
+        return f"{self.base}/problems"
+
+    @property
     def state(self) -> str:
         """The whole status as JSON, for `cocoon status` (retained)."""
         return f"{self.base}/state"
