@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cocoon.core.model import LightState
+from cocoon.core.model import Colour, LightState
 from cocoon.core.modes import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
 from cocoon.core.plants import PlantStatus
 from cocoon.runtime.store import JsonStore
@@ -70,3 +70,10 @@ def test_a_corrupt_state_file_is_moved_aside_with_a_warning(
     names = [p.name for p in tmp_path.iterdir()]
     assert "state.json" not in names
     assert any(name.startswith("state.corrupt-") for name in names)
+
+
+def test_a_snapshot_keeps_its_colour(tmp_path: Path) -> None:
+    red = LightState(70.0, None, Colour("xy", 0.6, 0.3))
+    state = RuntimeState(holds={"sofa": Hold(snapshot=red)})
+    JsonStore(tmp_path).save(state)
+    assert JsonStore(tmp_path).load() == state
