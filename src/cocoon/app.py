@@ -216,9 +216,11 @@ class Daemon:
             _LOGGER.warning("Changes to Home Assistant devices take effect at the next restart")
         self.cfg = cfg
         self.control = Control(cfg, self.topics)
-        self.gateway = Zigbee2MqttGateway(cfg, self.link.publish)
+        old, self.gateway = self.gateway, Zigbee2MqttGateway(cfg, self.link.publish)
         self.engine.gateways = [self.gateway, *self.engine.gateways[1:]]
         self.engine.reload(cfg)
+        for event in self.gateway.carry_over(old):
+            self.engine.submit(event)
 
 
 async def _one_shot(

@@ -234,3 +234,12 @@ def test_a_configured_range_beyond_the_lights_is_a_warning(
     assert "desk: the configured 1800–6500 K is beyond what the light shows (2203–6536 K)" in (
         record.getMessage()
     )
+
+
+def test_a_reloaded_gateway_keeps_what_zigbee2mqtt_said() -> None:
+    old = _learnt()
+    old.receive(message("z2m/bridge/state", {"state": "offline"}))
+    new = Zigbee2MqttGateway(config(desk={"zigbee2mqtt": "desk"}), lambda m: None)
+    events = new.carry_over(old)
+    assert events == [Capability("desk", exposed([BULB]).light)]  # type: ignore[arg-type]
+    assert not new.available("desk")  # Zigbee2MQTT is still away

@@ -74,9 +74,10 @@ def test_calm_now_drives_the_lights_and_gives_back_the_snapshot(
     cfg, sim = simulated
     watcher = Watcher(mosquitto, [])
     try:
-        with DaemonThread(cfg, tmp_path / "state"):
-            # Pressed at once: the devices may not have answered cocoon's /get yet; the
-            # press acts on each as its answer arrives.
+        with DaemonThread(cfg, tmp_path / "state") as running:
+            # Once cocoon has asked the lamp and heard back, it is listening for presses.
+            engine = running.daemon.engine
+            wait_until(lambda: "sofa" in engine.readings.devices, what="the lamp's answer")
             watcher.publish(PRESS_TOPIC, "PRESS")
             wait_until(lambda: _brightness(sim, "sofa_lamp") == 51, what="calm brightness")
             # 2000 K asked; the bulb's warmest is 2203 K (454 mireds), and that is no hand.

@@ -46,11 +46,14 @@ def test_a_cocoon_run_started_after_silent_devices_drives_them_on_the_first_pres
     sim.start()
     # Set by hand before cocoon runs: reported once, not retained, so cocoon never saw it.
     sim.set_light("sofa_lamp", on=True, brightness_pct=70, kelvin=3500)
-    watcher = Watcher(fresh_mosquitto, [topics.availability])
+    button = f"homeassistant/button/{topics.node_id}/{topics.node_id}_calm_calm_now/config"
+    watcher = Watcher(fresh_mosquitto, [button])
     daemon = DaemonProcess(config, tmp_path / "state")
     try:
         daemon.start()
-        wait_until(lambda: watcher.last(topics.availability) == b"online", what="online")
+        # Announced once subscribed: a press now is heard, whether or not the devices
+        # have answered cocoon's /get yet (it acts on each as its answer arrives).
+        wait_until(lambda: watcher.last(button), what="the calm button announced")
         watcher.publish(PRESS_TOPIC, "PRESS")
         wait_until(lambda: _look(sim, "sofa_lamp") == (51, 454), what="the calm look")
         assert sim.asked("sofa_lamp"), "cocoon never asked the lamp how it was"

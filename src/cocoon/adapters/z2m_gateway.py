@@ -206,6 +206,14 @@ class Zigbee2MqttGateway:
                 self._warned[device] = text
                 _LOGGER.warning("%s", text)
 
+    def carry_over(self, old: Zigbee2MqttGateway) -> list[Event]:
+        """Take what an earlier gateway (before a configuration reload) learnt: Zigbee2MQTT
+        sends its retained bridge topics only once per subscription."""
+        self._bridge = old._bridge
+        self._offline = {d for d in old._offline if d in self._names}
+        self._devices_payload, self._groups_payload = old._devices_payload, old._groups_payload
+        return self._learn()
+
     # -- the gateway ----------------------------------------------------------------
 
     def reaches(self, device: str) -> bool:
