@@ -109,7 +109,7 @@ class Daemon:
     def _connected(self) -> None:
         self.engine.submit(Announce("connected to the broker"))
         # Zigbee2MQTT devices say nothing until they change: ask each how it is now.
-        self.gateway.ask_all()
+        self.gateway.ask_all("Connected to the broker")
 
     def _receive(self, message: Message) -> None:
         """Route one received message to the engine; junk is logged (rate-limited) and dropped."""

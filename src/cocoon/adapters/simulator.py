@@ -26,91 +26,29 @@ import logging
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from cocoon.adapters.sim_listing import SETPOINT_RANGE, listing
+from cocoon.adapters.sim_devices import (
+    DEVICE_MIREDS,
+    SETPOINT_RANGE,
+    Simulated,
+    apply_light,
+    initial_devices,
+    listing,
+    number_field,
+)
 from cocoon.adapters.zigbee2mqtt import base_topic
-from cocoon.config.schema import CocoonConfig, DeviceKind
-from cocoon.core.plants import reading_key
+from cocoon.config.schema import CocoonConfig
 from cocoon.errors import BusError
 
 _LOGGER = logging.getLogger(__name__)
 
 _FULL = 254
 _START_TIMEOUT = 5.0
-# An IKEA TRADFRI white spectrum bulb: 2200-6500 K.
-DEVICE_MIREDS = (153, 454)
-
-# What a plant sensor reads at start, by the kind of reading a plant asks of it.
-_READINGS = {"moisture": 40.0, "illuminance": 800.0, "temperature": 21.0}
-_PLANT_SENSOR = {"soil_moisture": 40.0, "illuminance": 800.0, "temperature": 21.0}
-
-
-@dataclass(slots=True)
-class _Fade:
-    """A transition under way: visible brightness (0 when off) and colour, from and to."""
-
-    start: tuple[float, float]
-    end: tuple[float, float]
-    began: float
-    duration: float
-
-    def at(self, moment: float) -> tuple[float, float] | None:
-        """The look at `moment`, or None once the transition is over."""
-        if moment >= self.began + self.duration:
-            return None
-        done = max(0.0, (moment - self.began) / self.duration)
-        b0, c0 = self.start
-        b1, c1 = self.end
-        return b0 + (b1 - b0) * done, c0 + (c1 - c0) * done
-
-
-@dataclass(slots=True)
-class _Simulated:
-    """One simulated device: its reported state, the commands it got, its fade."""
-
-    name: str
-    kind: DeviceKind
-    state: dict[str, object]
-    mireds: tuple[int, int] = DEVICE_MIREDS
-    ieee: str = "0x0000000000000000"
-    online: bool = True
-    received: list[dict[str, object]] = field(default_factory=list)
-    asked: list[dict[str, object]] = field(default_factory=list)
-    fade: _Fade | None = None
-
-    def visible(self, moment: float) -> tuple[float, float]:
-        """Brightness as seen (0 when off) and colour temperature, at `moment`."""
-        if self.fade is not None:
-            seen = self.fade.at(moment)
-            if seen is not None:
-                return seen
-        on = self.state["state"] == "ON"
-        return (float(_num(self.state["brightness"])) if on else 0.0), _num(
-            self.state["color_temp"]
-        )
-
-
-def _num(value: object) -> float:
-    assert isinstance(value, int | float)
-    return float(value)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _field(command: dict[str, Any], key: str) -> float | None:
-    """A numeric field of a command, None when absent or not a number (then ignored)."""
-    value: object = command.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 class Zigbee2MqttSimulator:
@@ -136,7 +74,7 @@ class Zigbee2MqttSimulator:
         self._ready = threading.Event()
         self._devices = {
             name: device
-            for name, device in _initial_devices(cfg, mireds).items()
+            for name, device in initial_devices(cfg, mireds).items()
             if name not in unknown
         }
         self._client = self._new_client()
@@ -214,7 +152,7 @@ class Zigbee2MqttSimulator:
             command["color"] = {"x": xy[0], "y": xy[1]}
         with self._lock:
             device = self._device(name)
-            _apply_light(device, command, time.monotonic())
+            apply_light(device, command, time.monotonic())
             self._report(device)
 
     def set_available(self, name: str, online: bool) -> None:
@@ -317,9 +255,9 @@ class Zigbee2MqttSimulator:
                 return
             device.received.append({**payload, "received_at": now})
             if device.kind == "light":
-                _apply_light(device, payload, now)
+                apply_light(device, payload, now)
             elif device.kind == "thermostat":
-                setpoint = _field(payload, "current_heating_setpoint")
+                setpoint = number_field(payload, "current_heating_setpoint")
                 if setpoint is not None:
                     # A valve holds its own steps within its own range.
                     low, high = SETPOINT_RANGE
@@ -329,83 +267,19 @@ class Zigbee2MqttSimulator:
 
     # -- helpers (called with the lock held) -----------------------------------------
 
-    def _device(self, name: str) -> _Simulated:
+    def _device(self, name: str) -> Simulated:
         try:
             return self._devices[name]
         except KeyError:
             raise KeyError(f"{name} is not a simulated Zigbee2MQTT device") from None
 
-    def _report(self, device: _Simulated) -> None:
+    def _report(self, device: Simulated) -> None:
         # Published under the lock so two reports of one device arrive in order.
         payload = json.dumps(device.state).encode()
         topic = f"{self._base}/{device.name}"
         self._client.publish(topic, payload, qos=1, retain=self._eager)
 
-    def _announce(self, device: _Simulated) -> None:
+    def _announce(self, device: Simulated) -> None:
         payload = json.dumps({"state": "online" if device.online else "offline"}).encode()
         topic = f"{self._base}/{device.name}/availability"
         self._client.publish(topic, payload, qos=1, retain=True)
-
-
-def _apply_light(device: _Simulated, command: dict[str, Any], now: float) -> None:
-    """Apply a `/set` payload the way Zigbee2MQTT and a light do."""
-    before = device.visible(now)
-    state = device.state
-    on = state["state"] == "ON"
-    wanted = command.get("state")
-    if isinstance(wanted, str) and wanted.upper() in {"ON", "OFF", "TOGGLE"}:
-        on = {"ON": True, "OFF": False}.get(wanted.upper(), not on)
-    brightness = _field(command, "brightness")
-    if brightness is not None:
-        if brightness <= 0:
-            on = False  # brightness 0 switches a light off; its level stays as it was
-        else:
-            state["brightness"] = min(_FULL, max(1, round(brightness)))
-            on = on if wanted is not None else True
-    colour = _field(command, "color_temp")
-    if colour is not None:
-        # A bulb shows no colder or warmer than it can (zigbee-herdsman-converters clamps).
-        low, high = device.mireds
-        state["color_temp"] = min(high, max(low, round(colour)))
-        state["color_mode"] = "color_temp"
-    xy = command.get("color")
-    if isinstance(xy, dict) and _is_number(xy.get("x")) and _is_number(xy.get("y")):
-        state["color"] = {"x": round(float(xy["x"]), 4), "y": round(float(xy["y"]), 4)}
-        state["color_mode"] = "xy"
-    state["state"] = "ON" if on else "OFF"
-    transition = _field(command, "transition")
-    device.fade = None
-    if transition is not None and transition > 0:
-        device.fade = _Fade(before, device.visible(now), now, transition)
-
-
-def _initial_devices(cfg: CocoonConfig, mireds: tuple[int, int]) -> dict[str, _Simulated]:
-    """Every Zigbee2MQTT device of the config, in its starting state, by friendly name."""
-    plant_keys: dict[str, dict[str, float]] = {}
-    for plant in cfg.plants.values():
-        for kind, threshold in plant.thresholds().items():
-            sensor, key = reading_key(cfg, kind, threshold)
-            plant_keys.setdefault(sensor, dict(_PLANT_SENSOR))[key] = _READINGS[kind]
-    found: dict[str, _Simulated] = {}
-    for number, (device_id, device) in enumerate(cfg.devices.items()):
-        if device.zigbee2mqtt is None:
-            continue
-        state: dict[str, object]
-        if device.kind == "light":
-            state = {
-                "state": "OFF",
-                "brightness": _FULL,
-                "color_temp": 370,
-                "color_mode": "color_temp",
-                "color": {"x": 0.4599, "y": 0.4106},
-            }
-        elif device.kind == "thermostat":
-            state = {"current_heating_setpoint": 20.0, "local_temperature": 19.5}
-        else:
-            state = {**plant_keys.get(device_id, {}), "battery": 100}
-        state["linkquality"] = 120
-        ieee = f"0x00158d00{number:08x}"
-        found[device.zigbee2mqtt] = _Simulated(
-            device.zigbee2mqtt, device.kind, state, mireds, ieee=ieee
-        )
-    return found

@@ -109,6 +109,7 @@ class Zigbee2MqttGateway:
             else:
                 events.append(event)
         for device in sorted(self.devices.wanted):
+            _LOGGER.info("%s said it is on but not how bright: asking it", device)
             self.ask(device)
         self.devices.wanted.clear()
         return events
@@ -123,6 +124,7 @@ class Zigbee2MqttGateway:
         else:
             self._offline.add(event.device)
         if event.online and not before:
+            _LOGGER.info("%s is back online: asking it how it is", event.device)
             self.ask(event.device)
         return [event] if self.available(event.device) != before else []
 
@@ -136,7 +138,7 @@ class Zigbee2MqttGateway:
             self._bridge = online
             events.append(Problem(BRIDGE, "" if online else "Zigbee2MQTT is offline"))
             if online:
-                self.ask_all()
+                self.ask_all("Zigbee2MQTT is online")
         elif topic == "devices":
             self._devices_payload = payload
             events += self._learn()
@@ -244,20 +246,31 @@ class Zigbee2MqttGateway:
             payload = climate_payload(command)
         self._publish(Message(topic, json.dumps(payload).encode(), qos=1, retain=False))
 
-    def ask(self, device: str) -> None:
-        """Ask a device for its state (`/get`); its answer is a reading, not a hand."""
+    def ask(self, device: str) -> bool:
+        """Ask a device for its state (`/get`); its answer is a reading, not a hand.
+
+        False when there is no one to ask (Zigbee2MQTT away, a sensor, which sleeps).
+        """
         name = self._names.get(device)
         config = self._cfg.devices.get(device)
         if name is None or config is None or not self.available(device):
-            return
+            return False
         payload = get_payload(config.kind, self.devices.exposed.get(device))
         if payload is None:
-            return
+            return False
         self._asked[device] = time.monotonic() + ANSWER_SECONDS
         topic = f"{self._base}/{name}/get"
         self._publish(Message(topic, json.dumps(payload).encode(), qos=1, retain=False))
+        return True
 
-    def ask_all(self) -> None:
+    def ask_all(self, why: str) -> None:
         """Ask every device cocoon drives for its state (at a connection, a comeback)."""
-        for device in self._names:
-            self.ask(device)
+        asked = [device for device in self._names if self.ask(device)]
+        if asked:
+            _LOGGER.info(
+                "%s: asking %d Zigbee2MQTT device%s how they are (they say nothing until"
+                " they change)",
+                why,
+                len(asked),
+                "s" * (len(asked) != 1),
+            )
