@@ -12,6 +12,7 @@ from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
 from cocoon.adapters.zigbee2mqtt import (
     Zigbee2MqttDevices,
     climate_payload,
+    get_payload,
     light_payload,
 )
 from cocoon.config.schema import CocoonConfig
@@ -384,3 +385,21 @@ def test_the_gateway_payload_decodes_back_to_the_same_look() -> None:
     assert isinstance(event, LightReport)
     assert event.state.brightness == pytest.approx(35, abs=0.5)
     assert event.state.kelvin == pytest.approx(2700, rel=0.01)
+
+
+def test_a_colour_in_hue_and_saturation_and_one_without_a_colour_mode() -> None:
+    devices = Zigbee2MqttDevices(CFG)
+    hs = {"state": "ON", "brightness": 254, "color_mode": "hs",
+          "color": {"hue": 20, "saturation": 90, "x": 0.6, "y": 0.35}}  # fmt: skip
+    (event,) = devices.decode(report("z2m/desk", hs))
+    assert event == LightReport("desk", LightState(100.0, None, Colour("hs", 20.0, 90.0)))
+    # An older light says no colour mode: a colour and no colour temperature is a colour.
+    bare = {"state": "ON", "brightness": 254, "color": {"x": 0.6, "y": 0.3}}
+    (event,) = devices.decode(report("z2m/desk", bare))
+    assert event == LightReport("desk", LightState(100.0, None, Colour("xy", 0.6, 0.3)))
+
+
+def test_what_a_device_is_asked_for_before_zigbee2mqtt_says_what_it_can_do() -> None:
+    assert get_payload("light") == {"state": "", "brightness": "", "color_temp": ""}
+    assert get_payload("thermostat") == {"current_heating_setpoint": ""}
+    assert get_payload("sensor") is None
