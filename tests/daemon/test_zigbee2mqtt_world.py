@@ -162,3 +162,28 @@ def test_a_colour_chosen_by_hand_is_given_back_as_that_colour(
     finally:
         watcher.close()
         sim.stop()
+
+
+def test_a_name_zigbee2mqtt_does_not_know_is_in_the_status_with_the_closest_one(
+    fresh_mosquitto: Mosquitto, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cocoon.cli import main
+
+    data = home(fresh_mosquitto.port)
+    sim = Zigbee2MqttSimulator(
+        config_of(data, tmp_path), fresh_mosquitto.host, fresh_mosquitto.port
+    )
+    sim.start()
+    data["devices"]["desk"] = {"zigbee2mqtt": "desk_lmp"}  # a typo in cocoon's configuration
+    cfg = config_of(data, tmp_path)
+    try:
+        with DaemonThread(cfg, tmp_path / "state") as running:
+            engine = running.daemon.engine
+            wait_until(lambda: engine.problems, what="the unknown name reported")
+            assert main(["status", "--config", str(tmp_path / "cocoon.yaml")]) == 0
+            out = capsys.readouterr().out
+            assert "Zigbee2MQTT knows no 'desk_lmp' (closest known: 'desk_lamp')" in out
+            assert not sim.asked("desk_lamp")
+            assert not running.daemon.gateway.available("desk")
+    finally:
+        sim.stop()

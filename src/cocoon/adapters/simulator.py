@@ -63,7 +63,6 @@ class Zigbee2MqttSimulator:
         eager: bool = False,
         mireds: tuple[int, int] = DEVICE_MIREDS,
         setpoint_step: float = 0.5,
-        unknown: frozenset[str] = frozenset(),
     ) -> None:
         self._host = host
         self._port = port
@@ -72,11 +71,7 @@ class Zigbee2MqttSimulator:
         self._step = setpoint_step
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self._devices = {
-            name: device
-            for name, device in initial_devices(cfg, mireds).items()
-            if name not in unknown
-        }
+        self._devices = initial_devices(cfg, mireds)
         self._client = self._new_client()
 
     def _new_client(self) -> mqtt.Client:
