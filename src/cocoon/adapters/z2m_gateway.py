@@ -68,7 +68,6 @@ class Zigbee2MqttGateway:
         """Devices Zigbee2MQTT does not know (a typo, a rename, a device removed)."""
         self._bridge: bool | None = None
         """Whether Zigbee2MQTT is online; None until it says."""
-        self._directory: Directory | None = None
         self._devices_payload: bytes | None = None
         self._groups_payload: bytes | None = None
         self._asked: dict[str, float] = {}
@@ -123,7 +122,7 @@ class Zigbee2MqttGateway:
             self._offline.discard(event.device)
         else:
             self._offline.add(event.device)
-        if event.online and not before:
+        if event.online and not before and self.available(event.device):
             _LOGGER.info("%s is back online: asking it how it is", event.device)
             self.ask(event.device)
         return [event] if self.available(event.device) != before else []
@@ -166,7 +165,6 @@ class Zigbee2MqttGateway:
         if self._groups_payload is not None:
             groups = parse_groups(self._groups_payload, devices, ieee)
         directory = Directory(devices, groups)
-        self._directory = directory
         events: list[Event] = []
         for device, name in self._names.items():
             exposed = directory.get(name)
