@@ -24,7 +24,7 @@ from cocoon.adapters.discovery import discovery_messages, stale_discovery
 from cocoon.adapters.home_assistant import HomeAssistantGateway
 from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.adapters.topics import Topics
-from cocoon.adapters.zigbee2mqtt import Zigbee2MqttDevices, Zigbee2MqttGateway
+from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import Announce, ClimateReport, LightReport
@@ -71,7 +71,6 @@ class Daemon:
         self.clock = clock or SystemClock()
         self.topics = Topics.for_config(cfg)
         self.control = Control(cfg, self.topics)
-        self.zigbee = Zigbee2MqttDevices(cfg)
         self.link = MqttLink(
             cfg.mqtt,
             availability_topic=self.topics.availability,
@@ -112,14 +111,15 @@ class Daemon:
     def _connected(self) -> None:
         self._claim()
         self.engine.submit(Announce("connected to the broker"))
+        # Zigbee2MQTT devices say nothing until they change: ask each how it is now.
+        self.gateway.ask_all("Connected to the broker")
 
     def _subscriptions(self) -> list[str]:
         return [
             self.topics.owner,
             self.topics.owner_waiting,
             *self.topics.commands(self.cfg),
-            *self.zigbee.state_topics(),
-            *self.zigbee.availability_topics(),
+            *self.gateway.subscriptions(),
         ]
 
     def _receive(self, message: Message) -> None:
@@ -133,14 +133,13 @@ class Daemon:
                 if event is not None:
                     self.engine.submit(event)
                 return
-            for report in self.zigbee.decode(message):
+            for report in self.gateway.receive(message):
                 # A retained report is what a device said before cocoon (re)started:
                 # history, never a person's hand.
                 if message.retain and isinstance(report, LightReport):
                     report = replace(report, by_hand=frozenset())
                 elif message.retain and isinstance(report, ClimateReport):
                     report = replace(report, by_hand=False)
-                self.gateway.note(report)
                 self.engine.submit(report)
         except (ValueError, UnicodeDecodeError) as exc:
             held = self._dropped.allow(message.topic, time.monotonic())
@@ -303,9 +302,10 @@ class Daemon:
             _LOGGER.warning("Changes to Home Assistant devices take effect at the next restart")
         self.cfg = cfg
         self.control = Control(cfg, self.topics)
-        self.zigbee = Zigbee2MqttDevices(cfg)
-        self.gateway = Zigbee2MqttGateway(cfg, self.link.publish)
+        old, self.gateway = self.gateway, Zigbee2MqttGateway(cfg, self.link.publish)
         self.engine.reload(cfg, [self.gateway, *self.engine.gateways[1:]])
+        for event in self.gateway.carry_over(old):
+            self.engine.submit(event)
 
 
 async def run(config: Path, state_dir: Path, on_ready: Callable[[], None] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The Zigbee2MQTT simulator on a real Mosquitto: commands in, retained state reports out."""
+"""The Zigbee2MQTT simulator on a real Mosquitto, behaving as Zigbee2MQTT does by default."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cocoon.adapters.simulator import Zigbee2MqttSimulator
-from cocoon.adapters.zigbee2mqtt import Zigbee2MqttDevices, Zigbee2MqttGateway
+from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
+from cocoon.adapters.zigbee2mqtt import Zigbee2MqttDevices
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import Availability, ClimateReport, LightReport, SensorReport
 from cocoon.core.model import ClimateCommand, LightCommand, LightState
@@ -147,23 +148,107 @@ def probe(mosquitto: Any, base: str, simulator: Zigbee2MqttSimulator) -> Iterato
     watcher.close()
 
 
-def test_start_reports_every_device_retained_and_online(probe: Probe) -> None:
+def test_start_says_online_and_lists_the_devices_and_reports_nothing(
+    simulator: Zigbee2MqttSimulator, probe: Probe
+) -> None:
+    assert probe.wait_last("bridge/state", lambda d: True) == {"state": "online"}
+    assert probe.messages("bridge/state")[-1].retain
+    wait_for(lambda: bool(probe.messages("bridge/devices")), "bridge/devices")
+    listed = json.loads(probe.messages("bridge/devices")[-1].payload)
+    assert probe.messages("bridge/devices")[-1].retain
+    names = [device["friendly_name"] for device in listed]
+    assert names == ["desk", "living/sofa", "radiator", "soil", "meter"]
+    light = listed[0]["definition"]["exposes"][0]
+    assert light["type"] == "light"
+    colour = next(f for f in light["features"] if f["name"] == "color_temp")
+    assert (colour["value_min"], colour["value_max"]) == (153, 454)  # its own, not the config's
+    # Silent until asked: no state, no availability (Zigbee2MQTT's defaults).
+    for name in ("desk", "living/sofa", "radiator", "soil"):
+        assert probe.messages(name) == []
+        assert probe.messages(f"{name}/availability") == []
+
+
+def test_a_get_is_answered_with_the_state_not_retained(
+    simulator: Zigbee2MqttSimulator, probe: Probe
+) -> None:
+    probe.send("desk/get", {"state": "", "brightness": "", "color_temp": ""})
     desk = probe.wait_last("desk", lambda d: True)
-    assert {k: desk[k] for k in ("state", "brightness", "color_temp")} == {
+    assert {k: desk[k] for k in ("state", "brightness", "color_temp", "color_mode")} == {
         "state": "OFF",
         "brightness": 254,
         "color_temp": 370,
+        "color_mode": "color_temp",
     }
+    assert not probe.messages("desk")[-1].retain
+    probe.send("radiator/get", {"current_heating_setpoint": ""})
     heat = probe.wait_last("radiator", lambda d: True)
-    assert heat["current_heating_setpoint"] == 20
-    assert heat["local_temperature"] == 19.5
-    soil = probe.wait_last("soil", lambda d: True)
-    assert soil["soil_moisture"] == 40
-    assert soil["illuminance"] == 800
-    assert soil["temperature"] == 21
-    for name in ("desk", "living/sofa", "radiator", "soil", "meter"):
-        assert probe.wait_last(f"{name}/availability", lambda d: True) == {"state": "online"}
-        assert probe.messages(f"{name}/availability")[-1].retain
+    assert heat == {"current_heating_setpoint": 20, "local_temperature": 19.5, "linkquality": 120}
+    assert simulator.asked("desk") == [{"state": "", "brightness": "", "color_temp": ""}]
+
+
+def test_eager_reports_every_device_retained_at_start(mosquitto: Any, base: str) -> None:
+    sim = Zigbee2MqttSimulator(config(base), mosquitto.host, mosquitto.port, eager=True)
+    sim.start()
+    probe = Probe(mosquitto.host, mosquitto.port, base)
+    try:
+        soil = probe.wait_last("soil", lambda d: True)
+        assert (soil["soil_moisture"], soil["illuminance"], soil["temperature"]) == (40, 800, 21)
+        assert probe.messages("soil")[-1].retain
+        assert probe.wait_last("desk/availability", lambda d: True) == {"state": "online"}
+    finally:
+        probe.close()
+        sim.stop()
+
+
+def test_killed_its_will_says_offline_and_restarted_it_is_back(
+    mosquitto: Any, simulator: Zigbee2MqttSimulator, probe: Probe
+) -> None:
+    probe.wait_last("bridge/state", lambda d: d == {"state": "online"})
+    probe.send("desk/set", {"state": "ON", "brightness": 100})
+    probe.wait_last("desk", lambda d: d["state"] == "ON")
+    simulator.kill()
+    probe.wait_last("bridge/state", lambda d: d == {"state": "offline"})
+    late = Probe(mosquitto.host, mosquitto.port, probe.base)
+    try:  # the will is retained: whoever comes later knows Zigbee2MQTT is away
+        assert late.wait_last("bridge/state", lambda d: True) == {"state": "offline"}
+    finally:
+        late.close()
+    simulator.start()
+    probe.wait_last("bridge/state", lambda d: d == {"state": "online"})
+    # The devices kept their state while it was away.
+    probe.send("desk/get", {"state": ""})
+    wait_for(lambda: len(probe.messages("desk")) == 2, "the answer")
+    assert probe.last("desk")["brightness"] == 100  # type: ignore[index]
+    simulator.stop()
+    probe.wait_last("bridge/state", lambda d: d == {"state": "offline"})
+    simulator.start()
+
+
+def test_a_valve_rounds_to_its_step(mosquitto: Any, base: str) -> None:
+    sim = Zigbee2MqttSimulator(config(base), mosquitto.host, mosquitto.port, setpoint_step=1.0)
+    sim.start()
+    probe = Probe(mosquitto.host, mosquitto.port, base)
+    try:
+        probe.send("radiator/set", {"current_heating_setpoint": 21.5})
+        assert probe.wait_last("radiator", lambda d: True)["current_heating_setpoint"] == 22
+        probe.send("radiator/set", {"current_heating_setpoint": 40})
+        wait_for(lambda: len(probe.messages("radiator")) == 2, "the second report")
+        assert probe.last("radiator")["current_heating_setpoint"] == 30  # type: ignore[index]
+    finally:
+        probe.close()
+        sim.stop()
+
+
+def test_a_colour_set_by_hand_leaves_colour_temperature_mode(
+    simulator: Zigbee2MqttSimulator, probe: Probe
+) -> None:
+    simulator.set_light("desk", on=True, brightness_pct=50, xy=(0.6, 0.3))
+    report = probe.wait_last("desk", lambda d: d["state"] == "ON")
+    assert (report["color_mode"], report["color"]) == ("xy", {"x": 0.6, "y": 0.3})
+    probe.send("desk/set", {"color": {"x": 0.3, "y": 0.3}})
+    probe.wait_last("desk", lambda d: d["color"] == {"x": 0.3, "y": 0.3})
+    probe.send("desk/set", {"color_temp": 300})
+    assert probe.wait_last("desk", lambda d: d["color_mode"] == "color_temp")["color_temp"] == 300
 
 
 def test_a_set_makes_the_simulator_report_the_new_state(
@@ -179,18 +264,12 @@ def test_a_set_makes_the_simulator_report_the_new_state(
     assert received["received_at"] <= time.monotonic()
 
 
-def test_the_report_is_retained_for_late_subscribers(
+def test_a_report_is_not_retained(
     mosquitto: Any, simulator: Zigbee2MqttSimulator, probe: Probe
 ) -> None:
     probe.send("desk/set", {"state": "ON", "brightness": 50})
     probe.wait_last("desk", lambda d: d["state"] == "ON")
-    late = Probe(mosquitto.host, mosquitto.port, probe.base)
-    try:
-        report = late.wait_last("desk", lambda d: True)
-        assert (report["state"], report["brightness"]) == ("ON", 50)
-        assert late.messages("desk")[-1].retain
-    finally:
-        late.close()
+    assert not probe.messages("desk")[-1].retain
 
 
 def test_a_transition_reports_the_target_at_once_and_looks_mid_way(
@@ -242,9 +321,11 @@ def test_fading_off_dims_to_dark_then_reports_off(
 def test_colour_is_clamped_to_the_lights_range(
     simulator: Zigbee2MqttSimulator, probe: Probe
 ) -> None:
-    probe.send("living/sofa/set", {"state": "ON", "color_temp": 153})
+    probe.send("living/sofa/set", {"state": "ON", "color_temp": 100})
     report = probe.wait_last("living/sofa", lambda d: d["state"] == "ON")
-    assert report["color_temp"] == 250  # 1e6 / 4000 K, the sofa lamp's coldest
+    assert report["color_temp"] == 153  # the bulb's coldest, whatever the config says
+    probe.send("living/sofa/set", {"color_temp": 500})
+    assert probe.wait_last("living/sofa", lambda d: d["color_temp"] != 153)["color_temp"] == 454
 
 
 def test_a_thermostat_takes_a_setpoint(simulator: Zigbee2MqttSimulator, probe: Probe) -> None:

@@ -7,15 +7,17 @@ from typing import Any
 
 import pytest
 
+from cocoon.adapters.z2m_bridge import exposed
+from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
 from cocoon.adapters.zigbee2mqtt import (
     Zigbee2MqttDevices,
-    Zigbee2MqttGateway,
     climate_payload,
+    get_payload,
     light_payload,
 )
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import Availability, ClimateReport, LightReport, SensorReport
-from cocoon.core.model import ClimateCommand, LightCommand, LightState
+from cocoon.core.model import ClimateCommand, Colour, LightCommand, LightState
 from cocoon.errors import GatewayError
 from cocoon.ports import Message
 
@@ -42,6 +44,19 @@ def config(**changes: Any) -> CocoonConfig:
 
 
 CFG = config()
+# A colour and white spectrum bulb as Zigbee2MQTT lists it in bridge/devices.
+LIGHT_EXPOSES: dict[str, Any] = {
+    "type": "light",
+    "features": [
+        {"type": "binary", "name": "state", "property": "state", "access": 7},
+        {"type": "numeric", "name": "brightness", "property": "brightness", "access": 7,
+         "value_min": 0, "value_max": 254},
+        {"type": "numeric", "name": "color_temp", "property": "color_temp", "access": 7,
+         "unit": "mired", "value_min": 153, "value_max": 454},
+        {"type": "composite", "name": "color_xy", "property": "color", "access": 7,
+         "features": [{"type": "numeric", "name": "x"}, {"type": "numeric", "name": "y"}]},
+    ],
+}  # fmt: skip
 SOFA = CFG.devices["sofa"]
 DESK = CFG.devices["desk"]
 
@@ -103,9 +118,28 @@ def test_colour_temperature_is_mireds_within_the_lights_range(kelvin: int, mired
     assert light_payload(command, SOFA)["color_temp"] == mireds
 
 
-def test_default_range_is_2000_to_6500_kelvin() -> None:
-    assert light_payload(light(kelvin=1000), DESK)["color_temp"] == 500
-    assert light_payload(light(kelvin=10000), DESK)["color_temp"] == 154
+def test_without_a_known_range_the_light_clamps_for_itself() -> None:
+    assert light_payload(light(kelvin=1000), DESK)["color_temp"] == 1000
+    assert light_payload(light(kelvin=10000), DESK)["color_temp"] == 100
+
+
+def test_the_lights_own_range_clamps_and_a_configured_one_narrows_it() -> None:
+    bulb = exposed([LIGHT_EXPOSES])  # 153-454 mireds: 2203-6536 K
+    assert light_payload(light(kelvin=1800), DESK, bulb)["color_temp"] == 454
+    assert light_payload(light(kelvin=9000), DESK, bulb)["color_temp"] == 153
+    # The sofa lamp is configured 2200-4000 K: within the bulb's, it narrows it.
+    assert light_payload(light(kelvin=9000), SOFA, bulb)["color_temp"] == 250
+
+
+def test_a_colour_is_sent_as_color_not_color_temp() -> None:
+    command = LightCommand("desk", True, 40.0, None, 0.0, "given back", Colour("xy", 0.6, 0.3))
+    assert light_payload(command, DESK) == {
+        "state": "ON",
+        "brightness": 102,
+        "color": {"x": 0.6, "y": 0.3},
+    }
+    hs = LightCommand("desk", True, None, None, 0.0, "given back", Colour("hs", 20.4, 90.0))
+    assert light_payload(hs, DESK) == {"state": "ON", "color": {"hue": 20, "saturation": 90}}
 
 
 @pytest.mark.parametrize(
@@ -156,16 +190,22 @@ def test_the_gateway_reaches_only_zigbee2mqtt_devices() -> None:
         gateway.send(LightCommand("ha_lamp", False, None, None, 0.0, "test"))
 
 
-def test_the_gateway_follows_availability() -> None:
-    gateway = Zigbee2MqttGateway(CFG, lambda message: None)
+def test_the_gateway_follows_availability_and_asks_a_device_that_comes_back() -> None:
+    sent: list[Message] = []
+    gateway = Zigbee2MqttGateway(CFG, sent.append)
     assert gateway.available("desk")
-    gateway.note(Availability("desk", online=False))
+    offline = gateway.receive(report("z2m/desk/availability", {"state": "offline"}))
+    assert offline == [Availability("desk", online=False)]
     assert not gateway.available("desk")
     assert gateway.available("sofa")
-    gateway.note(LightReport("desk", LightState(50)))
-    assert not gateway.available("desk")
-    gateway.note(Availability("desk", online=True))
+    assert gateway.receive(report("z2m/desk/availability", "offline")) == []
+    assert sent == []
+    online = gateway.receive(report("z2m/desk/availability", {"state": "online"}))
+    assert online == [Availability("desk", online=True)]
     assert gateway.available("desk")
+    assert [(m.topic, json.loads(m.payload)) for m in sent] == [
+        ("z2m/desk/get", {"state": "", "brightness": "", "color_temp": ""})
+    ]
 
 
 # -- reports ----------------------------------------------------------------------------
@@ -206,11 +246,11 @@ def test_a_light_that_is_off_reports_brightness_0() -> None:
     assert events == [LightReport("desk", LightState(0.0, None))]
 
 
-def test_on_without_brightness_keeps_the_last_known_one_else_100() -> None:
+def test_on_without_brightness_keeps_the_last_known_one_else_is_asked_for() -> None:
     devices = Zigbee2MqttDevices(CFG)
-    assert devices.decode(report("z2m/desk", {"state": "ON"})) == [
-        LightReport("desk", LightState(100.0))
-    ]
+    # Never a guessed brightness (it could be given back): the light is asked instead.
+    assert devices.decode(report("z2m/desk", {"state": "ON"})) == []
+    assert devices.wanted == {"desk"}
     devices.decode(report("z2m/desk", {"state": "OFF", "brightness": 89}))
     assert devices.decode(report("z2m/desk", {"state": "ON"})) == [
         LightReport("desk", LightState(35.0))
@@ -345,3 +385,21 @@ def test_the_gateway_payload_decodes_back_to_the_same_look() -> None:
     assert isinstance(event, LightReport)
     assert event.state.brightness == pytest.approx(35, abs=0.5)
     assert event.state.kelvin == pytest.approx(2700, rel=0.01)
+
+
+def test_a_colour_in_hue_and_saturation_and_one_without_a_colour_mode() -> None:
+    devices = Zigbee2MqttDevices(CFG)
+    hs = {"state": "ON", "brightness": 254, "color_mode": "hs",
+          "color": {"hue": 20, "saturation": 90, "x": 0.6, "y": 0.35}}  # fmt: skip
+    (event,) = devices.decode(report("z2m/desk", hs))
+    assert event == LightReport("desk", LightState(100.0, None, Colour("hs", 20.0, 90.0)))
+    # An older light says no colour mode: a colour and no colour temperature is a colour.
+    bare = {"state": "ON", "brightness": 254, "color": {"x": 0.6, "y": 0.3}}
+    (event,) = devices.decode(report("z2m/desk", bare))
+    assert event == LightReport("desk", LightState(100.0, None, Colour("xy", 0.6, 0.3)))
+
+
+def test_what_a_device_is_asked_for_before_zigbee2mqtt_says_what_it_can_do() -> None:
+    assert get_payload("light") == {"state": "", "brightness": "", "color_temp": ""}
+    assert get_payload("thermostat") == {"current_heating_setpoint": ""}
+    assert get_payload("sensor") is None

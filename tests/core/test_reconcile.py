@@ -6,17 +6,25 @@ from datetime import timedelta
 
 from cocoon.core import modes
 from cocoon.core.model import (
+    ClimateAbility,
     ClimateCommand,
     ClimateReading,
     ClimateTarget,
+    Colour,
     Fade,
+    LightAbility,
     LightCommand,
     LightReading,
     LightState,
     LightTarget,
     Readings,
 )
-from cocoon.core.reconcile import commands, manual_light_change, manual_setpoint_change
+from cocoon.core.reconcile import (
+    commands,
+    manual_light_change,
+    manual_setpoint_change,
+    shown,
+)
 
 from .homes import at, home_config
 
@@ -61,10 +69,38 @@ def test_a_device_already_as_it_should_be_gets_nothing() -> None:
     assert commands(CFG, target, {}, readings, NOW, LATER) == []
 
 
-def test_colour_is_clamped_to_what_the_light_can_show() -> None:
-    (command,) = _send(_target(LightState(10, 1500)))
+def test_colour_is_clamped_to_a_configured_range() -> None:
+    cfg = CFG.model_copy(
+        update={
+            "devices": {
+                **CFG.devices,
+                "sofa": CFG.devices["sofa"].model_copy(update={"min_kelvin": 2000}),
+            }
+        }
+    )
+    target = {"sofa": _target(LightState(10, 1500))}
+    (command,) = commands(cfg, target, {}, Readings({}, {}), NOW, LATER)
     assert isinstance(command, LightCommand)
     assert command.kelvin == 2000
+
+
+def test_without_a_configured_range_the_colour_is_left_to_the_light() -> None:
+    (command,) = _send(_target(LightState(10, 1500)))
+    assert isinstance(command, LightCommand)
+    assert command.kelvin == 1500
+
+
+def test_a_colour_state_is_sent_as_that_colour_not_as_a_white() -> None:
+    red = Colour("xy", 0.6, 0.3)
+    (command,) = _send(_target(LightState(30, None, red)))
+    assert command == LightCommand("sofa", True, 30, None, 0.0, "ritual evening", red)
+    last = {"sofa": command}
+    assert isinstance(command, LightCommand)
+    assert _send(_target(LightState(30, None, Colour("xy", 0.601, 0.3))), last) == []
+    assert len(_send(_target(LightState(30, 2700)), last)) == 1
+    # A person's colour is theirs: kept, like a colour temperature they chose.
+    (kept,) = _send(_target(LightState(30, None, red), keep_kelvin=True), {})
+    assert kept == LightCommand("sofa", True, 30, None, 0.0, "ritual evening")
 
 
 def test_overridden_attributes_are_left_out_of_the_command() -> None:
@@ -107,3 +143,71 @@ def test_a_setpoint_changed_on_the_thermostat_is_a_manual_change() -> None:
     assert not manual_setpoint_change(19.0, [])
     # A late report of an earlier command is cocoon's own too.
     assert not manual_setpoint_change(21.0, [*sent, ClimateCommand("heat", 20.0, "x")])
+
+
+# -- what a device does with a command is the device's doing, not a person's hand --------
+
+WARM_BULB = LightAbility(dims=True, kelvin=(2203.0, 6536.0), colour=True)
+
+
+def _light(
+    brightness: float | None, kelvin: int | None, colour: Colour | None = None
+) -> LightCommand:
+    return LightCommand("sofa", True, brightness, kelvin, 0.0, "calm", colour)
+
+
+def test_a_bulb_clamps_a_colour_too_warm_for_it() -> None:
+    sent = [_light(20.0, 2000)]
+    assert shown(sent[0], WARM_BULB) == _light(20.0, 2203)
+    assert manual_light_change(LightState(20.0, 2203), sent, WARM_BULB) == frozenset()
+    # Without knowing the bulb, 2203 K for 2000 K asked looks like a hand.
+    assert manual_light_change(LightState(20.0, 2203), sent) == {modes.KELVIN}
+    # Within its range the bulb shows what it is told: another colour is a hand.
+    assert manual_light_change(LightState(20.0, 3000), sent, WARM_BULB) == {modes.KELVIN}
+
+
+def test_a_light_that_does_not_dim_is_at_full_when_on() -> None:
+    switch = LightAbility(dims=False)
+    sent = [_light(20.0, None)]
+    assert manual_light_change(LightState(100.0), sent, switch) == frozenset()
+    assert manual_light_change(LightState(100.0), sent) == {modes.BRIGHTNESS}
+
+
+def test_brightness_in_steps_of_254_is_the_lights_rounding() -> None:
+    # 33.3 % is 84.6 of 254: the light stores 85, which reads back as 33.5 %.
+    assert manual_light_change(LightState(33.5, 2700), [_light(33.3, 2700)]) == frozenset()
+
+
+def test_a_colour_set_by_hand_is_a_hand_and_a_colour_cocoon_set_is_not() -> None:
+    red = Colour("xy", 0.6, 0.3)
+    white = [_light(20.0, 2700)]
+    assert manual_light_change(LightState(20.0, None, red), white, WARM_BULB) == {modes.COLOUR}
+    given_back = [_light(20.0, None, red)]
+    assert manual_light_change(LightState(20.0, None, red), given_back, WARM_BULB) == frozenset()
+    # cocoon told it nothing of colour (only brightness): its colour is not cocoon's business.
+    dimmed = [_light(20.0, None)]
+    assert manual_light_change(LightState(20.0, None, red), dimmed, WARM_BULB) == frozenset()
+
+
+def test_hue_wraps_around() -> None:
+    assert Colour("hs", 359.0, 80.0).close(Colour("hs", 1.0, 80.0))
+    assert not Colour("hs", 30.0, 80.0).close(Colour("hs", 60.0, 80.0))
+    assert not Colour("hs", 30.0, 80.0).close(Colour("xy", 30.0, 80.0))
+
+
+def test_a_valve_in_whole_degrees_rounds_either_way() -> None:
+    valve = ClimateAbility(low=5.0, high=30.0, step=1.0)
+    sent = [ClimateCommand("heat", 20.5, "calm")]
+    assert not manual_setpoint_change(21.0, sent, valve)
+    assert not manual_setpoint_change(20.0, sent, valve)
+    assert manual_setpoint_change(22.0, sent, valve)
+    # Without knowing the valve, 21 for 20.5 asked is a hand.
+    assert manual_setpoint_change(21.0, sent)
+
+
+def test_a_valve_holds_its_own_range() -> None:
+    valve = ClimateAbility(low=5.0, high=28.0, step=0.5)
+    sent = [ClimateCommand("heat", 30.0, "calm")]
+    assert shown(sent[0], valve) == ClimateCommand("heat", 28.0, "calm")
+    assert not manual_setpoint_change(28.0, sent, valve)
+    assert manual_setpoint_change(27.0, sent, valve)

@@ -74,15 +74,21 @@ def test_calm_now_drives_the_lights_and_gives_back_the_snapshot(
     cfg, sim = simulated
     watcher = Watcher(mosquitto, [])
     try:
-        with DaemonThread(cfg, tmp_path / "state"):
-            wait_until(lambda: sim.state("sofa_lamp").get("brightness") == 178, what="report")
-            time.sleep(0.3)  # let the daemon take in the retained reports
+        with DaemonThread(cfg, tmp_path / "state") as running:
+            # Once cocoon has asked the lamp and heard back, it is listening for presses.
+            engine = running.daemon.engine
+            wait_until(lambda: "sofa" in engine.readings.devices, what="the lamp's answer")
             watcher.publish(PRESS_TOPIC, "PRESS")
             wait_until(lambda: _brightness(sim, "sofa_lamp") == 51, what="calm brightness")
-            assert sim.state("sofa_lamp")["color_temp"] == 500
+            # 2000 K asked; the bulb's warmest is 2203 K (454 mireds), and that is no hand.
+            assert sim.state("sofa_lamp")["color_temp"] == 454
             assert sim.state("radiator")["current_heating_setpoint"] == 21
             # After the calm mode's 3 s, everything is as it was.
-            wait_until(lambda: _brightness(sim, "sofa_lamp") == 178, timeout=8, what="snapshot")
+            wait_until(
+                lambda: _brightness(sim, "sofa_lamp") == 178,
+                timeout=8,
+                what=f"snapshot {sim.received('sofa_lamp')}",
+            )
             assert sim.state("sofa_lamp")["color_temp"] == 286
             wait_until(lambda: sim.state("radiator")["current_heating_setpoint"] == 20)
     finally:
@@ -187,7 +193,11 @@ def test_kill_9_mid_calm_mode_resumes_it_and_gives_back_the_snapshot(
         )
         assert "calm_now" in document["calm_until"]
         assert _brightness(sim, "sofa_lamp") == 51
-        wait_until(lambda: _brightness(sim, "sofa_lamp") == 178, timeout=20, what="given back")
+        wait_until(
+            lambda: _brightness(sim, "sofa_lamp") == 178,
+            timeout=20,
+            what=f"given back: {second.log()}",
+        )
         second.signal(signal.SIGTERM)
         assert second.wait(30) == 0
         assert watcher.last(topics.availability) == b"offline"

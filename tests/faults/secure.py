@@ -39,6 +39,7 @@ topic write homeassistant/+/cocoon_{home}/#
 topic read homeassistant/status
 topic read zigbee2mqtt/#
 topic write zigbee2mqtt/+/set
+topic write zigbee2mqtt/+/get
 
 user dashboard
 topic write cocoon/{home}/button/+/press

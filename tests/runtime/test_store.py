@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cocoon.core.model import LightState
+from cocoon.core.model import Colour, LightState
 from cocoon.core.modes import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
 from cocoon.core.plants import PlantStatus
 from cocoon.runtime.store import JsonStore
@@ -92,3 +92,10 @@ def test_a_state_file_that_cannot_be_read_at_all_is_moved_aside_and_the_next_sav
     assert any(p.name.startswith("state.corrupt-") for p in tmp_path.iterdir())
     store.save(RuntimeState(paused_since=datetime(2026, 11, 30, tzinfo=UTC)))
     assert JsonStore(tmp_path).load().paused_since == datetime(2026, 11, 30, tzinfo=UTC)
+
+
+def test_a_snapshot_keeps_its_colour(tmp_path: Path) -> None:
+    red = LightState(70.0, None, Colour("xy", 0.6, 0.3))
+    state = RuntimeState(holds={"sofa": Hold(snapshot=red)})
+    JsonStore(tmp_path).save(state)
+    assert JsonStore(tmp_path).load() == state

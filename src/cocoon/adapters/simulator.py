@@ -1,9 +1,22 @@
 """A small Zigbee2MQTT stand-in: lights, thermostats and plant sensors on a real broker.
 
-Used by the tests and by `cocoon demo`. It answers the configured Zigbee2MQTT devices'
-`<base>/<name>/set` like Zigbee2MQTT does: it applies the command and reports the whole
-state, retained, on `<base>/<name>` right away with the final values (Zigbee2MQTT reports
-the target, not the steps of a transition). `look()` tells what a light shows mid-way.
+Used by the tests and by `cocoon demo`. It behaves as Zigbee2MQTT does with its defaults:
+
+- a device is silent until it changes or is asked: `<base>/<name>/get` is answered with
+  its state on `<base>/<name>`, not retained (Zigbee2MQTT's `retain: false`);
+- `<base>/<name>/set` is applied as the device does it (colour temperature clamped to
+  the light's own range, 153-454 mireds unless told otherwise; setpoints rounded to the
+  valve's step) and the new state is reported at once with the final values
+  (Zigbee2MQTT reports the target, not the steps of a transition);
+- `<base>/bridge/state` is `{"state": "online"}` (retained) while it runs, and its last
+  will says `{"state": "offline"}`; `<base>/bridge/devices` (retained) lists every device
+  with real-shaped `definition.exposes`, `<base>/bridge/groups` the groups;
+- `kill()` ends it the hard way (the will fires), `stop()` the clean way, and `start()`
+  brings it back, devices as they were.
+
+`eager=True` keeps an older, easier world for the few tests that say why they need it:
+every device reports at start and after every change, retained.
+`look()` tells what a light shows mid-way through a transition.
 """
 
 from __future__ import annotations
@@ -13,108 +26,73 @@ import logging
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from cocoon.adapters.sim_devices import (
+    DEVICE_MIREDS,
+    SETPOINT_RANGE,
+    Simulated,
+    apply_light,
+    initial_devices,
+    listing,
+    number_field,
+)
 from cocoon.adapters.zigbee2mqtt import base_topic
-from cocoon.config.schema import CocoonConfig, DeviceKind
-from cocoon.core.plants import reading_key
+from cocoon.config.schema import CocoonConfig
 from cocoon.errors import BusError
 
 _LOGGER = logging.getLogger(__name__)
 
 _FULL = 254
 _START_TIMEOUT = 5.0
-# What a plant sensor reads at start, by the kind of reading a plant asks of it.
-_READINGS = {"moisture": 40.0, "illuminance": 800.0, "temperature": 21.0}
-_PLANT_SENSOR = {"soil_moisture": 40.0, "illuminance": 800.0, "temperature": 21.0}
-
-
-@dataclass(slots=True)
-class _Fade:
-    """A transition under way: visible brightness (0 when off) and colour, from and to."""
-
-    start: tuple[float, float]
-    end: tuple[float, float]
-    began: float
-    duration: float
-
-    def at(self, moment: float) -> tuple[float, float] | None:
-        """The look at `moment`, or None once the transition is over."""
-        if moment >= self.began + self.duration:
-            return None
-        done = max(0.0, (moment - self.began) / self.duration)
-        b0, c0 = self.start
-        b1, c1 = self.end
-        return b0 + (b1 - b0) * done, c0 + (c1 - c0) * done
-
-
-@dataclass(slots=True)
-class _Simulated:
-    """One simulated device: its reported state, the commands it got, its fade."""
-
-    name: str
-    kind: DeviceKind
-    state: dict[str, object]
-    mireds: tuple[int, int] = (153, 500)
-    online: bool = True
-    received: list[dict[str, object]] = field(default_factory=list)
-    fade: _Fade | None = None
-
-    def visible(self, moment: float) -> tuple[float, float]:
-        """Brightness as seen (0 when off) and colour temperature, at `moment`."""
-        if self.fade is not None:
-            seen = self.fade.at(moment)
-            if seen is not None:
-                return seen
-        on = self.state["state"] == "ON"
-        return (float(_num(self.state["brightness"])) if on else 0.0), _num(
-            self.state["color_temp"]
-        )
-
-
-def _num(value: object) -> float:
-    assert isinstance(value, int | float)
-    return float(value)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _field(command: dict[str, Any], key: str) -> float | None:
-    """A numeric field of a command, None when absent or not a number (then ignored)."""
-    value: object = command.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 class Zigbee2MqttSimulator:
     """Simulates every Zigbee2MQTT device of a config on the broker at `host:port`."""
 
-    def __init__(self, cfg: CocoonConfig, host: str, port: int) -> None:
+    def __init__(
+        self,
+        cfg: CocoonConfig,
+        host: str,
+        port: int,
+        *,
+        eager: bool = False,
+        mireds: tuple[int, int] = DEVICE_MIREDS,
+        setpoint_step: float = 0.5,
+    ) -> None:
         self._host = host
         self._port = port
         self._base = base_topic(cfg)
+        self._eager = eager
+        self._step = setpoint_step
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self._devices = _initial_devices(cfg)
-        self._client = mqtt.Client(
+        self._devices = initial_devices(cfg, mireds)
+        self._client = self._new_client()
+
+    def _new_client(self) -> mqtt.Client:
+        client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"cocoon-sim-{secrets.token_hex(4)}"
         )
-        self._client.on_connect = self._on_connect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
+        client.will_set(self._bridge_state, b'{"state":"offline"}', qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        return client
+
+    @property
+    def _bridge_state(self) -> str:
+        return f"{self._base}/bridge/state"
 
     # -- life cycle ---------------------------------------------------------------
 
     def start(self) -> None:
-        """Connect, subscribe to every `/set` topic and report every device; wait up to 5 s."""
+        """Connect, say online, list the devices, subscribe to `/set` and `/get`; wait 5 s."""
+        self._ready.clear()
         try:
             self._client.connect(self._host, self._port, keepalive=30)
         except OSError as exc:
@@ -125,9 +103,21 @@ class Zigbee2MqttSimulator:
             raise BusError(f"simulator not subscribed on {self._host}:{self._port} in 5 s")
 
     def stop(self) -> None:
-        """Disconnect and stop the network thread."""
+        """Stop the way Zigbee2MQTT does: say offline (retained), disconnect."""
+        info = self._client.publish(self._bridge_state, b'{"state":"offline"}', qos=1, retain=True)
+        if self._client.is_connected():
+            info.wait_for_publish(_START_TIMEOUT)
         self._client.disconnect()
         self._client.loop_stop()
+        self._client = self._new_client()
+
+    def kill(self) -> None:
+        """End without a word (a crash, a pulled plug): the broker fires the last will."""
+        self._client.loop_stop()
+        sock = self._client.socket()
+        if sock is not None:
+            sock.close()
+        self._client = self._new_client()
 
     # -- what tests and the demo do to the devices -----------------------------------
 
@@ -145,6 +135,7 @@ class Zigbee2MqttSimulator:
         on: bool,
         brightness_pct: float | None = None,
         kelvin: float | None = None,
+        xy: tuple[float, float] | None = None,
     ) -> None:
         """A person changes a light by hand (no transition): apply and report."""
         command: dict[str, object] = {"state": "ON" if on else "OFF"}
@@ -152,9 +143,11 @@ class Zigbee2MqttSimulator:
             command["brightness"] = max(1, min(_FULL, round(brightness_pct * _FULL / 100)))
         if kelvin is not None:
             command["color_temp"] = round(1e6 / kelvin)
+        if xy is not None:
+            command["color"] = {"x": xy[0], "y": xy[1]}
         with self._lock:
             device = self._device(name)
-            _apply_light(device, command, time.monotonic())
+            apply_light(device, command, time.monotonic())
             self._report(device)
 
     def set_available(self, name: str, online: bool) -> None:
@@ -170,6 +163,11 @@ class Zigbee2MqttSimulator:
         """Every `/set` payload received, in order, each with `received_at` (monotonic)."""
         with self._lock:
             return [dict(payload) for payload in self._device(name).received]
+
+    def asked(self, name: str) -> list[dict[str, object]]:
+        """Every `/get` payload received, in order."""
+        with self._lock:
+            return [dict(payload) for payload in self._device(name).asked]
 
     def state(self, name: str) -> dict[str, object]:
         """The state the device last reported (transitions at their final values)."""
@@ -204,11 +202,20 @@ class Zigbee2MqttSimulator:
         if reason_code.is_failure:
             _LOGGER.warning("simulator: broker refused the connection: %s", reason_code)
             return
-        topics = [(f"{self._base}/{name}/set", 1) for name in self._devices]
+        topics = [
+            (f"{self._base}/{name}/{verb}", 1) for name in self._devices for verb in ("set", "get")
+        ]
         with self._lock:
-            for device in self._devices.values():
-                self._announce(device)
-                self._report(device)
+            client.publish(self._bridge_state, b'{"state":"online"}', qos=1, retain=True)
+            devices = json.dumps(
+                [listing(d.name, d.kind, d.ieee, d.mireds, d.state) for d in self._devices.values()]
+            )
+            client.publish(f"{self._base}/bridge/devices", devices.encode(), qos=1, retain=True)
+            client.publish(f"{self._base}/bridge/groups", b"[]", qos=1, retain=True)
+            if self._eager:
+                for device in self._devices.values():
+                    self._announce(device)
+                    self._report(device)
         if topics:
             client.subscribe(topics)
         else:
@@ -225,7 +232,7 @@ class Zigbee2MqttSimulator:
         self._ready.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        name = message.topic.removeprefix(f"{self._base}/").removesuffix("/set")
+        name, _, verb = message.topic.removeprefix(f"{self._base}/").rpartition("/")
         try:
             payload = json.loads(message.payload)
         except (ValueError, UnicodeDecodeError):
@@ -237,79 +244,37 @@ class Zigbee2MqttSimulator:
         now = time.monotonic()
         with self._lock:
             device = self._devices[name]
+            if verb == "get":
+                device.asked.append(dict(payload))
+                self._report(device)
+                return
             device.received.append({**payload, "received_at": now})
             if device.kind == "light":
-                _apply_light(device, payload, now)
+                apply_light(device, payload, now)
             elif device.kind == "thermostat":
-                setpoint = payload.get("current_heating_setpoint")
-                if _is_number(setpoint):
-                    device.state["current_heating_setpoint"] = setpoint
+                setpoint = number_field(payload, "current_heating_setpoint")
+                if setpoint is not None:
+                    # A valve holds its own steps within its own range.
+                    low, high = SETPOINT_RANGE
+                    held = min(high, max(low, round(setpoint / self._step) * self._step))
+                    device.state["current_heating_setpoint"] = round(held, 2)
             self._report(device)
 
     # -- helpers (called with the lock held) -----------------------------------------
 
-    def _device(self, name: str) -> _Simulated:
+    def _device(self, name: str) -> Simulated:
         try:
             return self._devices[name]
         except KeyError:
             raise KeyError(f"{name} is not a simulated Zigbee2MQTT device") from None
 
-    def _report(self, device: _Simulated) -> None:
-        # Published under the lock so two reports of one device leave the newer retained.
+    def _report(self, device: Simulated) -> None:
+        # Published under the lock so two reports of one device arrive in order.
         payload = json.dumps(device.state).encode()
-        self._client.publish(f"{self._base}/{device.name}", payload, qos=1, retain=True)
+        topic = f"{self._base}/{device.name}"
+        self._client.publish(topic, payload, qos=1, retain=self._eager)
 
-    def _announce(self, device: _Simulated) -> None:
+    def _announce(self, device: Simulated) -> None:
         payload = json.dumps({"state": "online" if device.online else "offline"}).encode()
         topic = f"{self._base}/{device.name}/availability"
         self._client.publish(topic, payload, qos=1, retain=True)
-
-
-def _apply_light(device: _Simulated, command: dict[str, Any], now: float) -> None:
-    """Apply a `/set` payload the way Zigbee2MQTT and a light do."""
-    before = device.visible(now)
-    state = device.state
-    on = state["state"] == "ON"
-    wanted = command.get("state")
-    if isinstance(wanted, str) and wanted.upper() in {"ON", "OFF", "TOGGLE"}:
-        on = {"ON": True, "OFF": False}.get(wanted.upper(), not on)
-    brightness = _field(command, "brightness")
-    if brightness is not None:
-        if brightness <= 0:
-            on = False  # brightness 0 switches a light off; its level stays as it was
-        else:
-            state["brightness"] = min(_FULL, max(1, round(brightness)))
-            on = on if wanted is not None else True
-    colour = _field(command, "color_temp")
-    if colour is not None:
-        low, high = device.mireds
-        state["color_temp"] = min(high, max(low, round(colour)))
-    state["state"] = "ON" if on else "OFF"
-    transition = _field(command, "transition")
-    device.fade = None
-    if transition is not None and transition > 0:
-        device.fade = _Fade(before, device.visible(now), now, transition)
-
-
-def _initial_devices(cfg: CocoonConfig) -> dict[str, _Simulated]:
-    """Every Zigbee2MQTT device of the config, in its starting state, by friendly name."""
-    plant_keys: dict[str, dict[str, float]] = {}
-    for plant in cfg.plants.values():
-        for kind, threshold in plant.thresholds().items():
-            sensor, key = reading_key(cfg, kind, threshold)
-            plant_keys.setdefault(sensor, dict(_PLANT_SENSOR))[key] = _READINGS[kind]
-    found: dict[str, _Simulated] = {}
-    for device_id, device in cfg.devices.items():
-        if device.zigbee2mqtt is None:
-            continue
-        state: dict[str, object]
-        if device.kind == "light":
-            state = {"state": "OFF", "brightness": _FULL, "color_temp": 370}
-        elif device.kind == "thermostat":
-            state = {"current_heating_setpoint": 20.0, "local_temperature": 19.5}
-        else:
-            state = {**plant_keys.get(device_id, {}), "battery": 100}
-        state["linkquality"] = 120
-        mireds = (round(1e6 / device.max_kelvin), round(1e6 / device.min_kelvin))
-        found[device.zigbee2mqtt] = _Simulated(device.zigbee2mqtt, device.kind, state, mireds)
-    return found

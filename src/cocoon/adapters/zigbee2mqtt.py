@@ -1,7 +1,9 @@
-"""Zigbee2MQTT: commands as `…/set` JSON, state reports and availability as events.
+"""Zigbee2MQTT devices: commands as `…/set` JSON, state reports and availability as events.
 
 Topics (base `zigbee2mqtt` unless `mqtt.zigbee2mqtt_topic` says otherwise):
-`<base>/<friendly_name>` carries the device's state as a JSON object,
+`<base>/<friendly_name>` carries the device's state as a JSON object, published when it
+changes (retained only when its user set `retain: true`), and when asked on
+`<base>/<friendly_name>/get` (a JSON object naming the attributes, values "");
 `<base>/<friendly_name>/set` takes commands, `<base>/<friendly_name>/availability`
 says `{"state": "online"}` (or plain `online` / `offline` from older releases).
 """
@@ -10,22 +12,21 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from cocoon.adapters.z2m_bridge import DEFAULT_SETPOINT, Exposed
 from cocoon.config.schema import CocoonConfig, Device, DeviceKind
 from cocoon.core.events import Availability, ClimateReport, Event, LightReport, SensorReport
-from cocoon.core.model import ClimateCommand, Command, LightCommand, LightState
-from cocoon.errors import GatewayError
+from cocoon.core.model import ClimateCommand, Colour, LightCommand, LightState
 from cocoon.ports import Message
 
 DEFAULT_BASE = "zigbee2mqtt"
 # Zigbee carries a transition in tenths of a second in 16 bits.
 MAX_TRANSITION = 6553.0
 _FULL = 254
-# A report of a light that is on but says nothing of its brightness.
-_UNKNOWN_BRIGHTNESS = 100.0
 _SKIPPED_KEYS = frozenset({"linkquality"})
+# What a light is asked for on `/get` (`color` only of lights that show colours).
+_LIGHT_GET = ("state", "brightness", "color_temp")
 
 
 def base_topic(cfg: CocoonConfig) -> str:
@@ -39,26 +40,68 @@ def _transition(seconds: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def light_payload(command: LightCommand, device: Device) -> dict[str, object]:
+def mired_range(device: Device, exposed: Exposed | None = None) -> tuple[int, int] | None:
+    """The mireds cocoon may send a light (coldest, warmest): its own range, narrowed by
+    the configured one; None when neither is known (Zigbee2MQTT then clamps)."""
+    low, high = exposed.mireds if exposed is not None and exposed.mireds else (0, 10_000)
+    if device.max_kelvin is not None:
+        low = max(low, round(1e6 / device.max_kelvin))
+    if device.min_kelvin is not None:
+        high = min(high, round(1e6 / device.min_kelvin))
+    if (low, high) == (0, 10_000) or low > high:
+        return None
+    return low, high
+
+
+def light_payload(
+    command: LightCommand, device: Device, exposed: Exposed | None = None
+) -> dict[str, object]:
     """The `/set` JSON for a light command (a transition of 0 is left out)."""
     payload: dict[str, object] = {"state": "ON" if command.on else "OFF"}
     if command.on and command.brightness is not None:
         # An "on" of brightness 0 would switch the light off again.
         level = round(command.brightness * _FULL / 100)
         payload["brightness"] = min(_FULL, max(1, level))
-    if command.on and command.kelvin is not None:
-        coldest = round(1e6 / device.max_kelvin)
-        warmest = round(1e6 / device.min_kelvin)
-        payload["color_temp"] = min(warmest, max(coldest, round(1e6 / command.kelvin)))
+    if command.on and command.colour is not None:
+        colour = command.colour
+        if colour.space == "xy":
+            payload["color"] = {"x": round(colour.first, 4), "y": round(colour.second, 4)}
+        else:
+            payload["color"] = {"hue": round(colour.first), "saturation": round(colour.second)}
+    elif command.on and command.kelvin is not None:
+        mireds = round(1e6 / command.kelvin)
+        limits = mired_range(device, exposed)
+        if limits is not None:
+            mireds = min(limits[1], max(limits[0], mireds))
+        payload["color_temp"] = mireds
     transition = _transition(command.transition)
     if transition:
         payload["transition"] = transition
     return payload
 
 
-def climate_payload(command: ClimateCommand) -> dict[str, object]:
-    """The `/set` JSON for a thermostat setpoint."""
-    return {"current_heating_setpoint": round(command.setpoint, 2)}
+def climate_payload(
+    command: ClimateCommand, attribute: str = DEFAULT_SETPOINT
+) -> dict[str, object]:
+    """The `/set` JSON for a thermostat setpoint, in the attribute the thermostat exposes."""
+    return {attribute: round(command.setpoint, 2)}
+
+
+def get_payload(kind: DeviceKind, exposed: Exposed | None = None) -> dict[str, object] | None:
+    """The `/get` JSON asking a device for the attributes cocoon drives; None for sensors
+    (they sleep, and report on their own)."""
+    if kind == "light":
+        keys = list(_LIGHT_GET)
+        if exposed is not None and exposed.light is not None:
+            keys = ["state"]
+            keys += ["brightness"] if exposed.light.dims else []
+            keys += ["color_temp"] if exposed.mireds else []
+            keys += ["color"] if exposed.light.colour else []
+        return dict.fromkeys(keys, "")
+    if kind == "thermostat":
+        attribute = exposed.setpoint if exposed is not None and exposed.setpoint else None
+        return {attribute or DEFAULT_SETPOINT: ""}
+    return None
 
 
 def _reject_constant(name: str) -> float:
@@ -121,6 +164,30 @@ class _Route:
     availability: bool
 
 
+def _colour(data: dict[str, object]) -> Colour | None:
+    """The colour a light shows off the white line, None when it shows a white.
+
+    Zigbee2MQTT reports `color_mode` ("color_temp", "xy" or "hs") with `color`
+    (`{"x", "y"}`, `{"hue", "saturation"}`, often both); a light without `color_mode`
+    that reports a colour and no colour temperature shows that colour.
+    """
+    mode = data.get("color_mode")
+    colour = data.get("color")
+    if not isinstance(colour, dict) or mode == "color_temp":
+        return None
+    if mode is None and data.get("color_temp") is not None:
+        return None
+    if mode in ("xy", None):
+        x, y = _finite(colour.get("x")), _finite(colour.get("y"))
+        if x is not None and y is not None:
+            return Colour("xy", x, y)
+    if mode in ("hs", None):
+        hue, saturation = _finite(colour.get("hue")), _finite(colour.get("saturation"))
+        if hue is not None and saturation is not None:
+            return Colour("hs", hue, saturation)
+    return None
+
+
 class Zigbee2MqttDevices:
     """The configured Zigbee2MQTT devices' topics, and their messages decoded into events."""
 
@@ -138,6 +205,10 @@ class Zigbee2MqttDevices:
             )
         # A light that reports "ON" without a brightness keeps the one it had.
         self._brightness: dict[str, float] = {}
+        self.exposed: dict[str, Exposed] = {}
+        """What Zigbee2MQTT says each device can do, by device id (set by the gateway)."""
+        self.wanted: set[str] = set()
+        """Devices whose report left out what cocoon needs: to be asked with `/get`."""
 
     def state_topics(self) -> list[str]:
         """Every configured device's state topic, exactly."""
@@ -162,7 +233,7 @@ class Zigbee2MqttDevices:
         if route.kind == "light":
             return self._light(route.device, data)
         if route.kind == "thermostat":
-            return _climate(route.device, data)
+            return self._climate(route.device, data)
         return _sensor(route.device, data)
 
     def _light(self, device: str, data: dict[str, object]) -> list[Event]:
@@ -180,12 +251,31 @@ class Zigbee2MqttDevices:
             self._brightness[device] = round(level * 100 / _FULL, 1)
         if state is None:
             return []  # not a report of the light's look (an update notice, say)
-        kelvin = None if mireds is None else float(round(1e6 / mireds))
+        colour = _colour(data)
+        kelvin = None if mireds is None or colour is not None else float(round(1e6 / mireds))
         if state.upper() == "OFF":
-            return [LightReport(device, LightState(0.0, kelvin))]
+            return [LightReport(device, LightState(0.0, kelvin, colour))]
+        exposed = self.exposed.get(device)
+        percent = self._brightness.get(device)
+        if exposed is not None and exposed.light is not None and not exposed.light.dims:
+            percent = 100.0  # a light that does not dim is at full when on
+        if percent is None:
+            # On, at a brightness nobody said: ask, rather than guess one to give back.
+            self.wanted.add(device)
+            return []
         # "ON" at brightness 0 is still on: the dimmest step, not off.
-        percent = max(self._brightness.get(device, _UNKNOWN_BRIGHTNESS), 100 / _FULL)
-        return [LightReport(device, LightState(percent, kelvin))]
+        return [LightReport(device, LightState(max(percent, 100 / _FULL), kelvin, colour))]
+
+    def _climate(self, device: str, data: dict[str, object]) -> list[Event]:
+        exposed = self.exposed.get(device)
+        attribute = exposed.setpoint if exposed is not None and exposed.setpoint else None
+        setpoint = _number(data, attribute or DEFAULT_SETPOINT)
+        if attribute is None and setpoint is None:
+            setpoint = _number(data, "occupied_heating_setpoint")
+        current = _number(data, "local_temperature")
+        if setpoint is None and current is None:
+            return []
+        return [ClimateReport(device, setpoint, current)]
 
 
 def _online(payload: bytes) -> bool:
@@ -202,57 +292,7 @@ def _online(payload: bytes) -> bool:
     raise ValueError(f"availability {word!r} is neither online nor offline")
 
 
-def _climate(device: str, data: dict[str, object]) -> list[Event]:
-    setpoint = _number(data, "current_heating_setpoint")
-    current = _number(data, "local_temperature")
-    if setpoint is None and current is None:
-        return []
-    return [ClimateReport(device, setpoint, current)]
-
-
 def _sensor(device: str, data: dict[str, object]) -> list[Event]:
     # A report mixes readings with text (update state, alarms): only numbers are readings.
     readings = ((key, _finite(value)) for key, value in data.items() if key not in _SKIPPED_KEYS)
     return [SensorReport(device, key, value) for key, value in readings if value is not None]
-
-
-class Zigbee2MqttGateway:
-    """Sends commands to Zigbee2MQTT devices and keeps track of which are online."""
-
-    def __init__(self, cfg: CocoonConfig, publish: Callable[[Message], None]) -> None:
-        self._cfg = cfg
-        self._publish = publish
-        self._base = base_topic(cfg)
-        self._offline: set[str] = set()
-
-    def reaches(self, device: str) -> bool:
-        """Whether `device` is configured as a Zigbee2MQTT device."""
-        found = self._cfg.devices.get(device)
-        return found is not None and found.zigbee2mqtt is not None
-
-    def available(self, device: str) -> bool:
-        """True unless Zigbee2MQTT last said the device is offline."""
-        return device not in self._offline
-
-    def note(self, event: Event) -> None:
-        """Remember what an event says about availability; other events are ignored."""
-        if isinstance(event, Availability) and self.reaches(event.device):
-            if event.online:
-                self._offline.discard(event.device)
-            else:
-                self._offline.add(event.device)
-
-    def set_topic(self, device: str) -> str:
-        """The `/set` topic of a Zigbee2MQTT device."""
-        if not self.reaches(device):
-            raise GatewayError(f"{device} is not a Zigbee2MQTT device")
-        return f"{self._base}/{self._cfg.devices[device].zigbee2mqtt}/set"
-
-    def send(self, command: Command) -> None:
-        """Publish one command to the device's `/set` topic (QoS 1, not retained)."""
-        topic = self.set_topic(command.device)
-        if isinstance(command, LightCommand):
-            payload = light_payload(command, self._cfg.devices[command.device])
-        else:
-            payload = climate_payload(command)
-        self._publish(Message(topic, json.dumps(payload).encode(), qos=1, retain=False))

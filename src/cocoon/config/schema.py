@@ -211,10 +211,11 @@ class Device(Model):
     """Highest setpoint cocoon may ever send (thermostats)."""
     step: float = Field(default=0.5, gt=0)
     """Setpoint resolution (thermostats)."""
-    min_kelvin: Kelvin = 2000
-    """Warmest colour temperature the light can show."""
-    max_kelvin: Kelvin = 6500
-    """Coldest colour temperature the light can show."""
+    min_kelvin: Kelvin | None = None
+    """Warmest colour temperature cocoon may ask of the light. Zigbee2MQTT tells the
+    light's own range; give this only to keep cocoon warmer or colder than that."""
+    max_kelvin: Kelvin | None = None
+    """Coldest colour temperature cocoon may ask of the light (see min_kelvin)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -250,7 +251,11 @@ class Device(Model):
             low, high = self.bounds
             if low >= high:
                 raise ValueError(f"min ({low}) must be below max ({high})")
-        if self.min_kelvin >= self.max_kelvin:
+        if (
+            self.min_kelvin is not None
+            and self.max_kelvin is not None
+            and self.min_kelvin >= self.max_kelvin
+        ):
             raise ValueError("min_kelvin must be below max_kelvin")
         return self
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from cocoon.core.model import LightState
+from cocoon.core.model import Ability, LightState
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,22 @@ class Availability:
 
 
 @dataclass(frozen=True, slots=True)
+class Capability:
+    """What a device can show or hold, as its gateway learnt it (Zigbee2MQTT's exposes)."""
+
+    device: str
+    ability: Ability
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something a person should fix or know (a device name nobody knows); "" when solved."""
+
+    subject: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Connection:
     """A service cocoon depends on (Home Assistant) went away or came back."""
 
@@ -100,6 +116,8 @@ Event: TypeAlias = (
     | ClimateReport
     | SensorReport
     | Availability
+    | Capability
+    | Problem
     | Connection
     | Announce
     | Wake

@@ -4,15 +4,49 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeAlias
+from typing import Literal, TypeAlias
+
+# Two colours this close (CIE x/y, or hue degrees and saturation percent over 100) are
+# one colour to a device: it stores them in steps of 1/65536 (x/y) or 1/254 (hue, sat).
+COLOUR_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class Colour:
+    """A colour off the white line: CIE `x`/`y`, or `hue` (degrees) and `saturation` (%)."""
+
+    space: Literal["xy", "hs"]
+    first: float
+    """x, or hue in degrees."""
+    second: float
+    """y, or saturation in percent."""
+
+    def close(self, other: Colour) -> bool:
+        """Whether `other` is the same colour, as a device would store it."""
+        if self.space != other.space:
+            return False
+        if self.space == "xy":
+            return max(abs(self.first - other.first), abs(self.second - other.second)) <= (
+                COLOUR_TOLERANCE
+            )
+        hue = abs(self.first - other.first) % 360
+        return (
+            min(hue, 360 - hue) <= 360 * COLOUR_TOLERANCE
+            and abs(self.second - other.second) <= 100 * COLOUR_TOLERANCE
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class LightState:
-    """A light's look: brightness in percent (0 means off) and colour temperature in kelvin."""
+    """A light's look: brightness in percent (0 means off) and colour temperature in kelvin.
+
+    A light showing a colour off the white line (set by hand in an app) has `colour`, and
+    no colour temperature.
+    """
 
     brightness: float
     kelvin: float | None = None
+    colour: Colour | None = None
 
     @property
     def on(self) -> bool:
@@ -122,6 +156,29 @@ Target: TypeAlias = LightTarget | ClimateTarget
 
 
 @dataclass(frozen=True, slots=True)
+class LightAbility:
+    """What a light can show: whether it dims, its colour temperature range, colours."""
+
+    dims: bool = True
+    kelvin: tuple[float, float] | None = None
+    """Warmest and coldest colour temperature it shows, in kelvin; None when unknown."""
+    colour: bool = False
+    """Whether it shows colours off the white line (xy or hue/saturation)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClimateAbility:
+    """What setpoints a thermostat takes: its range and its step, where known."""
+
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+
+
+Ability: TypeAlias = LightAbility | ClimateAbility
+
+
+@dataclass(frozen=True, slots=True)
 class LightCommand:
     """One message to a light: on with brightness and colour together, or off."""
 
@@ -131,6 +188,8 @@ class LightCommand:
     kelvin: int | None
     transition: float
     reason: str
+    colour: Colour | None = None
+    """A colour off the white line (given back as a person left it), instead of kelvin."""
 
 
 @dataclass(frozen=True, slots=True)

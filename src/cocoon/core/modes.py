@@ -16,6 +16,8 @@ from cocoon.core.plants import PlantStatus
 from cocoon.core.scenes import Envelope
 
 POWER, BRIGHTNESS, KELVIN, SETPOINT = "power", "brightness", "kelvin", "setpoint"
+COLOUR = "colour"
+"""A colour off the white line, set by hand: cocoon then leaves the light's colour alone."""
 
 
 @dataclass(frozen=True, slots=True)

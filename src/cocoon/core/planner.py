@@ -202,7 +202,7 @@ class Planner:
             why,
             fading,
             keep_brightness=modes.BRIGHTNESS in kept,
-            keep_kelvin=modes.KELVIN in kept,
+            keep_kelvin=bool(kept & {modes.KELVIN, modes.COLOUR}),
         )
 
     def _climate(

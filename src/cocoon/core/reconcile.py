@@ -7,14 +7,18 @@ hand (a manual override).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from cocoon.config.schema import CocoonConfig
 from cocoon.core import modes
 from cocoon.core.model import (
+    Ability,
+    ClimateAbility,
     ClimateCommand,
     ClimateTarget,
     Command,
+    LightAbility,
     LightCommand,
     LightState,
     LightTarget,
@@ -42,8 +46,15 @@ def light_command(cfg: CocoonConfig, target: LightTarget, transition: float) -> 
         return LightCommand(target.device, False, None, None, transition, target.reason)
     brightness = None if target.keep_brightness else round(state.brightness, 1)
     kelvin = None
+    if state.colour is not None and not target.keep_kelvin:
+        # A colour a person chose is given back as that colour, not as a white.
+        return LightCommand(
+            target.device, True, brightness, None, transition, target.reason, state.colour
+        )
     if state.kelvin is not None and not target.keep_kelvin:
-        kelvin = round(min(device.max_kelvin, max(device.min_kelvin, state.kelvin)))
+        warmest = device.min_kelvin or 0
+        coldest = device.max_kelvin or 1_000_000
+        kelvin = round(min(coldest, max(warmest, state.kelvin)))
     return LightCommand(target.device, True, brightness, kelvin, transition, target.reason)
 
 
@@ -62,7 +73,8 @@ def _redundant(new: LightCommand, old: LightCommand | None, fading: bool) -> boo
     tolerance_k = KELVIN_TOLERANCE if fading else 1
     same_b = new.brightness is None or _close(new.brightness, old.brightness, tolerance_b)
     same_k = new.kelvin is None or _close(new.kelvin, old.kelvin, tolerance_k)
-    return same_b and same_k
+    same_c = new.colour is None or (old.colour is not None and new.colour.close(old.colour))
+    return same_b and same_k and same_c
 
 
 def _as_sent(device: str, readings: Readings) -> Command | None:
@@ -70,7 +82,9 @@ def _as_sent(device: str, readings: Readings) -> Command | None:
     light = readings.light(device)
     if light is not None:
         kelvin = None if light.kelvin is None else round(light.kelvin)
-        return LightCommand(device, light.on, light.brightness, kelvin, 0.0, "reported")
+        return LightCommand(
+            device, light.on, light.brightness, kelvin, 0.0, "reported", light.colour
+        )
     setpoint = readings.setpoint(device)
     return None if setpoint is None else ClimateCommand(device, setpoint, "reported")
 
@@ -107,6 +121,34 @@ def commands(
     return out
 
 
+def shown(command: Command, ability: Ability | None) -> Command:
+    """What a device can show of a command: clamped and rounded to what it is able to do.
+
+    A bulb warmest at 2200 K asked for 2000 K shows 2200 K; a light that does not dim is
+    at full when on; a valve in whole degrees asked for 20.5 °C shows 20 or 21.
+    """
+    if isinstance(command, LightCommand) and isinstance(ability, LightAbility):
+        brightness, kelvin, colour = command.brightness, command.kelvin, command.colour
+        if command.on and not ability.dims:
+            brightness = 100.0
+        if kelvin is not None and ability.kelvin is not None:
+            warmest, coldest = ability.kelvin
+            kelvin = round(min(coldest, max(warmest, kelvin)))
+        if not ability.colour:
+            colour = None
+        return replace(command, brightness=brightness, kelvin=kelvin, colour=colour)
+    if isinstance(command, ClimateCommand) and isinstance(ability, ClimateAbility):
+        setpoint = command.setpoint
+        if ability.step:
+            setpoint = round(setpoint / ability.step) * ability.step
+        if ability.low is not None:
+            setpoint = max(ability.low, setpoint)
+        if ability.high is not None:
+            setpoint = min(ability.high, setpoint)
+        return replace(command, setpoint=round(setpoint, 2))
+    return command
+
+
 def _within(value: float, expected: Iterable[float], tolerance: float) -> bool:
     values = list(expected)
     if not values:
@@ -114,14 +156,19 @@ def _within(value: float, expected: Iterable[float], tolerance: float) -> bool:
     return min(values) - tolerance <= value <= max(values) + tolerance
 
 
-def manual_light_change(observed: LightState, sent: Sequence[LightCommand]) -> frozenset[str]:
+def manual_light_change(
+    observed: LightState, sent: Sequence[LightCommand], ability: LightAbility | None = None
+) -> frozenset[str]:
     """Which attributes of a light report no recent command of cocoon's explains.
 
     `sent` holds the commands still settling (the last one, and those whose
     transition may still be running); a value between two of them is a fade in flight.
+    Each is compared as the light can show it (`ability`), so a light that clamps or
+    rounds what it was told is not taken for a person's hand.
     """
     if not sent:
         return frozenset()
+    sent = [c for c in (shown(command, ability) for command in sent) if isinstance(c, LightCommand)]
     if all(command.on != observed.on for command in sent):
         return frozenset({modes.POWER})
     if not observed.on:
@@ -135,14 +182,38 @@ def manual_light_change(observed: LightState, sent: Sequence[LightCommand]) -> f
         slack = max(colours) * REPORT_KELVIN_TOLERANCE
         if not _within(observed.kelvin, colours, slack):
             changed.add(modes.KELVIN)
+    # A colour cocoon set is cocoon's; any other, after cocoon set a colour or a white,
+    # is a person's (the light left colour-temperature mode). A light cocoon told nothing
+    # of colour keeps showing whatever colour it had.
+    coloured = [c for c in sent if c.on and (c.kelvin is not None or c.colour is not None)]
+    if observed.colour is not None and coloured:
+        mine = [c.colour for c in coloured if c.colour is not None]
+        if not any(observed.colour.close(colour) for colour in mine):
+            changed.add(modes.COLOUR)
     return frozenset(changed)
 
 
-def manual_setpoint_change(observed: float | None, sent: Sequence[ClimateCommand]) -> bool:
+def manual_setpoint_change(
+    observed: float | None,
+    sent: Sequence[ClimateCommand],
+    ability: ClimateAbility | None = None,
+) -> bool:
     """Whether a thermostat's reported setpoint is none that cocoon recently asked for.
 
     Valves report seconds late, so a report may answer an earlier command than the last.
+    Each command is compared as the valve can hold it (`ability`: its range and step; a
+    valve may round either way, so half a step either side is still the valve's doing).
     """
     if observed is None or not sent:
         return False
-    return all(abs(observed - command.setpoint) > SETPOINT_TOLERANCE for command in sent)
+    slack = SETPOINT_TOLERANCE
+    if ability is not None and ability.step:
+        slack = max(slack, ability.step / 2 + 1e-6)
+    for command in sent:
+        held = shown(command, ability)
+        assert isinstance(held, ClimateCommand)
+        if abs(observed - held.setpoint) <= SETPOINT_TOLERANCE:
+            return False
+        if abs(observed - command.setpoint) <= slack:
+            return False
+    return True

@@ -21,11 +21,13 @@ from cocoon.core import modes, reconcile
 from cocoon.core.events import (
     Announce,
     Availability,
+    Capability,
     ClimateReport,
     Connection,
     Event,
     LightReport,
     Press,
+    Problem,
     SelectMode,
     SensorReport,
     SetHandsOff,
@@ -33,10 +35,13 @@ from cocoon.core.events import (
 )
 from cocoon.core.model import (
     OFF,
+    Ability,
+    ClimateAbility,
     ClimateCommand,
     ClimateReading,
     Command,
     Fade,
+    LightAbility,
     LightCommand,
     LightReading,
     LightState,
@@ -94,6 +99,8 @@ class Engine:
         self.targets: dict[str, Target] = {}
         self.status: Status | None = None
         self.problems: dict[str, str] = {}
+        self.abilities: dict[str, Ability] = {}
+        """What each device can show or hold, where its gateway said."""
         self._wake = self._now = clock.now()
         self._seen: datetime | None = None
         """The instant the state was last moved to (None until the first reconcile)."""
@@ -280,6 +287,16 @@ class Engine:
                 else:
                     self._pacer.forget(device)
                 _LOGGER.info("%s is %s", device, "back online" if online else "offline")
+            case Capability(device=device, ability=ability):
+                self.abilities[device] = ability
+                _LOGGER.info("%s can show %s", device, _describe(ability))
+            case Problem(subject=subject, detail=detail):
+                if not detail:
+                    if self.problems.pop(subject, None) is not None:
+                        _LOGGER.info("%s: resolved", subject)
+                elif self.problems.get(subject) != detail:
+                    self.problems[subject] = detail
+                    _LOGGER.warning("%s", detail)
             case Connection(service=service, connected=connected, detail=detail):
                 if connected:
                     self.problems.pop(service, None)
@@ -324,7 +341,10 @@ class Engine:
         changed = event.by_hand
         if changed is None:
             lights = [c for c in self._recent(event.device) if isinstance(c, LightCommand)]
-            changed = reconcile.manual_light_change(event.state, lights)
+            ability = self.abilities.get(event.device)
+            changed = reconcile.manual_light_change(
+                event.state, lights, ability if isinstance(ability, LightAbility) else None
+            )
         if changed:
             self.state, message = modes.set_override(
                 self.cfg, self.state, event.device, changed, now
@@ -338,7 +358,10 @@ class Engine:
         by_hand = event.by_hand
         if by_hand is None:
             recent = [c for c in self._recent(event.device) if isinstance(c, ClimateCommand)]
-            by_hand = reconcile.manual_setpoint_change(event.setpoint, recent)
+            ability = self.abilities.get(event.device)
+            by_hand = reconcile.manual_setpoint_change(
+                event.setpoint, recent, ability if isinstance(ability, ClimateAbility) else None
+            )
         if event.device in self.state.holds and by_hand:
             changed = frozenset({modes.SETPOINT})
             self.state, message = modes.set_override(
@@ -449,14 +472,18 @@ class Engine:
         has just given back, not the look the give-back replaces.
         """
         known = self.readings.devices.get(command.device)
+        # What the device will show: a bulb clamps its colour, a valve rounds its setpoint.
+        command = reconcile.shown(command, self.abilities.get(command.device))
         reading: LightReading | ClimateReading
         if isinstance(command, LightCommand) and isinstance(known, LightReading):
             state = OFF
             if command.on:
-                brightness, kelvin = command.brightness, command.kelvin
+                brightness, colour = command.brightness, command.colour
+                kelvin = None if command.kelvin is None else float(command.kelvin)
+                if kelvin is None and colour is None:
+                    kelvin, colour = known.state.kelvin, known.state.colour
                 state = LightState(
-                    known.state.brightness if brightness is None else brightness,
-                    known.state.kelvin if kelvin is None else kelvin,
+                    known.state.brightness if brightness is None else brightness, kelvin, colour
                 )
             reading = LightReading(state, self.clock.now())
         elif isinstance(command, ClimateCommand) and isinstance(known, ClimateReading):
@@ -502,6 +529,19 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def _describe(ability: Ability) -> str:
+    if isinstance(ability, ClimateAbility):
+        low, high, step = ability.low, ability.high, ability.step
+        span = "" if low is None or high is None else f" {low:g}–{high:g}"
+        return f"setpoints{span}" + ("" if step is None else f" in steps of {step:g}")
+    parts = ["dims" if ability.dims else "does not dim"]
+    if ability.kelvin is not None:
+        parts.append(f"{ability.kelvin[0]:.0f}–{ability.kelvin[1]:.0f} K")
+    if ability.colour:
+        parts.append("colours")
+    return ", ".join(parts)
 
 
 def _visible(status: Status | None) -> object:

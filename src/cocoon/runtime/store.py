@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cocoon.core.model import LightState
+from cocoon.core.model import Colour, LightState
 from cocoon.core.modes import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
 from cocoon.core.plants import PlantStatus
 
@@ -24,11 +24,25 @@ VERSION = 1
 
 
 def _look(state: LightState | None) -> dict[str, Any] | None:
-    return None if state is None else {"brightness": state.brightness, "kelvin": state.kelvin}
+    if state is None:
+        return None
+    look: dict[str, Any] = {"brightness": state.brightness, "kelvin": state.kelvin}
+    if state.colour is not None:
+        colour = state.colour
+        look["colour"] = {"space": colour.space, "values": [colour.first, colour.second]}
+    return look
 
 
 def _unlook(data: dict[str, Any] | None) -> LightState | None:
-    return None if data is None else LightState(float(data["brightness"]), data["kelvin"])
+    if data is None:
+        return None
+    colour = None
+    if (saved := data.get("colour")) is not None:
+        first, second = saved["values"]
+        if saved["space"] not in ("xy", "hs"):
+            raise ValueError(f"unknown colour space {saved['space']!r}")
+        colour = Colour(saved["space"], float(first), float(second))
+    return LightState(float(data["brightness"]), data["kelvin"], colour)
 
 
 def _time(value: str) -> datetime:
