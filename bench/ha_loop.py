@@ -3,8 +3,8 @@
 Run with `.venv/bin/python bench/ha_loop.py [--rounds N]` (bench/run runs it as
 `python -m bench.ha_loop`; about 4.5 min for 300 rounds). It boots Mosquitto and Home
 Assistant 2024.3.3 (`.ha-venv`, see tests/homeassistant.py) on free loopback ports, and
-`cocoon run` as a child process, and measures two systems from ONE process
-(research/peer-latency.md, section 1):
+`cocoon run` as a child process, and measures two systems from ONE process (one clock
+for both stamps):
 
 - native: a Home Assistant automation, MQTT trigger on `bench/native` →
   `light.turn_on` of `light.bed_light` with the payload as brightness. t0 = just before

@@ -10,7 +10,7 @@ presses at QoS 1, as Home Assistant's button does; the other stands in for Zigbe
 hears the `/set` topics and reports each device's new state back. Both stamps come from
 `time.perf_counter()` here.
 
-Presses are sporadic (research/peer-latency.md 1.3): an idle pause of 50-150 ms before
+Presses are sporadic, as a person's are: an idle pause of 50-150 ms before
 each, so every press meets an idle daemon, as in a home. After each press the mode is set
 back to `off` and the hand-back commands are awaited, so every press changes something.
 The broker's own round trip (publish → receive on one connection at QoS 1, same pattern)

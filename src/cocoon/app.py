@@ -35,7 +35,7 @@ from cocoon.ports import Clock, DeviceGateway, Message
 from cocoon.runtime.clock import SystemClock
 from cocoon.runtime.engine import Engine
 from cocoon.runtime.scheduler import Scheduler
-from cocoon.runtime.store import JsonStore
+from cocoon.runtime.store import JsonStore, write_atomically
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ class Daemon:
         )
         self._dropped = Throttle(60.0)
         self._announced_file = state_dir / "announced.json"
+        self._announced_list: list[str] | None = None
         self._status: Status | None = None
         self._status_timer: asyncio.TimerHandle | None = None
         self._published: dict[str, bytes] = {}
@@ -186,13 +187,19 @@ class Daemon:
             other.describe(),
             self.cfg.home.name,
         )
-        self.engine.drive(False)
-        await self.link.stop(say_offline=False)
         assert self.cfg.mqtt is not None
-        await wait_turn(self.cfg.mqtt, self.topics, self.instance, f"for {self.cfg.home.name}")
-        await self.link.start()
-        self.engine.drive(True)
-        self._stepping_back = None
+        try:
+            self.engine.drive(False)
+            await self.link.stop(say_offline=False)
+            await wait_turn(self.cfg.mqtt, self.topics, self.instance, f"for {self.cfg.home.name}")
+        except Exception:
+            # Never left standing aside for good: drive again, whatever went wrong.
+            _LOGGER.exception("Stepping back went wrong; this cocoon drives again")
+        try:
+            await self.link.start()
+        finally:
+            self.engine.drive(True)
+            self._stepping_back = None
 
     def _announce(self) -> None:
         """Announce now, or once at the end of the interval when one went out just before.
@@ -223,6 +230,8 @@ class Daemon:
 
     def _announced_topics(self) -> list[str]:
         """The discovery topics announced last time (entities since removed are among them)."""
+        if self._announced_list is not None:
+            return self._announced_list
         try:
             topics = json.loads(self._announced_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -230,9 +239,11 @@ class Daemon:
         return [t for t in topics if isinstance(t, str)] if isinstance(topics, list) else []
 
     def _remember_announced(self, topics: list[str]) -> None:
+        # Kept in memory as well: a disk that cannot be written loses nothing while cocoon
+        # runs, and never leaves half a list behind.
+        self._announced_list = topics
         try:
-            self._announced_file.parent.mkdir(parents=True, exist_ok=True)
-            self._announced_file.write_text(json.dumps(topics), encoding="utf-8")
+            write_atomically(self._announced_file, json.dumps(topics))
         except OSError as exc:
             _LOGGER.warning("Could not remember the announced entities: %s", exc)
 
@@ -306,6 +317,9 @@ class Daemon:
         self.engine.reload(cfg, [self.gateway, *self.engine.gateways[1:]])
         for event in self.gateway.carry_over(old):
             self.engine.submit(event)
+        # New buttons and devices are listened to now, and the devices asked how they are.
+        self.link.resubscribe()
+        self.gateway.ask_all("A new configuration")
 
 
 async def run(config: Path, state_dir: Path, on_ready: Callable[[], None] | None = None) -> int:

@@ -326,7 +326,10 @@ _COMMANDS: tuple[Command, ...] = (
             "Run cocoon: connect to the MQTT broker, announce the Cocoon device to Home "
             "Assistant, and drive the devices through the day. SIGTERM or SIGINT stop it "
             "(it says offline first); SIGHUP reloads the configuration, keeping the old one "
-            "when the new one is invalid."
+            "when the new one is invalid. While another cocoon runs the same home on the "
+            "broker, it says so, drives nothing and takes over when that one stops. It keeps "
+            "trying a broker it cannot reach, and says why in its log. Exits 0 when stopped, "
+            "2 for an invalid configuration, 1 for any other failure."
         ),
         add_arguments=_run_arguments,
         run=_run,

@@ -20,6 +20,8 @@ class Message:
     payload: bytes
     qos: int = 0
     retain: bool = False
+    expiry: int | None = None
+    """Seconds after which the broker drops it undelivered (MQTT 5; ignored by 3.1.1)."""
 
     @classmethod
     def text(cls, topic: str, payload: str, *, qos: int = 0, retain: bool = False) -> Message:

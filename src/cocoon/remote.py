@@ -27,6 +27,9 @@ _RETAINED_WAIT = 1.0
 """Seconds to wait for a retained message after subscribing (it comes right after)."""
 _SEND_WAIT = 0.3
 """Seconds to let a QoS 1 press reach the broker before disconnecting."""
+PRESS_EXPIRY = 60
+"""Seconds a press may wait on the broker: cocoon may have died a moment ago without the
+broker knowing yet (a machine that lost power), and a press must not act an hour later."""
 
 
 class UnknownButton(CocoonError):
@@ -86,7 +89,9 @@ async def trigger(cfg: CocoonConfig, name: str) -> str:
 
     Raises `UnknownButton` for a name the configuration lacks, `NotRunning` when the
     daemon is not online (the press is not sent: queued, it would wait in the daemon's
-    session and act whenever the daemon came back, perhaps an hour later).
+    session and act whenever the daemon came back, perhaps an hour later). A press sent
+    expires on the broker after `PRESS_EXPIRY` seconds, should the daemon have died just
+    before without the broker knowing yet.
     Returns the topic pressed.
     """
     if name not in cfg.calm_modes and name not in cfg.rituals:
@@ -103,7 +108,7 @@ async def trigger(cfg: CocoonConfig, name: str) -> str:
                 f"{cfg.mqtt.host if cfg.mqtt else ''}: nothing was pressed; "
                 f"start `cocoon run` and press again"
             )
-        link.publish(Message.text(topics.button(name), "PRESS", qos=1))
+        link.publish(Message(topics.button(name), b"PRESS", qos=1, expiry=PRESS_EXPIRY))
         await asyncio.sleep(_SEND_WAIT)
     return topics.button(name)
 

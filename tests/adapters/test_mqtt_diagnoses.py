@@ -14,7 +14,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from cocoon.adapters import paho_loop
 from cocoon.demo.broker import EmbeddedBroker
@@ -196,3 +198,35 @@ def test_refused_credentials_name_the_settings_to_check(
     assert "refused cocoon" in error
     assert "check mqtt.username, mqtt.password" in error
     assert "wrong" not in caplog.text
+
+
+def test_a_message_with_an_expiry_reaches_subscribers_with_it(mosquitto: Mosquitto) -> None:
+    """`cocoon trigger`'s presses expire on the broker: a daemon that died without the
+    broker knowing yet is not handed an old press when it comes back an hour later."""
+    rig = Rig(mosquitto)
+    received: list[mqtt.MQTTMessage] = []
+    subscriber = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=unique("expiry"), protocol=mqtt.MQTTv5
+    )
+    subscriber.on_message = lambda client, userdata, message: received.append(message)
+    subscribed = threading.Event()
+    subscriber.on_subscribe = lambda *_: subscribed.set()
+    subscriber.connect(mosquitto.host, mosquitto.port)
+    subscriber.loop_start()
+    try:
+        subscriber.subscribe(rig.press, qos=1)
+        assert subscribed.wait(5)
+
+        async def main() -> None:
+            async with running(rig.link()) as link:
+                await until(lambda: link.connected, "the connection")
+                link.publish(Message(rig.press, b"PRESS", qos=1, expiry=60))
+                await until(lambda: received, "the press")
+
+        run(main())
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
+    expiry = getattr(received[0].properties, "MessageExpiryInterval", None)
+    assert expiry is not None
+    assert 0 < expiry <= 60

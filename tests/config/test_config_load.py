@@ -214,16 +214,17 @@ def test_names_that_would_break_mqtt_topics_are_errors_with_their_place(
 
     assert problems == [
         f"{path}:11:10: devices.desk.zigbee2mqtt: 'desk/#' has an MQTT wildcard (# or +),"
-        " which no topic may contain",
+        " which no topic may contain: leave it out",
         f"{path}:12:10: devices.hall.zigbee2mqtt: 'hall+1' has an MQTT wildcard (# or +),"
-        " which no topic may contain",
-        f"{path}:13:11: devices.shelf.zigbee2mqtt: 'living//shelf' has an empty level (//)",
+        " which no topic may contain: leave it out",
+        f"{path}:13:11: devices.shelf.zigbee2mqtt: 'living//shelf' has an empty level (//):"
+        " write one /",
         f"{path}:14:11: devices.porch.zigbee2mqtt: 'porch/' must not be empty,"
         " nor start or end with /",
         f"{path}:17:3: mqtt.base_topic: '/cocoon' must not be empty, nor start or end with /",
         f"{path}:18:3: mqtt.discovery_prefix: '' must not be empty, nor start or end with /",
         f"{path}:19:3: mqtt.zigbee2mqtt_topic: 'z2m/+' has an MQTT wildcard (# or +),"
-        " which no topic may contain",
+        " which no topic may contain: leave it out",
     ]  # a name in levels (upstairs/attic) is a good Zigbee2MQTT name
 
 

@@ -56,6 +56,7 @@ def _options(payload: bytes | None) -> list[str]:
 
 def _with_modes(port: int, *modes: str) -> dict[str, Any]:
     data = home(port)
+    data["mqtt"]["client_id"] = f"cocoon-{port}"  # the same in every version of the file
     data["calm_modes"] = {
         mode: {"scene": "calm", "duration": "5min", "fade": 0, "button": mode.title()}
         for mode in modes
@@ -69,7 +70,7 @@ def test_two_reloads_in_quick_succession_leave_the_second_ones_entities(
     data = _with_modes(mosquitto.port, "calm_now")
     topics = Topics.for_config(config_of(data, tmp_path))
     watched = [_button(topics, m) for m in ("calm_now", "breathe", "rest")] + [_select(topics)]
-    watcher = Watcher(mosquitto, watched)
+    watcher = Watcher(mosquitto, [*watched, topics.mode])
     daemon = DaemonProcess(write_config(tmp_path, data), tmp_path / "state")
     try:
         daemon.start()
@@ -90,6 +91,9 @@ def test_two_reloads_in_quick_succession_leave_the_second_ones_entities(
         )
         settled = time.monotonic() - began
         retained = _retained(mosquitto, watched)
+        # The new button works as well as it shows: cocoon listens to it since the reload.
+        watcher.publish(topics.button("rest"), "PRESS")
+        wait_until(lambda: watcher.last(topics.mode) == b"rest", what="a press of the new button")
     finally:
         daemon.end()
         watcher.close()

@@ -100,7 +100,8 @@ def test_a_cocoon_that_finds_an_older_claim_steps_back_and_takes_over_if_nobody_
     daemon = DaemonProcess(write_config(tmp_path, data), tmp_path / "state")
     try:
         daemon.start()
-        wait_until(lambda: watcher.last(topics.availability) == b"online", what="online")
+        # Running, its subscriptions in place (a retained `online` may be an earlier test's).
+        wait_until(lambda: "running for Test flat" in daemon.log(), what="running")
         # Another cocoon that started earlier claims the home (two started at once), then
         # vanishes without a will: the first steps back, knocks, and takes over again.
         rival = Instance("rival", "elsewhere", 1, datetime.now(UTC) - timedelta(hours=1))

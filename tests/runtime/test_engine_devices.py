@@ -70,7 +70,9 @@ def test_a_give_back_due_while_the_device_is_away_is_made_when_it_is_back() -> N
     assert engine.state.holds["sofa"].snapshot == LightState(70, 3500)
     gateway.offline.discard("sofa")
     engine.handle(Availability("sofa", online=True))
-    assert _last(gateway.sent, "sofa") == LightCommand("sofa", True, 70, 3500, 0.0, "given back")
+    # Late, it glides back over one fade step (30 s), never in a jump from the calm look.
+    glide = engine.cfg.settings.fade_step.total_seconds()
+    assert _last(gateway.sent, "sofa") == LightCommand("sofa", True, 70, 3500, glide, "given back")
 
 
 def test_a_bulb_that_clamps_its_colour_is_no_hand_and_is_not_told_again() -> None:

@@ -152,7 +152,8 @@ async def _wait_while_taken(
             told = True
             _LOGGER.error(
                 "Another cocoon already runs %s on this broker (%s): this one (%s) drives "
-                "nothing and takes over when that one stops",
+                "nothing and takes over when that one stops. If these are two homes, give "
+                "each its own home.name (or mqtt.base_topic)",
                 home,
                 owner.describe(),
                 me.describe(),

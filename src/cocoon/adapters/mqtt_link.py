@@ -160,6 +160,8 @@ class MqttLink:
         self._too_large: dict[str, float] = {}
         self._takeovers = _Takeovers()
         self._subscribing: dict[int, list[str]] = {}
+        self._subscribed: list[str] = []
+        """The topics of the last (re)subscription."""
 
     @property
     def connected(self) -> bool:
@@ -236,6 +238,25 @@ class MqttLink:
         self._client = self._driver = None
         _LOGGER.info("Disconnected from the MQTT broker %s", self._where)
 
+    def resubscribe(self) -> None:
+        """Follow a change of `subscriptions()` (a reload) now, not at the next connect:
+        subscribe to the topics that are new, unsubscribe from those that are gone."""
+        client = self._client
+        if client is None or not client.is_connected():
+            return  # the next connection subscribes to them all
+        topics = list(dict.fromkeys(self._subscriptions()))
+        gone = [topic for topic in self._subscribed if topic not in topics]
+        new = [topic for topic in topics if topic not in self._subscribed]
+        self._subscribed = topics
+        if gone:
+            client.unsubscribe(gone)
+        if new:
+            _, mid = client.subscribe([(topic, 1) for topic in new])
+            if mid is not None:
+                self._subscribing[mid] = new
+        if self._driver is not None:
+            self._driver.write_now()
+
     def publish(self, message: Message) -> None:
         """Send one message; QoS 1 is queued while disconnected and sent after reconnecting."""
         client = self._client
@@ -250,9 +271,17 @@ class MqttLink:
         if limit is not None and (size := _packet_size(message, self._v5)) > limit:
             self._refuse_too_large(message.topic, size, limit)
             return
+        properties = None
+        if self._v5 and message.expiry is not None:
+            properties = _properties(PacketTypes.PUBLISH)
+            properties.MessageExpiryInterval = message.expiry
         try:
             info = client.publish(
-                message.topic, message.payload, qos=message.qos, retain=message.retain
+                message.topic,
+                message.payload,
+                qos=message.qos,
+                retain=message.retain,
+                properties=properties,
             )
         except ValueError as exc:
             raise BusError(f"cannot publish on {message.topic!r}: {exc}") from exc
@@ -342,6 +371,7 @@ class MqttLink:
             if self._availability is not None:
                 client.publish(self._availability, ONLINE, qos=1, retain=True)
             topics = list(dict.fromkeys(self._subscriptions()))
+            self._subscribed = topics
             self._subscribing.clear()
             if topics:
                 _, mid = client.subscribe([(topic, 1) for topic in topics])
@@ -430,12 +460,17 @@ class MqttLink:
             if count is not None:
                 _LOGGER.error(
                     "The MQTT broker %s dropped cocoon %d times in the last minute, each time "
-                    "right after it connected: another client uses the same client id '%s'. "
+                    "right after it connected: another client uses the same client id '%s'%s. "
                     "Give each cocoon instance its own mqtt.client_id; until then cocoon "
                     "tries again only every %d s",
                     self._where,
                     count,
                     self._client_id,
+                    # MQTT 3.1.1 has no reason codes: a packet over the broker's limit
+                    # ends the connection just the same, without a word.
+                    ""
+                    if self._v5
+                    else ", or the broker refuses a message that large (its max_packet_size)",
                     TAKEOVER_BACKOFF,
                 )
             if self._takeovers.recent > _TAKEOVER_LIMIT and self._driver is not None:

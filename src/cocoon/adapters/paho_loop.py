@@ -3,7 +3,7 @@
 The loop watches the client's socket and calls `loop_read` / `loop_write`; a task calls
 `loop_misc` every second (keepalive pings and their timeout); only the blocking TCP (and
 TLS) connect runs in a short-lived thread of its own. There is no network thread of
-paho's that could die silently (research/reliability-perf.md, headline 1), and a message
+paho's that could die silently (a dead thread would leave cocoon deaf), and a message
 written from the loop leaves in the same loop turn: no hand-over between threads on the
 way in or out.
 """

@@ -49,6 +49,9 @@ _LOGGER = logging.getLogger(__name__)
 
 BRIDGE = "zigbee2mqtt"
 """The problem subject of Zigbee2MQTT itself being away."""
+ASK_AGAIN_SECONDS = 60.0
+"""A light that keeps reporting "on" without a brightness is asked again at most this often
+(one that never says would otherwise be asked at every answer)."""
 ANSWER_SECONDS = 5.0
 """After cocoon asks a device (`/get`), what it reports this long is its answer: a reading.
 (Asked twice, at a connection and when Zigbee2MQTT says online, it answers twice.)"""
@@ -73,6 +76,8 @@ class Zigbee2MqttGateway:
         self._asked: dict[str, float] = {}
         """When each asked device's answers stop being answers (monotonic seconds)."""
         self._warned: dict[str, str] = {}
+        self._asked_for_brightness: dict[str, float] = {}
+        """When each light that left out its brightness may be asked again (monotonic)."""
 
     # -- topics -------------------------------------------------------------------
 
@@ -107,7 +112,11 @@ class Zigbee2MqttGateway:
                 events.append(replace(event, by_hand=False))
             else:
                 events.append(event)
+        now = time.monotonic()
         for device in sorted(self.devices.wanted):
+            if now < self._asked_for_brightness.get(device, 0.0):
+                continue
+            self._asked_for_brightness[device] = now + ASK_AGAIN_SECONDS
             _LOGGER.info("%s said it is on but not how bright: asking it", device)
             self.ask(device)
         self.devices.wanted.clear()
@@ -212,7 +221,12 @@ class Zigbee2MqttGateway:
         self._bridge = old._bridge
         self._offline = {d for d in old._offline if d in self._names}
         self._devices_payload, self._groups_payload = old._devices_payload, old._groups_payload
-        return self._learn()
+        # A name no longer configured has no problem any more (a typo fixed, say).
+        names = set(self._names.values())
+        cleared: list[Event] = [
+            Problem(f"zigbee2mqtt {name}") for name in old._names.values() if name not in names
+        ]
+        return cleared + self._learn()
 
     # -- the gateway ----------------------------------------------------------------
 

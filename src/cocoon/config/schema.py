@@ -42,11 +42,13 @@ Id = Annotated[
 def _topic(value: str) -> str:
     """A name that becomes part of an MQTT topic: one or more levels, none of them a wildcard."""
     if "#" in value or "+" in value:
-        raise ValueError(f"'{value}' has an MQTT wildcard (# or +), which no topic may contain")
+        raise ValueError(
+            f"'{value}' has an MQTT wildcard (# or +), which no topic may contain: leave it out"
+        )
     if not value or value.startswith("/") or value.endswith("/"):
         raise ValueError(f"'{value}' must not be empty, nor start or end with /")
     if "//" in value:
-        raise ValueError(f"'{value}' has an empty level (//)")
+        raise ValueError(f"'{value}' has an empty level (//): write one /")
     if "\0" in value:
         raise ValueError("a topic must not contain the NUL character")
     return value

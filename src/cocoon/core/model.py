@@ -131,6 +131,9 @@ class LightTarget:
     fading: bool = False
     keep_brightness: bool = False
     keep_kelvin: bool = False
+    glide: float = 0.0
+    """The shortest transition, in seconds, a command towards this target takes (a look
+    reached otherwise than by a fade, such as a late give-back, glides there)."""
 
     @property
     def reason(self) -> str:

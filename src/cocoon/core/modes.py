@@ -75,6 +75,9 @@ class Hold:
     handover: Handover | None = None
     releasing: bool = False
     """No layer holds the device any more: the snapshot is given back once, then let go."""
+    late: bool = False
+    """The give-back comes after its layer's own fade-out could show it (the device was
+    away, the layer left the configuration): it glides there instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +308,9 @@ def reconfigure(
             )
         calm[name] = calm_run
     holds = {device: hold for device, hold in state.holds.items() if device in new.devices}
+    if len(runs) < len(state.runs) or len(calm) < len(state.calm):
+        # A layer that is gone cannot fade out: what it held is given back gliding.
+        holds = {device: replace(hold, late=True) for device, hold in holds.items()}
     removed = {device: hold for device, hold in state.holds.items() if device not in new.devices}
     plants = {name: status for name, status in state.plants.items() if name in new.plants}
     state = replace(state, runs=runs, calm=calm, holds=holds, plants=plants)

@@ -162,7 +162,9 @@ class Planner:
                 targets[device] = climate
         for device, hold in state.holds.items():
             if hold.releasing and hold.snapshot is not None:
-                targets[device] = LightTarget(device, hold.snapshot, _GIVEN_BACK)
+                # Late, it glides from wherever the light is; else the fade-out is done.
+                glide = self.cfg.settings.fade_step.total_seconds() if hold.late else 0.0
+                targets[device] = LightTarget(device, hold.snapshot, _GIVEN_BACK, glide=glide)
             elif hold.releasing and hold.setpoint is not None:
                 targets[device] = ClimateTarget(device, hold.setpoint, _GIVEN_BACK)
         return targets
@@ -392,10 +394,12 @@ class Planner:
             elif device in unreached and (hold.snapshot or hold.setpoint is not None):
                 # Away (its gateway is down, a command to it failed): giving back now would
                 # send nothing, and letting go would lose it. Given back once it returns.
-                holds[device] = modes.Hold(hold.snapshot, hold.setpoint)
+                holds[device] = modes.Hold(hold.snapshot, hold.setpoint, late=True)
             elif not hold.releasing and (hold.snapshot or hold.setpoint is not None):
                 # Give the snapshot back once more, whatever instant this runs at, then let go.
-                holds[device] = modes.Hold(hold.snapshot, hold.setpoint, releasing=True)
+                holds[device] = modes.Hold(
+                    hold.snapshot, hold.setpoint, releasing=True, late=hold.late
+                )
         if holds == state.holds:
             return state
         return replace(state, holds=holds)

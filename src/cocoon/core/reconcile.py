@@ -42,6 +42,7 @@ def light_command(cfg: CocoonConfig, target: LightTarget, transition: float) -> 
     """The command for a light target, colour clamped to what the light can show."""
     device = cfg.devices[target.device]
     state = target.state
+    transition = min(MAX_TRANSITION, max(transition, target.glide))
     if not state.on:
         return LightCommand(target.device, False, None, None, transition, target.reason)
     brightness = None if target.keep_brightness else round(state.brightness, 1)

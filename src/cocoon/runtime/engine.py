@@ -53,6 +53,7 @@ from cocoon.core.model import (
 from cocoon.core.planner import Planner
 from cocoon.core.plants import reading_key
 from cocoon.core.status import Status, describe
+from cocoon.errors import CocoonError
 from cocoon.ports import Clock, DeviceGateway, Store
 from cocoon.runtime.pacer import Pacer
 
@@ -187,7 +188,9 @@ class Engine:
     def drive(self, on: bool) -> None:
         """Send commands (as by default), or hold them back while another cocoon drives."""
         self.driving = on
-        if on:
+        if not on:
+            self._pacer.close()  # what waits to be sent is not this one's to send now
+        else:
             # Whatever the other one did meanwhile, compare with what the devices say.
             self.last.clear()
             self.submit(Wake("driving again"))
@@ -240,11 +243,15 @@ class Engine:
             _LOGGER.warning("%s, before it ever said how it was: left as it is", gone)
             return
         gateway = self._gateway(device)
-        if gateway is None or not gateway.available(device):
+        if not self.driving or gateway is None or not gateway.available(device):
             _LOGGER.warning("%s, and cannot be reached now: left as it is", gone)
             return
+        try:
+            gateway.send(command)
+        except CocoonError as exc:
+            _LOGGER.warning("%s, and could not be given back (%s): left as it is", gone, exc)
+            return
         _LOGGER.info("%s: given back", gone)
-        gateway.send(command)
 
     def _apply(self, event: Event, now: datetime) -> bool:
         """Take in one event; whether anything changed that a reconcile must look at."""
@@ -432,7 +439,9 @@ class Engine:
             if self._unsaved_since is None:
                 self._unsaved_since = self._now
                 _LOGGER.warning(
-                    "Could not save the state (%s); carrying on without it, retrying", reason
+                    "Could not save the state (%s); carrying on without it, retrying. Free "
+                    "space on that disk, or point --state-dir at one cocoon can write",
+                    reason,
                 )
             else:
                 _LOGGER.debug("Could not save the state again (%s)", reason)

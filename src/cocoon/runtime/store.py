@@ -62,6 +62,7 @@ def encode(state: RuntimeState) -> dict[str, Any]:
             "snapshot": _look(hold.snapshot),
             "setpoint": hold.setpoint,
             "releasing": hold.releasing,
+            "late": hold.late,
             "override": None
             if override is None
             else {
@@ -109,6 +110,7 @@ def _hold(data: dict[str, Any]) -> Hold:
         snapshot=_unlook(data.get("snapshot")),
         setpoint=data.get("setpoint"),
         releasing=bool(data.get("releasing", False)),
+        late=bool(data.get("late", False)),
         override=None
         if override is None
         else Override(
@@ -202,16 +204,22 @@ class JsonStore:
         data = encode(state)
         if data == self._last:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.tmp")
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump(data, handle, separators=(",", ":"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        write_atomically(self.path, json.dumps(data, separators=(",", ":")))
         self._last = data
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` whole or not at all: temp file, fsync, rename, fsync the
+    directory. A full or failing disk leaves the old file as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
