@@ -465,7 +465,7 @@ def test_a_twin_with_the_same_client_id_is_reported(
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert "same client id" in errors[0]
     assert "mqtt.client_id" in errors[0]
-    assert "tries again only every 60 s" in errors[0]
+    assert "tries again only every 10 s" in errors[0]
 
 
 def test_a_failure_inside_paho_is_logged_and_the_link_carries_on(

@@ -75,9 +75,10 @@ _QUICK_DROP = 5.0
 2.0.11 (measured) closes the old connection without sending reason code 142."""
 _TAKEOVER_LIMIT = 3
 """More takeovers than this within `_WARN_INTERVAL` mean another client uses our id."""
-TAKEOVER_BACKOFF = 60.0
-"""Seconds to wait before connecting again once another client is known to use our id:
-each connection would knock the other one off again."""
+TAKEOVER_BACKOFF = RECONNECT_DELAY[1]
+"""Seconds to wait before connecting again once another client seems to use our id (each
+connection would knock the other one off again): the longest ordinary reconnect delay, as
+a broker restarted several times a minute looks the same from here."""
 # Reason codes (MQTT 5; paho maps MQTT 3.1.1's return codes onto them).
 _BAD_CLIENT_ID = 133
 _UNSUPPORTED_PROTOCOL = 132
