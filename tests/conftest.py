@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .brokers import Mosquitto
+from .faults.mosquittos import TunedMosquitto
 from .homeassistant import HomeAssistant, Install, installs
 
 
@@ -19,6 +20,19 @@ from .homeassistant import HomeAssistant, Install, installs
 def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     """One broker for the whole session, for tests that only need a broker to talk to."""
     broker = Mosquitto(tmp_path_factory.mktemp("mosquitto"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+PACKET_LIMIT = 600
+"""The largest packet `limited_mosquitto` takes: below every discovery message."""
+
+
+@pytest.fixture
+def limited_mosquitto(tmp_path: Path) -> Iterator[TunedMosquitto]:
+    """A broker of the test's own that takes packets of at most `PACKET_LIMIT` bytes."""
+    broker = TunedMosquitto(tmp_path / "limited", options={"max_packet_size": str(PACKET_LIMIT)})
     broker.start()
     yield broker
     broker.stop()

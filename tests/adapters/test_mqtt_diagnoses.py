@@ -11,7 +11,6 @@ import asyncio
 import logging
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -23,31 +22,22 @@ from cocoon.demo.broker import EmbeddedBroker
 from cocoon.ports import Message
 
 from ..brokers import HOST, Mosquitto
+from ..conftest import PACKET_LIMIT
 from ..faults.mosquittos import TunedMosquitto
 from .test_mqtt_link import LOGGER_NAME, Probe, Rig, run, running, unique, until
 
 pytestmark = pytest.mark.integration
-
-LIMIT = 600
 
 
 def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-@pytest.fixture
-def limited(tmp_path: Path) -> Iterator[TunedMosquitto]:
-    """A Mosquitto that takes packets of at most `LIMIT` bytes."""
-    broker = TunedMosquitto(tmp_path / "limited", options={"max_packet_size": str(LIMIT)})
-    broker.start()
-    yield broker
-    broker.stop()
-
-
 def test_a_message_over_the_brokers_packet_limit_is_named_and_not_sent(
-    limited: TunedMosquitto, caplog: pytest.LogCaptureFixture
+    limited_mosquitto: TunedMosquitto, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER_NAME)
+    limited = limited_mosquitto
     rig = Rig(limited)
     big = f"homeassistant/button/{unique('big')}/config"
 
@@ -68,7 +58,7 @@ def test_a_message_over_the_brokers_packet_limit_is_named_and_not_sent(
     # What cocoon needed: a fixed header of 3 bytes (its remaining length takes two),
     # the topic with its length, the packet id, an empty property list and the payload.
     assert f"{3 + 2 + len(big) + 2 + 1 + 1000} bytes" in error
-    assert f"takes at most {LIMIT}" in error
+    assert f"takes at most {PACKET_LIMIT}" in error
     assert "max_packet_size" in error
     assert "same client id" not in caplog.text
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,26 +18,18 @@ from cocoon.adapters.topics import Topics
 from cocoon.demo.broker import EmbeddedBroker
 
 from ..brokers import Mosquitto
+from ..conftest import PACKET_LIMIT
 from ..daemon.harness import DaemonProcess, Watcher, config_of, home, wait_until, write_config
 from . import knobs
 from .mosquittos import TunedMosquitto
 
 pytestmark = pytest.mark.integration
 
-LIMIT = 600
-
-
-@pytest.fixture
-def limited(tmp_path: Path) -> Iterator[TunedMosquitto]:
-    broker = TunedMosquitto(tmp_path / "limited", options={"max_packet_size": str(LIMIT)})
-    broker.start()
-    yield broker
-    broker.stop()
-
 
 def test_a_packet_limit_below_discovery_is_named_and_causes_no_reconnects(
-    limited: TunedMosquitto, tmp_path: Path
+    limited_mosquitto: TunedMosquitto, tmp_path: Path
 ) -> None:
+    limited = limited_mosquitto
     data = home(limited.port)
     topics = Topics.for_config(config_of(data, tmp_path))
     watcher = Watcher(limited, [topics.availability, topics.mode])
@@ -55,11 +46,11 @@ def test_a_packet_limit_below_discovery_is_named_and_causes_no_reconnects(
         watcher.close()
     log = daemon.log()
     [line, *_] = [line for line in log.splitlines() if "(its max_packet_size)" in line]
-    assert f"takes at most {LIMIT}" in line
+    assert f"takes at most {PACKET_LIMIT}" in line
     assert "needs a packet of" in line
     assert log.count(f"as {data['mqtt']['client_id']} (") == 1  # connected once, no storm
     assert "same client id" not in log
-    knobs.record("packet-limit", broker_limit=LIMIT, connections=1, press="answered")
+    knobs.record("packet-limit", broker_limit=PACKET_LIMIT, connections=1, press="answered")
 
 
 class _Amqtt:
