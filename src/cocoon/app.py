@@ -15,9 +15,9 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from cocoon import installed_version
 from cocoon.adapters.claim import Instance, wait_turn
 from cocoon.adapters.control import Control, status_messages
 from cocoon.adapters.discovery import discovery_messages, stale_discovery
@@ -44,14 +44,6 @@ _LOGGER = logging.getLogger(__name__)
 ANNOUNCE_INTERVAL = 5.0
 # Status changes within this many seconds go out as one.
 STATUS_DELAY = 0.05
-
-
-def cocoon_version() -> str:
-    """The installed version of cocoon."""
-    try:
-        return version("cocoon")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 class Daemon:
@@ -220,7 +212,7 @@ class Daemon:
         if self._stepping_back is not None:
             return  # announced when this one takes over again
         self._announced = time.monotonic()
-        current = discovery_messages(self.cfg, self.topics, cocoon_version())
+        current = discovery_messages(self.cfg, self.topics, installed_version())
         for message in [*stale_discovery(self._announced_topics(), current), *current]:
             try:
                 self.link.publish(message)
@@ -349,11 +341,13 @@ async def run(config: Path, state_dir: Path, on_ready: Callable[[], None] | None
     gc.collect()
     gc.freeze()
     _LOGGER.info(
-        "cocoon %s running for %s (%d devices, %d rituals); state in %s",
-        cocoon_version(),
+        "cocoon %s running for %s (%d device%s, %d ritual%s); state in %s",
+        installed_version(),
         cfg.home.name,
         len(cfg.devices),
+        "s" * (len(cfg.devices) != 1),
         len(cfg.rituals),
+        "s" * (len(cfg.rituals) != 1),
         state_dir,
     )
     if on_ready is not None:

@@ -15,11 +15,10 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from cocoon import app, remote
+from cocoon import app, installed_version, remote
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.values import parse_duration
@@ -56,14 +55,6 @@ class Command:
     run: Callable[[argparse.Namespace], int]
 
 
-def _version() -> str:
-    try:
-        return version("cocoon")
-    except PackageNotFoundError:
-        # Running from a source tree that was never installed.
-        return "unknown"
-
-
 def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-c",
@@ -92,14 +83,26 @@ def summary(cfg: CocoonConfig) -> str:
     )
 
 
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_config_option(parser)
+    parser.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        metavar="FILE",
+        help="the configuration file, as with --config",
+    )
+
+
 def _check(args: argparse.Namespace) -> int:
+    path = args.file or args.config
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(path)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
-    print(f"{args.config}: valid — {summary(cfg)}")
+    print(f"{path}: valid — {summary(cfg)}")
     return EXIT_OK
 
 
@@ -316,7 +319,7 @@ _COMMANDS: tuple[Command, ...] = (
             "problem as FILE:LINE:COLUMN: FIELD: MESSAGE on stderr and exits 2. "
             "Secret values are never printed."
         ),
-        add_arguments=_add_config_option,
+        add_arguments=_check_arguments,
         run=_check,
     ),
     Command(
@@ -365,7 +368,7 @@ _COMMANDS: tuple[Command, ...] = (
             "Print the timeline of a day: sun times, each ritual's start and end, and what "
             "every device does when and why. DST changes and polar days are spelled out. "
             "With --png, also draw each light's brightness over the day, the line coloured "
-            "by its colour temperature (needs matplotlib: pip install 'cocoon[plot]')."
+            "by its colour temperature (needs matplotlib: pip install 'cocoon-home[plot]')."
         ),
         add_arguments=_plan_arguments,
         run=_plan,
@@ -378,7 +381,7 @@ _COMMANDS: tuple[Command, ...] = (
             "simulated Zigbee2MQTT devices, with the example home and a clock that runs a "
             "day in a minute: rituals fade in, a plant gets thirsty and is cued during the "
             'morning tea, and "Calm now" is pressed at 20:30. Needs the demo extra: '
-            "pip install 'cocoon[demo]'."
+            "pip install 'cocoon-home[demo]'."
         ),
         add_arguments=_demo_arguments,
         run=_demo,
@@ -411,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages as well")
     parser.add_argument(
         "--log-format",

@@ -38,6 +38,16 @@ def test_check_valid_prints_a_summary(config: Config, capsys: pytest.CaptureFixt
     assert err == ""
 
 
+def test_check_takes_the_file_as_an_argument_too(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = config(FULL)
+
+    assert main(["check", str(path)]) == 0
+
+    assert capsys.readouterr().out.startswith(f"{path}: valid — 3 devices")
+
+
 def test_check_invalid_prints_each_problem_and_exits_2(
     config: Config, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -136,7 +146,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
 
     assert exited.value.code == 0
-    assert capsys.readouterr().out.startswith("cocoon ")
+    printed = capsys.readouterr().out
+    assert printed.startswith("cocoon ")
+    assert printed.split()[1] != "unknown"  # the installed distribution, cocoon-home
 
 
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

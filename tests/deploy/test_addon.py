@@ -143,7 +143,8 @@ def test_the_bundle_holds_all_the_dockerfile_copies_and_cocoon_builds_from_it(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert [wheel.name.split("-")[0] for wheel in (tmp_path / "wheels").iterdir()] == ["cocoon"]
+    wheels = [wheel.name.split("-")[0] for wheel in (tmp_path / "wheels").iterdir()]
+    assert wheels == ["cocoon_home"]  # the distribution's name, normalised
 
 
 class AddOn:

@@ -12,13 +12,17 @@ gives Home Assistant.
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
+
+from cocoon import DISTRIBUTION
 
 from .example import ROOT
 from .readme import blocks, commands, section
@@ -104,3 +108,17 @@ def test_the_dashboard_section_adds_deploy_dashboard_yaml_as_a_yaml_dashboard() 
         "../dashboard.yaml:/config/cocoon-dashboard.yaml:ro"
         in (compose["services"]["homeassistant"]["volumes"])
     )
+
+
+def test_every_pip_install_printed_names_cocoons_own_distribution() -> None:
+    """A distribution called plain `cocoon` on PyPI is another project: every install
+    command cocoon prints or documents names `cocoon-home`, which pyproject.toml builds."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["name"] == DISTRIBUTION == "cocoon-home"
+    texts = [ROOT / "README.md", *(ROOT / "src").rglob("*.py"), *(ROOT / "deploy").rglob("*.md")]
+    named = {
+        match.group(1)
+        for path in texts
+        for match in re.finditer(r"pip install '([A-Za-z0-9_.-]+)\[", path.read_text("utf-8"))
+    }
+    assert named - {"."} == {DISTRIBUTION}  # "." installs this clone, whatever its name

@@ -50,7 +50,7 @@ class EmbeddedBroker:
             from amqtt.errors import BrokerError
         except ImportError as exc:
             raise CocoonError(
-                "cocoon demo needs the embedded broker amqtt: pip install 'cocoon[demo]'"
+                "cocoon demo needs the embedded broker amqtt: pip install 'cocoon-home[demo]'"
             ) from exc
         for name in _CHATTY_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)

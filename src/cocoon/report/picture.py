@@ -46,7 +46,7 @@ class _Plot:
             import matplotlib as mpl
         except ImportError:
             raise CocoonError(
-                "cocoon plan --png needs matplotlib: pip install 'cocoon[plot]'"
+                "cocoon plan --png needs matplotlib: pip install 'cocoon-home[plot]'"
             ) from None
         mpl.use("Agg", force=True)
         import matplotlib.collections as collections
