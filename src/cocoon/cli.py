@@ -400,6 +400,10 @@ _COMMANDS: tuple[Command, ...] = (
 )
 
 
+_CHATTY = frozenset({"run", "demo"})
+"""Commands that log their decisions at INFO; the others log warnings and errors only."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `cocoon` program with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -415,7 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages as well")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log everything, debug messages included (by default run and demo log their "
+        "decisions, the other commands only warnings and errors)",
+    )
     parser.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
@@ -436,7 +446,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the `cocoon` program with `argv` (the process arguments when None); the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    setup_logging(logging.DEBUG if args.verbose else logging.INFO, args.log_format)
+    # The daemon and the demo tell what they decide; a one-shot command prints its answer
+    # and logs only what went wrong, unless asked (-v).
+    quiet = args.command not in _CHATTY
+    level = logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO
+    setup_logging(level, args.log_format)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_CONFIG

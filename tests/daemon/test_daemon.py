@@ -263,13 +263,16 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
     config = tmp_path / "cocoon.yaml"
     with DaemonThread(cfg, tmp_path / "state"):
         assert main(["trigger", "--config", str(config), "calm_now"]) == 0
-        assert "pressed calm_now" in capsys.readouterr().out
+        printed = capsys.readouterr()
+        assert "pressed calm_now" in printed.out
+        assert printed.err == ""  # no log lines unless asked for (-v)
         wait_until(
             lambda: _brightness(sim, "sofa_lamp") == 51,
             what=f"calm {sim.received('sofa_lamp')} {sim.state('sofa_lamp')}",
         )
         assert main(["status", "--config", str(config)]) == 0
-        out = capsys.readouterr().out
+        out, err = capsys.readouterr()
+        assert err == ""
         assert "cocoon is online" in out
         assert "Mode          calm_now" in out
         assert "sofa" in out
