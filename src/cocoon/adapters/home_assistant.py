@@ -17,9 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import ssl
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from homeassistant_api import AsyncWebsocketClient
 from homeassistant_api.errors import UnauthorizedError
@@ -162,7 +165,7 @@ class HomeAssistantGateway:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure of a session means: reconnect
-                detail = _describe(exc)
+                detail = describe_failure(exc, self.settings.url)
             if self._lost():
                 # A session that got connected: its loss is news, and the backoff starts
                 # afresh (else each restart of Home Assistant would wait longer than the last).
@@ -319,13 +322,38 @@ class HomeAssistantGateway:
             _LOGGER.warning("A %s event needs data {name: <calm mode or ritual>}", TRIGGER_EVENT)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_failure(exc: BaseException, url: str) -> str:
+    """Why a session with Home Assistant at `url` failed, in a person's words."""
+    where = f"Home Assistant at {_host(url)}"
     if isinstance(exc, UnauthorizedError):
         return (
-            "Home Assistant refused the token (expired or revoked?): create a new "
+            f"{where} refused the token (expired or revoked?): create a new "
             "long-lived access token and put it in secrets.yaml"
         )
-    if isinstance(exc, TimeoutError):
-        return "no answer in time"
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200]
+    # Libraries wrap the cause a person can act on in errors of their own.
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror) or "NameResolution" in type(cause).__name__:
+            return f"{where} not reachable: its name is not found (check home_assistant.url)"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"{where} not reachable: nothing answers on that port (is it running?)"
+        if isinstance(cause, TimeoutError):
+            return f"{where} not reachable: no answer in time"
+        if isinstance(cause, ssl.SSLError):
+            return f"{where}: TLS failed ({getattr(cause, 'reason', None) or cause})"
+    text = (str(exc) or type(exc).__name__).splitlines()[0]
+    return f"{where}: {text if len(text) <= 120 else text[:117] + '...'}"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found and len(found) < 10:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def _host(url: str) -> str:
+    parsed = urlsplit(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return f"{parsed.hostname}:{port}"

@@ -312,7 +312,7 @@ class Engine:
                     what = detail or f"{service} unreachable"
                     self.problems.setdefault(service, f"{what} (since {since})")
                     if detail:
-                        _LOGGER.warning("%s is unreachable: %s", service, detail)
+                        _LOGGER.warning("%s", detail)
             case Announce(reason=reason):
                 _LOGGER.info("Announcing cocoon (%s)", reason)
                 self.status = None
