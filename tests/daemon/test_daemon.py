@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -263,16 +265,25 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
     config = tmp_path / "cocoon.yaml"
     with DaemonThread(cfg, tmp_path / "state"):
         assert main(["trigger", "--config", str(config), "calm_now"]) == 0
-        printed = capsys.readouterr()
-        assert "pressed calm_now" in printed.out
-        assert printed.err == ""  # no log lines unless asked for (-v)
+        assert "pressed calm_now" in capsys.readouterr().out
         wait_until(
             lambda: _brightness(sim, "sofa_lamp") == 51,
             what=f"calm {sim.received('sofa_lamp')} {sim.state('sofa_lamp')}",
         )
+        # A process of its own, as a person runs it: its answer, and no log lines unless
+        # asked for (-v). (In this process the daemon's thread shares the logging.)
+        status = subprocess.run(
+            [sys.executable, "-m", "cocoon", "status", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert status.returncode == 0, status.stderr
+        assert status.stderr == ""
+        assert "cocoon is online" in status.stdout
         assert main(["status", "--config", str(config)]) == 0
-        out, err = capsys.readouterr()
-        assert err == ""
+        out = capsys.readouterr().out
         assert "cocoon is online" in out
         assert "Mode          calm_now" in out
         assert "sofa" in out

@@ -35,7 +35,7 @@ def test_without_matplotlib_the_error_says_how_to_install_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(CocoonError, match=r"pip install 'cocoon\[plot\]'"):
+    with pytest.raises(CocoonError, match=r"pip install 'cocoon-home\[plot\]'"):
         draw_day(brussels(), date(2026, 3, 29), tmp_path / "plan.png")
     assert not (tmp_path / "plan.png").exists()
 
