@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
 from tests.brokers import Mosquitto  # noqa: E402
 from tests.daemon.harness import DaemonThread, config_of, wait_until  # noqa: E402
 from tests.deploy.example import FLOOR, SOFA, example_home  # noqa: E402
-from tests.homeassistant import HomeAssistant, Install, installs  # noqa: E402
+from tests.homeassistant import HomeAssistant, Install, installs, light_brightness  # noqa: E402
 
 from cocoon.runtime.clock import ScaledClock  # noqa: E402
 
@@ -48,10 +48,7 @@ AFTERNOON = "2026-11-25 14:00:00"  # no ritual runs
 
 
 def _brightness(state: dict[str, Any] | None) -> int | None:
-    if state is None:
-        return None
-    value = state["attributes"].get("brightness") if state["state"] == "on" else 0
-    return None if value is None else int(value)
+    return None if state is None else light_brightness(state)
 
 
 def _until(

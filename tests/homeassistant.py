@@ -181,6 +181,13 @@ class Install:
         ]  # fmt: skip
 
 
+def light_brightness(state: dict[str, Any]) -> int | None:
+    """A light entity's brightness (0-255) from its state: 0 when off, None when on but
+    not saying."""
+    value = state["attributes"].get("brightness") if state["state"] == "on" else 0
+    return None if value is None else int(value)
+
+
 def ha_venv() -> Path:
     """The venv of the oldest supported Home Assistant: `$HA_VENV`, or `.ha-venv`."""
     configured = os.environ.get("HA_VENV")

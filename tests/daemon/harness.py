@@ -22,6 +22,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import yaml
 
+from cocoon.adapters.simulator import Zigbee2MqttSimulator
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
 from cocoon.ports import Clock
@@ -225,6 +226,12 @@ class DaemonProcess:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+def level(sim: Zigbee2MqttSimulator, name: str = "sofa_lamp") -> object:
+    """A simulated light's brightness (0-254) as it last reported, or "OFF"."""
+    state = sim.state(name)
+    return state.get("brightness") if state.get("state") == "ON" else "OFF"
 
 
 def config_of(data: dict[str, Any], directory: Path) -> CocoonConfig:

@@ -23,6 +23,7 @@ from .harness import (
     config_of,
     home,
     json_of,
+    level,
     wait_until,
     write_config,
 )
@@ -30,10 +31,6 @@ from .harness import (
 pytestmark = pytest.mark.integration
 
 PRESS_TOPIC = "cocoon/test_flat/button/calm_now/press"
-
-
-def _brightness(sim: Zigbee2MqttSimulator, name: str) -> object:
-    return sim.state(name).get("brightness") if sim.state(name).get("state") == "ON" else "OFF"
 
 
 @pytest.fixture
@@ -81,13 +78,13 @@ def test_calm_now_drives_the_lights_and_gives_back_the_snapshot(
             engine = running.daemon.engine
             wait_until(lambda: "sofa" in engine.readings.devices, what="the lamp's answer")
             watcher.publish(PRESS_TOPIC, "PRESS")
-            wait_until(lambda: _brightness(sim, "sofa_lamp") == 51, what="calm brightness")
+            wait_until(lambda: level(sim, "sofa_lamp") == 51, what="calm brightness")
             # 2000 K asked; the bulb's warmest is 2203 K (454 mireds), and that is no hand.
             assert sim.state("sofa_lamp")["color_temp"] == 454
             assert sim.state("radiator")["current_heating_setpoint"] == 21
             # After the calm mode's 3 s, everything is as it was.
             wait_until(
-                lambda: _brightness(sim, "sofa_lamp") == 178,
+                lambda: level(sim, "sofa_lamp") == 178,
                 timeout=8,
                 what=f"snapshot {sim.received('sofa_lamp')}",
             )
@@ -121,7 +118,7 @@ def test_junk_on_the_bus_is_dropped_and_the_next_press_still_works(
                 watcher.client.publish("zigbee2mqtt/fern_sensor", f'{{"soil_moisture": {i % 90}}}')
             watcher.publish("zigbee2mqtt/fern_sensor", '{"soil_moisture": 50}')
             watcher.publish(PRESS_TOPIC, "PRESS")
-            wait_until(lambda: _brightness(sim, "sofa_lamp") == 51, timeout=10, what="press")
+            wait_until(lambda: level(sim, "sofa_lamp") == 51, timeout=10, what="press")
         text = caplog.text
         assert "Dropped a message on zigbee2mqtt/sofa_lamp" in text
         assert "Dropped a message on cocoon/test_flat/mode/set: unknown mode 'party_mode'" in text
@@ -181,7 +178,7 @@ def test_kill_9_mid_calm_mode_resumes_it_and_gives_back_the_snapshot(
         wait_until(lambda: watcher.last(topics.availability) == b"online", what="online")
         time.sleep(0.3)
         watcher.publish(PRESS_TOPIC, "PRESS")
-        wait_until(lambda: _brightness(sim, "sofa_lamp") == 51, what="calm")
+        wait_until(lambda: level(sim, "sofa_lamp") == 51, what="calm")
         first.kill()
         wait_until(lambda: watcher.last(topics.availability) == b"offline", what="last will")
         second.start()
@@ -194,9 +191,9 @@ def test_kill_9_mid_calm_mode_resumes_it_and_gives_back_the_snapshot(
             what="the calm mode in the restarted daemon's status",
         )
         assert "calm_now" in document["calm_until"]
-        assert _brightness(sim, "sofa_lamp") == 51
+        assert level(sim, "sofa_lamp") == 51
         wait_until(
-            lambda: _brightness(sim, "sofa_lamp") == 178,
+            lambda: level(sim, "sofa_lamp") == 178,
             timeout=20,
             what=f"given back: {second.log()}",
         )
@@ -267,7 +264,7 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
         assert main(["trigger", "--config", str(config), "calm_now"]) == 0
         assert "pressed calm_now" in capsys.readouterr().out
         wait_until(
-            lambda: _brightness(sim, "sofa_lamp") == 51,
+            lambda: level(sim, "sofa_lamp") == 51,
             what=f"calm {sim.received('sofa_lamp')} {sim.state('sofa_lamp')}",
         )
         # A process of its own, as a person runs it: its answer, and no log lines unless

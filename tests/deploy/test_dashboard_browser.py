@@ -34,7 +34,7 @@ from cocoon.runtime.clock import ScaledClock
 
 from ..brokers import Mosquitto
 from ..daemon.harness import DaemonThread, config_of
-from ..homeassistant import HomeAssistant, Install
+from ..homeassistant import HomeAssistant, Install, light_brightness
 from .example import DASHBOARD, FLOOR, ROOT, SOFA, example_home
 from .readme import blocks
 
@@ -131,11 +131,6 @@ def dashboard_home(
     hass.stop()
 
 
-def _brightness(state: dict[str, Any]) -> int | None:
-    value = state["attributes"].get("brightness") if state["state"] == "on" else 0
-    return None if value is None else int(value)
-
-
 def _kelvin(state: dict[str, Any]) -> int:
     return int(state["attributes"].get("color_temp_kelvin") or 0)
 
@@ -228,11 +223,11 @@ def test_calm_now_clicked_on_the_dashboard_brings_the_calm_scene(
             before = _save(page, f"dashboard-before-{hass.install.label}.png", tmp_path)
 
             sofa = hass.get_state(SOFA) or {}
-            assert _brightness(sofa) == 180, sofa  # not calm yet
+            assert light_brightness(sofa) == 180, sofa  # not calm yet
 
             mark = time.monotonic()
             calm_button.click()
-            calm = hass.wait_for_state(SOFA, lambda s: _brightness(s) == 51)  # 20 % of 255
+            calm = hass.wait_for_state(SOFA, lambda s: light_brightness(s) == 51)  # 20 % of 255
             assert abs(_kelvin(calm) - 2000) <= 20, calm
             hass.wait_for_state(FLOOR, lambda s: s["state"] == "off")
             timings["click to calm lights"] = time.monotonic() - mark

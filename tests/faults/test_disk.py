@@ -31,6 +31,7 @@ from ..daemon.harness import (
     config_of,
     home,
     json_of,
+    level,
     wait_until,
     write_config,
 )
@@ -69,11 +70,6 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
-def _brightness(sim: Zigbee2MqttSimulator) -> object:
-    state = sim.state("sofa_lamp")
-    return state.get("brightness") if state.get("state") == "ON" else "OFF"
-
-
 def _problems(watcher: Watcher, topics: Topics) -> list[str] | None:
     """The problems of the status document, once Home Assistant's sensor says the same."""
     document = json_of(watcher.last(topics.state)) or {}
@@ -110,8 +106,8 @@ def test_calm_mode_ends_and_gives_back_whatever_the_state_disk_does(
         else:
             shutil.rmtree(state)
         watcher.publish(PRESS, "PRESS")
-        wait_until(lambda: _brightness(sim) == 51, what="the calm scene (20 %)")
-        wait_until(lambda: _brightness(sim) == 178, timeout=20, what="given back (70 %)")
+        wait_until(lambda: level(sim) == 51, what="the calm scene (20 %)")
+        wait_until(lambda: level(sim) == 178, timeout=20, what="given back (70 %)")
         if fault == "vanished":
             # The directory is made again by the next save.
             wait_until(lambda: (state / "state.json").exists(), what="the state saved again")

@@ -17,7 +17,15 @@ from cocoon.adapters.simulator import Zigbee2MqttSimulator
 from cocoon.adapters.topics import Topics
 
 from ..brokers import Mosquitto
-from ..daemon.harness import DaemonProcess, Watcher, config_of, home, wait_until, write_config
+from ..daemon.harness import (
+    DaemonProcess,
+    Watcher,
+    config_of,
+    home,
+    level,
+    wait_until,
+    write_config,
+)
 from . import knobs
 
 pytestmark = pytest.mark.integration
@@ -35,11 +43,6 @@ def _without_desk(data: dict[str, Any]) -> dict[str, Any]:
     del data["devices"]["desk"]
     del data["scenes"]["calm"]["lights"]["desk"]
     return data
-
-
-def _look(sim: Zigbee2MqttSimulator, name: str) -> object:
-    state = sim.state(name)
-    return state.get("brightness") if state.get("state") == "ON" else "OFF"
 
 
 def _calm(mosquitto: Mosquitto, tmp_path: Path) -> tuple[Zigbee2MqttSimulator, Watcher, Topics]:
@@ -62,18 +65,18 @@ def test_a_reload_gives_back_a_removed_lamp_and_ends_a_shortened_calm_mode(
         daemon.start()
         wait_until(lambda: "running for Test flat" in daemon.log(), what="running")
         watcher.publish(PRESS, "PRESS")
-        wait_until(lambda: _look(sim, "sofa_lamp") == 51, what="the sofa lamp calm")
-        wait_until(lambda: _look(sim, "desk_lamp") == "OFF", what="the desk lamp off")
+        wait_until(lambda: level(sim, "sofa_lamp") == 51, what="the sofa lamp calm")
+        wait_until(lambda: level(sim, "desk_lamp") == "OFF", what="the desk lamp off")
         write_config(tmp_path, _without_desk(_home(mosquitto.port)))
         daemon.signal(signal.SIGHUP)
-        wait_until(lambda: _look(sim, "desk_lamp") == 127, what="the desk lamp given back")
+        wait_until(lambda: level(sim, "desk_lamp") == 127, what="the desk lamp given back")
         assert sim.received("desk_lamp")[-1]["transition"] == 30  # a glide, not a jump
-        assert _look(sim, "sofa_lamp") == 51  # the calm mode carries on for the rest
+        assert level(sim, "sofa_lamp") == 51  # the calm mode carries on for the rest
         shorter = _without_desk(_home(mosquitto.port))
         shorter["calm_modes"]["calm_now"]["duration"] = "2s"
         write_config(tmp_path, shorter)
         daemon.signal(signal.SIGHUP)
-        wait_until(lambda: _look(sim, "sofa_lamp") == 178, timeout=20, what="sofa given back")
+        wait_until(lambda: level(sim, "sofa_lamp") == 178, timeout=20, what="sofa given back")
         wait_until(lambda: watcher.last(topics.mode) == b"off", what="the mode off")
         assert daemon.process is not None
         assert daemon.process.poll() is None
@@ -100,14 +103,14 @@ def test_a_restart_without_a_held_lamp_in_the_configuration_carries_on_with_the_
         first.start()
         wait_until(lambda: watcher.last(topics.availability) == b"online", what="online")
         watcher.publish(PRESS, "PRESS")
-        wait_until(lambda: _look(sim, "desk_lamp") == "OFF", what="the desk lamp off")
+        wait_until(lambda: level(sim, "desk_lamp") == "OFF", what="the desk lamp off")
         first.kill()
         wait_until(lambda: watcher.last(topics.availability) == b"offline", what="the will")
         write_config(tmp_path, _without_desk(_home(mosquitto.port)))
         second.start()
         wait_until(lambda: watcher.last(topics.availability) == b"online", what="back online")
         wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="calm resumed")
-        assert _look(sim, "sofa_lamp") == 51
+        assert level(sim, "sofa_lamp") == 51
         assert second.process is not None
         assert second.process.poll() is None
     finally:
@@ -118,4 +121,4 @@ def test_a_restart_without_a_held_lamp_in_the_configuration_carries_on_with_the_
     log = second.log()
     assert "desk was held when cocoon stopped but is no longer configured: left as it is" in log
     assert "Traceback" not in log
-    assert _look(sim, "desk_lamp") == "OFF"  # cocoon cannot reach it: left, and it says so
+    assert level(sim, "desk_lamp") == "OFF"  # cocoon cannot reach it: left, and it says so

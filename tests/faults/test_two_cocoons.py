@@ -19,17 +19,20 @@ from cocoon.adapters.simulator import Zigbee2MqttSimulator
 from cocoon.adapters.topics import Topics
 
 from ..brokers import Mosquitto
-from ..daemon.harness import DaemonProcess, Watcher, config_of, home, wait_until, write_config
+from ..daemon.harness import (
+    DaemonProcess,
+    Watcher,
+    config_of,
+    home,
+    level,
+    wait_until,
+    write_config,
+)
 from . import knobs
 
 pytestmark = pytest.mark.integration
 
 PRESS = "cocoon/test_flat/button/calm_now/press"
-
-
-def _look(sim: Zigbee2MqttSimulator) -> object:
-    state = sim.state("sofa_lamp")
-    return state.get("brightness") if state.get("state") == "ON" else "OFF"
 
 
 @pytest.mark.parametrize("client_ids", ["the same", "their own"])
@@ -60,11 +63,11 @@ def test_a_second_cocoon_waits_and_takes_over_when_the_first_dies(
         wait_until(lambda: "drives nothing while this one" in first.log(), what="first told")
         assert "Another cocoon already runs for Test flat" in second.log()
         watcher.publish(PRESS, "PRESS")
-        wait_until(lambda: _look(sim) == 51, what="the calm scene")
+        wait_until(lambda: level(sim) == 51, what="the calm scene")
         wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="the mode")
         commands = len(sim.received("sofa_lamp"))
         watcher.publish(topics.mode_set, "off")
-        wait_until(lambda: _look(sim) == 178, what="given back")
+        wait_until(lambda: level(sim) == 178, what="given back")
         assert len(sim.received("sofa_lamp")) == commands + 1  # one cocoon, one command
         first.kill()
         began = time.monotonic()
@@ -75,7 +78,7 @@ def test_a_second_cocoon_waits_and_takes_over_when_the_first_dies(
         )
         took = time.monotonic() - began
         watcher.publish(PRESS, "PRESS")
-        wait_until(lambda: _look(sim) == 51, what="calm, pressed on the second cocoon")
+        wait_until(lambda: level(sim) == 51, what="calm, pressed on the second cocoon")
         assert second.process is not None
         assert second.process.poll() is None
     finally:

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pytest
 import yaml
@@ -21,7 +20,7 @@ from cocoon.runtime.clock import ScaledClock
 from ..brokers import Mosquitto
 from ..daemon.harness import DaemonThread, config_of, wait_until
 from ..deploy.example import DASHBOARD, FLOOR, SOFA, dashboard_entity_ids, example_home
-from ..homeassistant import HomeAssistant, Install
+from ..homeassistant import HomeAssistant, Install, light_brightness
 
 pytestmark = pytest.mark.integration
 
@@ -38,11 +37,6 @@ class ExampleHome:
     hass: HomeAssistant
     cfg: CocoonConfig
     daemon: DaemonThread
-
-
-def _brightness(state: dict[str, Any]) -> int | None:
-    value = state["attributes"].get("brightness") if state["state"] == "on" else 0
-    return None if value is None else int(value)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +99,7 @@ def test_calm_now_pressed_through_home_assistant_changes_the_lights(
 
     hass.call_service("button", "press", {"entity_id": CALM_NOW})
 
-    calm = hass.wait_for_state(SOFA, lambda s: _brightness(s) == 51)  # 20 % of 255
+    calm = hass.wait_for_state(SOFA, lambda s: light_brightness(s) == 51)  # 20 % of 255
     assert abs(int(calm["attributes"]["color_temp_kelvin"]) - 2000) <= 20, calm
     hass.wait_for_state(FLOOR, lambda s: s["state"] == "off")
     hass.wait_for_state("select.cocoon_brussels_flat_mode", lambda s: s["state"] == "calm_now")
@@ -116,5 +110,5 @@ def test_calm_now_pressed_through_home_assistant_changes_the_lights(
         "select_option",
         {"entity_id": "select.cocoon_brussels_flat_mode", "option": "off"},
     )
-    hass.wait_for_state(SOFA, lambda s: _brightness(s) == 180)
-    hass.wait_for_state(FLOOR, lambda s: _brightness(s) == 120)
+    hass.wait_for_state(SOFA, lambda s: light_brightness(s) == 180)
+    hass.wait_for_state(FLOOR, lambda s: light_brightness(s) == 120)

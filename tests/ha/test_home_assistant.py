@@ -17,7 +17,7 @@ from cocoon.runtime.clock import ScaledClock
 
 from ..brokers import Mosquitto
 from ..daemon.harness import DaemonThread, config_of, wait_until
-from ..homeassistant import HomeAssistant
+from ..homeassistant import HomeAssistant, light_brightness
 
 pytestmark = pytest.mark.integration
 
@@ -63,11 +63,6 @@ def ha_home(hass: HomeAssistant, broker: Mosquitto, **changes: Any) -> dict[str,
     return data
 
 
-def _brightness(state: dict[str, Any]) -> int | None:
-    value = state["attributes"].get("brightness") if state["state"] == "on" else 0
-    return None if value is None else int(value)
-
-
 def _kelvin(state: dict[str, Any]) -> int | None:
     value = state["attributes"].get("color_temp_kelvin")
     return None if value is None else int(value)
@@ -110,15 +105,15 @@ def test_calm_now_pressed_in_home_assistant_brings_the_calm_scene_and_gives_back
     hass = home_assistant
     node = Topics.for_config(cocoon).node_id
     hass.call_service("button", "press", {"entity_id": f"button.{node}_calm_calm_now"})
-    calm = hass.wait_for_state(CEILING, lambda s: _brightness(s) == 51)
+    calm = hass.wait_for_state(CEILING, lambda s: light_brightness(s) == 51)
     assert abs((_kelvin(calm) or 0) - 2000) <= 20
     assert hass.wait_for_state(KITCHEN, lambda s: s["state"] == "off")
     heat = hass.wait_for_state(HEAT, lambda s: s["attributes"].get("temperature") == 21)
     assert heat["attributes"]["temperature"] == 21  # 19 + 3, held at the device's max of 21
     # After the calm mode's 4 s, exactly what was there before.
-    back = hass.wait_for_state(CEILING, lambda s: _brightness(s) == 180, timeout=10)
+    back = hass.wait_for_state(CEILING, lambda s: light_brightness(s) == 180, timeout=10)
     assert abs((_kelvin(back) or 0) - 4000) <= 40
-    kitchen = hass.wait_for_state(KITCHEN, lambda s: _brightness(s) == 120)
+    kitchen = hass.wait_for_state(KITCHEN, lambda s: light_brightness(s) == 120)
     assert abs((_kelvin(kitchen) or 0) - 3000) <= 30
     hass.wait_for_state(HEAT, lambda s: s["attributes"].get("temperature") == 19)
 
@@ -145,13 +140,13 @@ def test_a_light_changed_by_a_person_is_left_alone(
     hass = home_assistant
     node = Topics.for_config(cocoon).node_id
     hass.call_service("button", "press", {"entity_id": f"button.{node}_calm_calm_now"})
-    hass.wait_for_state(CEILING, lambda s: _brightness(s) == 51)
+    hass.wait_for_state(CEILING, lambda s: light_brightness(s) == 51)
     # A person turns it up through the REST API, as the app would.
     hass.call_service("light", "turn_on", {"entity_id": CEILING, "brightness": 230})
     # The calm mode ends after 4 s and would give back 180; the person's 230 stays.
-    hass.wait_for_state(KITCHEN, lambda s: _brightness(s) == 120, timeout=10)
+    hass.wait_for_state(KITCHEN, lambda s: light_brightness(s) == 120, timeout=10)
     time.sleep(0.5)
-    assert _brightness(hass.get_state(CEILING) or {}) == 230
+    assert light_brightness(hass.get_state(CEILING) or {}) == 230
 
 
 def test_an_evening_fades_in_steps_never_above_the_maximum_step(
@@ -170,7 +165,7 @@ def test_an_evening_fades_in_steps_never_above_the_maximum_step(
     def record() -> None:
         while not stop.is_set():
             state = hass.get_state(CEILING)
-            value = None if state is None else _brightness(state)
+            value = None if state is None else light_brightness(state)
             if value is not None and (not seen or seen[-1] != value):
                 seen.append(value)
             time.sleep(0.02)
@@ -180,7 +175,7 @@ def test_an_evening_fades_in_steps_never_above_the_maximum_step(
     try:
         with DaemonThread(cfg, tmp_path / "state", clock=clock):
             # 2 min of fade at 20x: 6 s.
-            hass.wait_for_state(CEILING, lambda s: _brightness(s) == 204, timeout=20)
+            hass.wait_for_state(CEILING, lambda s: light_brightness(s) == 204, timeout=20)
     finally:
         stop.set()
         recorder.join(2)
@@ -207,9 +202,9 @@ def test_a_home_assistant_restart_mid_calm_mode_and_the_calm_scene_is_back(
     with DaemonThread(cfg, tmp_path / "state") as daemon:
         hass.wait_for_state(f"button.{node}_calm_calm_now", lambda s: s["state"] != "unavailable")
         hass.call_service("button", "press", {"entity_id": f"button.{node}_calm_calm_now"})
-        hass.wait_for_state(CEILING, lambda s: _brightness(s) == 51)
+        hass.wait_for_state(CEILING, lambda s: light_brightness(s) == 51)
         hass.restart()  # demo states start afresh: the ceiling is on at full again
-        back = hass.wait_for_state(CEILING, lambda s: _brightness(s) == 51, timeout=20)
+        back = hass.wait_for_state(CEILING, lambda s: light_brightness(s) == 51, timeout=20)
         assert abs((_kelvin(back) or 0) - 2000) <= 20
         wait_until(lambda: "Home Assistant" not in str(daemon.daemon.engine.problems))
 
@@ -218,4 +213,4 @@ def test_a_cocoon_trigger_event_presses_without_mqtt(
     cocoon: CocoonConfig, home_assistant: HomeAssistant
 ) -> None:
     home_assistant.request("POST", "events/cocoon_trigger", {"name": "calm_now"})
-    home_assistant.wait_for_state(CEILING, lambda s: _brightness(s) == 51)
+    home_assistant.wait_for_state(CEILING, lambda s: light_brightness(s) == 51)

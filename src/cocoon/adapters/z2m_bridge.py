@@ -176,8 +176,9 @@ def _shared(lights: list[LightAbility]) -> LightAbility:
     )
 
 
-def bridge_online(payload: bytes) -> bool:
-    """`bridge/state`: `{"state": "online"}`, or the bare word from releases before 1.17."""
+def online_state(payload: bytes, what: str) -> bool:
+    """`bridge/state` or a device's `availability`: `{"state": "online"}`, or the bare word
+    of releases before 1.17. `what` names the topic in the error for anything else."""
     try:
         text = payload.decode().strip()
     except UnicodeDecodeError:
@@ -188,7 +189,12 @@ def bridge_online(payload: bytes) -> bool:
         word = data.get("state") if isinstance(data, dict) else data
     if word in ("online", "offline"):
         return word == "online"
-    raise ValueError(f"bridge state {word!r} is neither online nor offline")
+    raise ValueError(f"{what} {word!r} is neither online nor offline")
+
+
+def bridge_online(payload: bytes) -> bool:
+    """Whether `bridge/state` says Zigbee2MQTT is online."""
+    return online_state(payload, "bridge state")
 
 
 def bridge_event(payload: bytes) -> tuple[str, str] | None:

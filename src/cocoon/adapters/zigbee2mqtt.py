@@ -14,7 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from cocoon.adapters.z2m_bridge import DEFAULT_SETPOINT, Exposed
+from cocoon.adapters.z2m_bridge import DEFAULT_SETPOINT, Exposed, online_state
 from cocoon.config.schema import CocoonConfig, Device, DeviceKind
 from cocoon.core.events import Availability, ClimateReport, Event, LightReport, SensorReport
 from cocoon.core.model import ClimateCommand, Colour, LightCommand, LightState
@@ -228,7 +228,7 @@ class Zigbee2MqttDevices:
         if route is None:
             return []
         if route.availability:
-            return [Availability(route.device, _online(message.payload))]
+            return [Availability(route.device, online_state(message.payload, "availability"))]
         data = _object(message.payload)
         if route.kind == "light":
             return self._light(route.device, data)
@@ -276,20 +276,6 @@ class Zigbee2MqttDevices:
         if setpoint is None and current is None:
             return []
         return [ClimateReport(device, setpoint, current)]
-
-
-def _online(payload: bytes) -> bool:
-    text = _text(payload).strip()
-    word: object = text
-    if text.startswith(("{", '"')):
-        # Zigbee2MQTT 1.x and later: {"state": "online"}; older ones say the bare word.
-        data = _parse(text)
-        word = data.get("state") if isinstance(data, dict) else data
-    if word == "online":
-        return True
-    if word == "offline":
-        return False
-    raise ValueError(f"availability {word!r} is neither online nor offline")
 
 
 def _sensor(device: str, data: dict[str, object]) -> list[Event]:
