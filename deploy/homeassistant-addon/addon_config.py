@@ -1,9 +1,9 @@
-"""Write the configuration cocoon runs with in the add-on: the person's own, with the
-broker and Home Assistant that the Supervisor hands the add-on.
+"""Write the configuration cocoon runs with in the Home Assistant app: the person's own,
+with the broker and Home Assistant that the Supervisor hands the app.
 
     python3 addon_config.py SOURCE TARGET_DIR
 
-SOURCE is the person's cocoon.yaml (in the add-on's /config). TARGET_DIR (the add-on's
+SOURCE is the person's cocoon.yaml (in the app's /config). TARGET_DIR (the app's
 private /data) receives
 
 - `cocoon.yaml`: SOURCE with `mqtt.host`, `port`, `username`, `password` and
@@ -76,7 +76,7 @@ def _absolute_includes(value: Any, base: Path) -> Any:
 
 
 def patched(source: Path, environment: dict[str, str]) -> dict[str, Any]:
-    """The configuration in `source` with the add-on's broker and Home Assistant."""
+    """The configuration in `source` with the app's broker and Home Assistant."""
     config = yaml.load(source.read_text(encoding="utf-8"), Loader=_Loader) or {}
     if not isinstance(config, dict):
         raise SystemExit(f"{source}: the configuration must be a mapping of sections")
@@ -133,7 +133,7 @@ def main(argv: list[str]) -> int:
         print(f"{argv[0]}: {', '.join(missing)} not set", file=sys.stderr)
         return 2
     target.mkdir(parents=True, exist_ok=True)
-    header = f"# Written by the cocoon add-on at every start from {source}: edit that file.\n"
+    header = f"# Written by the cocoon app at every start from {source}: edit that file.\n"
     (target / "cocoon.yaml").write_text(
         header
         + yaml.dump(

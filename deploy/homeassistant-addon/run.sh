@@ -1,10 +1,11 @@
 #!/usr/bin/with-contenv bashio
 # shellcheck shell=bash
-# The cocoon add-on: ask the Supervisor for the MQTT broker, write cocoon's
-# configuration with it and with Home Assistant's API, and run cocoon.
+# cocoon's Home Assistant app (an add-on before 2026.2): ask the Supervisor for the
+# MQTT broker, write cocoon's configuration with it and with Home Assistant's API, and
+# run cocoon.
 #
-# The folders are the add-on's: /config (its own config folder, `addon_config` in
-# config.yaml), /data (private, kept across updates). The COCOON_ADDON_* variables
+# The folders are the app's: /config (its own config folder, `app_config` in the
+# config.yaml at the repository's root), /data (private, kept across updates). The COCOON_ADDON_* variables
 # exist for tests/deploy/test_addon.py, which runs this script with a stand-in bashio.
 set -e
 
@@ -16,12 +17,12 @@ lib_dir="${COCOON_ADDON_LIB_DIR:-/usr/local/lib/cocoon-addon}"
 config_file="${config_dir}/$(bashio::config 'config_file')"
 if ! bashio::fs.file_exists "${config_file}"; then
     bashio::log.warning "No ${config_file} yet: writing a first home to start from."
-    bashio::log.warning "Edit it (/addon_configs/local_cocoon on the host), then restart the add-on."
+    bashio::log.warning "Edit it in the app's folder (…_cocoon under app_configs on the host), then restart the app."
     cp "${share_dir}/cocoon.yaml" "${config_file}"
 fi
 
 if ! bashio::services.available "mqtt"; then
-    bashio::exit.nok "No MQTT broker: install and start the Mosquitto broker add-on."
+    bashio::exit.nok "No MQTT broker: install and start the Mosquitto broker app."
 fi
 MQTT_HOST="$(bashio::services mqtt "host")"
 MQTT_PORT="$(bashio::services mqtt "port")"
@@ -46,6 +47,6 @@ options+=(--log-format "$(bashio::config 'log_format')")
 
 # Errors name the lines of the generated file, which has the lines of yours.
 if ! cocoon "${options[@]}" check --config "${run_dir}/cocoon.yaml"; then
-    bashio::exit.nok "Fix ${config_file} (the errors above), then restart the add-on."
+    bashio::exit.nok "Fix ${config_file} (the errors above), then restart the app."
 fi
 exec cocoon "${options[@]}" run --config "${run_dir}/cocoon.yaml" --state-dir "${data_dir}/state"

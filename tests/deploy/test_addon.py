@@ -1,5 +1,13 @@
-"""deploy/homeassistant-addon: the add-on's description, its image, and its run script
-run for real with a stand-in for bashio (the Supervisor's shell library)."""
+"""cocoon's Home Assistant app (an add-on before 2026.2): the repository that Home
+Assistant adds by its URL, the app's description, its image, its pictures, and its run
+script run for real with a stand-in for bashio (the Supervisor's shell library).
+
+The Supervisor finds an app by a `config.*` anywhere in the repository (skipping
+hidden folders and `rootfs`) and builds it with Docker BuildKit from the folder that
+holds it, with the Dockerfile there and nothing handed in but BUILD_VERSION and
+BUILD_ARCH (since 2026.04; `build.yaml` is deprecated). cocoon's app folder is the
+repository's root. No Docker engine runs here: the image is linted, not built.
+"""
 
 from __future__ import annotations
 
@@ -14,15 +22,33 @@ from typing import Any
 
 import pytest
 import yaml
+from PIL import Image
 
 from cocoon.config.load import load_config
 
 from .example import ROOT
-from .test_docker import instructions, lint
+from .test_docker import copied, instructions, lint, sent_by
 
-ADDON = ROOT / "deploy" / "homeassistant-addon"
-ARCHITECTURES = {"aarch64", "amd64", "armhf", "armv7", "i386"}
+APP = ROOT  # the folder with config.yaml, which the Supervisor builds from
+ADDON = ROOT / "deploy" / "homeassistant-addon"  # run.sh and what it uses
+DOCKERFILE = APP / "Dockerfile"
+# Since 2025.12 Home Assistant runs on these two only.
+ARCHITECTURES = ["aarch64", "amd64"]
 COCOON = Path(sys.executable).parent / "cocoon"
+# The Supervisor's schema for an app's `map` (supervisor/apps/validate.py, RE_VOLUME),
+# less the types it calls legacy since 2026.07 (addons, addon_config, all_addon_configs).
+MAP_TYPES = {
+    "data",
+    "config",
+    "ssl",
+    "local_apps",
+    "backup",
+    "share",
+    "media",
+    "homeassistant_config",
+    "all_app_configs",
+    "app_config",
+}
 
 # bashio's functions as run.sh uses them, answering from the environment.
 BASHIO = r"""
@@ -46,23 +72,53 @@ def _yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def test_config_yaml_describes_an_add_on_that_needs_mqtt_and_the_api() -> None:
-    config = _yaml(ADDON / "config.yaml")
+def _app_configs(root: Path) -> list[Path]:
+    """Every file the Supervisor would read as an app's config.yaml in `root`."""
+    return sorted(
+        path
+        for path in root.glob("**/config.*")
+        if path.suffix in (".json", ".yaml", ".yml")
+        and not any(
+            part.startswith(".") or part == "rootfs" for part in path.relative_to(root).parts
+        )
+    )
+
+
+def test_the_repository_can_be_added_by_its_url() -> None:
+    repository = _yaml(ROOT / "repository.yaml")
+    assert set(repository) <= {"name", "url", "maintainer"}
+    assert isinstance(repository["name"], str)
+    assert repository["name"]
+    # Exactly one app: any other config.* would be read as a second (broken) one.
+    assert _app_configs(ROOT) == [APP / "config.yaml"]
+
+
+def test_config_yaml_describes_an_app_that_needs_mqtt_and_the_api() -> None:
+    config = _yaml(APP / "config.yaml")
     for key in ("name", "version", "slug", "description", "arch", "options", "schema"):
         assert config.get(key), key
     assert isinstance(config["version"], str)
     assert re.fullmatch(r"[a-z0-9_]+", config["slug"])
-    assert set(config["arch"]) <= ARCHITECTURES
+    assert config["arch"] == ARCHITECTURES
     assert "mqtt:need" in config["services"]
     assert config["homeassistant_api"] is True
-    assert "addon_config:rw" in config["map"]
-    assert config["init"] is False  # run.sh is the container's command
+    assert "app_config:rw" in config["map"]
+    for entry in config["map"]:
+        assert entry.split(":")[0] in MAP_TYPES, entry
+    assert config["init"] is False  # the base image's s6-overlay is the init
+    assert "image" not in config  # built from the Dockerfile here, not pulled
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert f'version = "{config["version"]}"' in pyproject
 
 
+def test_there_is_no_build_yaml_anymore() -> None:
+    for suffix in (".yaml", ".yml", ".json"):
+        assert not (APP / f"build{suffix}").exists()
+    assert not list(ADDON.glob("build.*"))
+
+
 def test_the_schema_covers_every_option_and_allows_its_default() -> None:
-    config = _yaml(ADDON / "config.yaml")
+    config = _yaml(APP / "config.yaml")
     options, schema = config["options"], config["schema"]
     assert set(options) == set(schema)
     for name, default in options.items():
@@ -78,25 +134,73 @@ def test_the_schema_covers_every_option_and_allows_its_default() -> None:
     assert schema["log_format"] == "list(text|json)"
 
 
+def test_run_sh_reads_exactly_the_options_of_config_yaml() -> None:
+    options = set(_yaml(APP / "config.yaml")["options"])
+    read = set(re.findall(r"bashio::config '([a-z_]+)'", (ADDON / "run.sh").read_text()))
+    assert read == options
+    # And the stand-in bashio below answers each of them.
+    assert set(re.findall(r"^\s+([a-z_]+)\)", BASHIO, re.MULTILINE)) == options
+
+
 def test_translations_name_and_describe_every_option() -> None:
-    options = _yaml(ADDON / "config.yaml")["options"]
-    translated = _yaml(ADDON / "translations" / "en.yaml")["configuration"]
+    options = _yaml(APP / "config.yaml")["options"]
+    translated = _yaml(APP / "translations" / "en.yaml")["configuration"]
     assert set(translated) == set(options)
     for name, text in translated.items():
         assert text["name"], name
         assert text["description"], name
 
 
-def test_each_architecture_builds_from_home_assistants_python_base() -> None:
-    arch = _yaml(ADDON / "config.yaml")["arch"]
-    build_from = _yaml(ADDON / "build.yaml")["build_from"]
-    assert set(build_from) == set(arch)
-    for name, image in build_from.items():
-        assert image.startswith(f"ghcr.io/home-assistant/{name}-base-python:"), image
+def test_the_dockerfile_alone_builds_the_image_on_a_pinned_base() -> None:
+    steps = instructions(DOCKERFILE)
+    args = {
+        name: default
+        for word, value in steps
+        if word == "ARG"
+        for name, _, default in [value.partition("=")]
+    }
+    # Nothing is handed in but what the Supervisor passes, and each has a default.
+    assert set(args) <= {"BUILD_VERSION", "BUILD_ARCH"}
+    assert all(args.values()), args
+    (base,) = [value for word, value in steps if word == "FROM"]
+    assert "$" not in base  # no BUILD_FROM: the Supervisor has not passed one since 2026.04
+    image, _, tag = base.partition(":")
+    assert image == "ghcr.io/home-assistant/base-python"  # one multi-architecture name
+    assert re.fullmatch(r"3\.1[1-9]-alpine3\.\d+-\d{4}\.\d+\.\d+", tag), tag  # a release
+    config = _yaml(APP / "config.yaml")
+    assert args["BUILD_VERSION"] == config["version"]
 
 
-def test_hadolint_has_nothing_to_say_about_the_add_on_dockerfile() -> None:
-    assert lint(ADDON / "Dockerfile") == ""
+def test_the_image_carries_the_labels_the_supervisor_reads() -> None:
+    labels = " ".join(value for word, value in instructions(DOCKERFILE) if word == "LABEL")
+    found = dict(re.findall(r'([a-z.]+)="([^"]*)"', labels))
+    assert found["io.hass.type"] == "app"
+    assert found["io.hass.version"] == "${BUILD_VERSION}"
+    assert found["io.hass.arch"] == "|".join(ARCHITECTURES)
+    assert found["io.hass.name"] == _yaml(APP / "config.yaml")["name"]
+
+
+def test_everything_the_dockerfile_copies_is_in_its_build_context() -> None:
+    sent = sent_by(APP / ".dockerignore")
+    sources = copied(DOCKERFILE)
+    assert sources
+    for source in sources:
+        assert (APP / source).exists(), source
+        assert sent(source.rstrip("/")), f"{source} is excluded by .dockerignore"
+    for kept_out in (".git", ".venv", "tests", "config/secrets.yaml"):
+        assert not sent(kept_out), kept_out
+
+
+def test_the_icon_and_the_logo_have_the_sizes_home_assistant_asks_for() -> None:
+    with Image.open(APP / "icon.png") as icon:
+        assert (icon.format, icon.size) == ("PNG", (128, 128))
+        assert len(icon.convert("RGB").getcolors(maxcolors=100_000) or []) > 3  # a picture
+    with Image.open(APP / "logo.png") as logo:
+        assert (logo.format, logo.size) == ("PNG", (250, 100))
+
+
+def test_hadolint_has_nothing_to_say_about_the_app_dockerfile() -> None:
+    assert lint(DOCKERFILE) == ""
 
 
 def test_shellcheck_has_nothing_to_say_about_the_scripts() -> None:
@@ -113,18 +217,17 @@ def test_shellcheck_has_nothing_to_say_about_the_scripts() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_bundle_holds_all_the_dockerfile_copies_and_cocoon_builds_from_it(
-    tmp_path: Path,
-) -> None:
-    bundle = tmp_path / "cocoon-addon"
+def test_the_bundle_is_a_local_copy_the_same_dockerfile_builds_from(tmp_path: Path) -> None:
+    bundle = tmp_path / "cocoon"
     subprocess.run([str(ADDON / "bundle"), str(bundle)], check=True, capture_output=True)
-    for word, args in instructions(bundle / "Dockerfile"):
-        if word == "COPY":
-            for source in args.split()[:-1]:
-                assert (bundle / source).exists(), source
-    assert os.access(bundle / "run.sh", os.X_OK)
+    assert _app_configs(bundle) == [bundle / "config.yaml"]
+    for name in ("Dockerfile", ".dockerignore", "DOCS.md", "icon.png", "logo.png"):
+        assert (bundle / name).read_bytes() == (APP / name).read_bytes(), name
     assert (bundle / "translations" / "en.yaml").exists()
-    # The sources in cocoon-src make cocoon's wheel, as `pip install` in the image does.
+    for source in copied(bundle / "Dockerfile"):
+        assert (bundle / source).exists(), source
+    assert os.access(bundle / "deploy" / "homeassistant-addon" / "run.sh", os.X_OK)
+    # The sources there make cocoon's wheel, as `pip install` in the image does.
     result = subprocess.run(
         [
             sys.executable,
@@ -136,7 +239,7 @@ def test_the_bundle_holds_all_the_dockerfile_copies_and_cocoon_builds_from_it(
             "--no-build-isolation",
             "--wheel-dir",
             str(tmp_path / "wheels"),
-            str(bundle / "cocoon-src"),
+            str(bundle),
         ],
         capture_output=True,
         text=True,
@@ -148,7 +251,7 @@ def test_the_bundle_holds_all_the_dockerfile_copies_and_cocoon_builds_from_it(
 
 
 class AddOn:
-    """run.sh in a pretend add-on container: its folders in a temporary directory, bashio
+    """run.sh in a pretend app container: its folders in a temporary directory, bashio
     answered by BASHIO, and `cocoon run` recorded instead of run (`check` is real)."""
 
     def __init__(self, directory: Path) -> None:

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -94,12 +95,12 @@ def test_the_image_is_slim_runs_cocoon_as_a_user_and_checks_its_health() -> None
     assert "COCOON_STATE_DIR=/var/lib/cocoon" in env
 
 
-def test_everything_the_dockerfile_copies_is_in_the_build_context() -> None:
-    # The context is the repository's root (compose.yaml: context ../..), filtered by
-    # Dockerfile.dockerignore beside the Dockerfile.
+def sent_by(ignore_file: Path) -> Callable[[str], bool]:
+    """Whether a path of the build context (relative, no trailing slash) reaches the
+    build past `ignore_file`: its patterns in order, the last match deciding."""
     ignore = [
         line.strip()
-        for line in (DOCKER / "Dockerfile.dockerignore").read_text().splitlines()
+        for line in ignore_file.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
 
@@ -112,11 +113,23 @@ def test_everything_the_dockerfile_copies_is_in_the_build_context() -> None:
                 keep = negated
         return keep
 
-    copies = [args for word, args in instructions(DOCKERFILE) if word == "COPY"]
-    sources = [
+    return sent
+
+
+def copied(dockerfile: Path) -> list[str]:
+    """The build-context paths a Dockerfile's COPY instructions take (not `--from`)."""
+    copies = [args for word, args in instructions(dockerfile) if word == "COPY"]
+    return [
         source for args in copies if not args.startswith("--from") for source in args.split()[:-1]
     ]
-    assert sources, copies
+
+
+def test_everything_the_dockerfile_copies_is_in_the_build_context() -> None:
+    # The context is the repository's root (compose.yaml: context ../..), filtered by
+    # Dockerfile.dockerignore beside the Dockerfile.
+    sent = sent_by(DOCKER / "Dockerfile.dockerignore")
+    sources = copied(DOCKERFILE)
+    assert sources
     for source in sources:
         assert (ROOT / source).exists(), source
         assert sent(source.rstrip("/")), f"{source} is excluded by Dockerfile.dockerignore"
