@@ -73,15 +73,18 @@ def _yaml(path: Path) -> Any:
 
 
 def _app_configs(root: Path) -> list[Path]:
-    """Every file the Supervisor would read as an app's config.yaml in `root`."""
-    return sorted(
-        path
-        for path in root.glob("**/config.*")
-        if path.suffix in (".json", ".yaml", ".yml")
-        and not any(
-            part.startswith(".") or part == "rootfs" for part in path.relative_to(root).parts
-        )
-    )
+    """Every file the Supervisor would read as an app's config in `root`: `config.json`,
+    `.yaml` or `.yml` at any depth, not under a hidden folder or `rootfs` (hidden
+    folders such as .venv are not walked at all)."""
+    found = []
+    for folder, folders, files in os.walk(root):
+        folders[:] = sorted(f for f in folders if not f.startswith(".") and f != "rootfs")
+        found += [
+            Path(folder) / name
+            for name in files
+            if name in ("config.json", "config.yaml", "config.yml")
+        ]
+    return sorted(found)
 
 
 def test_the_repository_can_be_added_by_its_url() -> None:
