@@ -95,9 +95,9 @@ def test_the_systemd_commands_put_things_where_the_unit_looks() -> None:
 
 
 def test_the_dashboard_section_adds_deploy_dashboard_yaml_as_a_yaml_dashboard() -> None:
-    text = section("Dashboard")
+    text = section("The dashboard")
     assert "deploy/dashboard.yaml" in text
-    (block,) = blocks("Dashboard", "yaml")
+    (block,) = blocks("The dashboard", "yaml")
     lovelace = yaml.safe_load(block)["lovelace"]
     (dashboard,) = lovelace["dashboards"].values()
     assert dashboard["mode"] == "yaml"

@@ -1,0 +1,106 @@
+"""What the README states as fact about cocoon, checked against the code: the
+settings' defaults, the quickest fade, quoting, the messages of Troubleshooting,
+the documents and pictures it links to."""
+
+from __future__ import annotations
+
+import re
+import socket
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cocoon.adapters.home_assistant import describe_failure
+from cocoon.config.load import load_config
+from cocoon.config.schema import Settings
+from cocoon.config.values import format_duration
+from cocoon.report.timeline import day_timeline
+
+from .example import ROOT
+from .readme import README, blocks, section
+
+URL = "http://homeassistant.local:8123"
+
+
+def _settings_table() -> dict[str, str]:
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", section("Configuration"), re.M)
+    return {name: default.strip() for name, default in rows}
+
+
+def test_the_settings_table_gives_every_setting_with_its_default() -> None:
+    defaults = Settings()
+    table = _settings_table()
+    assert set(table) == set(Settings.model_fields)
+    for name, written in table.items():
+        value = getattr(defaults, name)
+        if isinstance(value, timedelta):
+            assert written == format_duration(value), name
+        else:
+            assert float(written) == value, name
+
+
+def test_the_quickest_fade_is_as_the_readme_says() -> None:
+    match = re.search(r"A fade is at least (\d+) s", section("Configuration"))
+    assert match, "the README no longer says how quick a fade may be"
+    assert Settings().quickest_fade == timedelta(seconds=int(match[1]))
+
+
+def test_the_example_with_unquoted_times_plans_as_the_quoted_one(tmp_path: Path) -> None:
+    (example,) = blocks("Configuration", "yaml")
+    assert re.search(r"not_before: 18:00\b", example), "the example shows an unquoted time"
+    quoted = re.sub(r"\b(\d\d:\d\d)\b", r'"\1"', example)
+    plans = []
+    for name, text in (("unquoted", example), ("quoted", quoted)):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        plans.append(day_timeline(load_config(path), date(2026, 11, 30)))
+    assert plans[0] == plans[1]
+
+
+def _troubleshooting() -> str:
+    return " ".join(section("Troubleshooting").split())
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        socket.gaierror(-2, "Name or service not known"),
+        ConnectionRefusedError(111, "Connection refused"),
+    ],
+    ids=["name", "port"],
+)
+def test_troubleshooting_quotes_what_cocoon_says_of_an_unreachable_home_assistant(
+    cause: OSError,
+) -> None:
+    failure = OSError("cannot connect")
+    failure.__cause__ = cause
+    said = describe_failure(failure, URL)
+    where = "Home Assistant at homeassistant.local:8123 not reachable: "
+    assert said.startswith(where)
+    assert said.removeprefix(where) in _troubleshooting()
+    if isinstance(cause, socket.gaierror):
+        assert said in _troubleshooting()
+
+
+def test_every_document_and_picture_the_readme_links_to_exists() -> None:
+    text = README.read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#]+)\)", text)
+    assert "docs/pictures/day.png" in targets
+    assert "docs/pictures/dashboard.png" in targets
+    for target in targets:
+        assert (ROOT / target).exists(), target
+    for document in (ROOT / "docs").glob("*.md"):
+        for target in re.findall(r"\]\(([^)#:]+)\)", document.read_text(encoding="utf-8")):
+            assert (document.parent / target).exists(), f"{document.name}: {target}"
+
+
+def test_the_readme_opens_with_the_demo_and_the_test_suite() -> None:
+    (first,) = re.findall(r"\A.*?```sh\n(.*?)```", README.read_text("utf-8"), re.S)
+    assert [line.split()[0] for line in first.splitlines()] == ["./scripts/demo", "./scripts/test"]
+
+
+def test_the_dashboard_yaml_block_is_yaml() -> None:
+    (block,) = blocks("The dashboard", "yaml")
+    assert "lovelace" in yaml.safe_load(block)
