@@ -67,7 +67,7 @@ Percent = Annotated[float, Field(ge=0, le=100)]
 Kelvin = Annotated[int, Field(ge=1000, le=10000)]
 
 DeviceKind = Literal["light", "thermostat", "sensor"]
-_KIND_BY_DOMAIN: dict[str, DeviceKind] = {
+KIND_BY_DOMAIN: dict[str, DeviceKind] = {
     "light": "light",
     "climate": "thermostat",
     "sensor": "sensor",
@@ -239,12 +239,12 @@ class Device(Model):
         entity = data.get("entity")
         if isinstance(entity, str) and "." in entity:
             domain = entity.split(".", 1)[0]
-            if domain not in _KIND_BY_DOMAIN:
+            if domain not in KIND_BY_DOMAIN:
                 raise ValueError(
                     f"cannot tell what kind of device {entity} is; add kind: light,"
                     " thermostat or sensor"
                 )
-            return {**data, "kind": _KIND_BY_DOMAIN[domain]}
+            return {**data, "kind": KIND_BY_DOMAIN[domain]}
         if "zigbee2mqtt" in data:
             return {**data, "kind": "light"}
         if entity is None:
