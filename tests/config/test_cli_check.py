@@ -226,3 +226,30 @@ def test_json_logs(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
     assert records
     assert {"time", "level", "logger", "message"} <= set(records[0])
     assert any(r["level"] == "DEBUG" and r["logger"] == "cocoon.cli" for r in records)
+
+
+def test_check_help_says_what_live_does_and_the_exit_codes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--live" in text
+    assert "Zigbee2MQTT's device list on the MQTT broker and Home Assistant's entities" in text
+    assert (
+        "Exit status: 0 valid (and with --live everything matches), 1 with --live a device"
+        " or service problem, 2 invalid configuration." in text
+    )
+
+
+def test_check_live_of_an_invalid_file_says_its_errors_and_connects_nowhere(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write("alone.yaml", BROKEN_AND_MISNAMED)
+
+    assert main(["check", "--live", "--config", str(path)]) == 2
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.splitlines()) == 4
