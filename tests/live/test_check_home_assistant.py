@@ -102,3 +102,23 @@ def test_a_thermostat_that_takes_only_a_range_is_named(
         lines[1] == "heat: climate.ecobee takes no target temperature (only a range, low to high)"
     )
     assert status == 1
+
+
+def test_a_refused_token_is_named_in_one_line(
+    home_assistant: HomeAssistant,
+    mosquitto: Mosquitto,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = _home(home_assistant, mosquitto)
+    data["home_assistant"]["token"] = "revoked-long-ago"
+
+    status, lines = _check(write_config(tmp_path, data), capsys)
+
+    host = home_assistant.url.removeprefix("http://")
+    assert lines == [
+        f"Home Assistant at {host} refused the token (expired or revoked?): create a new"
+        " long-lived access token and put it in secrets.yaml",
+        "3 devices: 0 match, 3 not checked, 1 service problem",
+    ]
+    assert status == 1

@@ -16,6 +16,7 @@ from cocoon.cli import main
 
 from ..brokers import Mosquitto, free_port
 from ..daemon.harness import config_of, home, write_config
+from ..faults.mosquittos import TunedMosquitto, password_file
 
 pytestmark = pytest.mark.integration
 
@@ -172,4 +173,27 @@ def test_a_zigbee2mqtt_gone_offline_is_said_and_its_list_still_checked(
         " against the list it left on the broker",
         "4 devices: 4 match, 1 service problem",
     ]
+    assert status == 1
+
+
+def test_a_broker_refusing_the_password_is_named_with_the_settings_to_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    users = password_file(tmp_path / "passwords", {"cocoon": "right"})
+    broker = TunedMosquitto(
+        tmp_path / "locked", options={"allow_anonymous": "false", "password_file": str(users)}
+    )
+    broker.start()
+    try:
+        data = home(broker.port)
+        data["mqtt"].update(username="cocoon", password="wrong-horse")
+        status, lines = _check(write_config(tmp_path, data), capsys)
+    finally:
+        broker.stop()
+
+    assert len(lines) == 2
+    assert lines[0].startswith(f"The MQTT broker 127.0.0.1:{broker.port} refused cocoon (")
+    # mosquitto answers "Not authorized" to a wrong password.
+    assert "): check mqtt.username, mqtt.password" in lines[0]
+    assert "wrong-horse" not in lines[0]
     assert status == 1

@@ -334,8 +334,14 @@ async def read_states(settings: HomeAssistantSettings) -> dict[str, dict[str, An
     )
     try:
         async with asyncio.timeout(timeout * 2):
-            async with client:
+            try:
+                await client.__aenter__()
                 states = await client.get_states()
+            finally:
+                # A refused token fails inside __aenter__, after the socket and its HTTP
+                # session were opened: `async with` would leave them open.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.__aexit__(None, None, None), 2)
     except Exception as exc:  # whatever went wrong, said in words
         raise GatewayError(describe_failure(exc, settings.url)) from exc
     return {
