@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cocoon import app, installed_version, remote
+from cocoon import app, installed_version, live_check, remote
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.values import parse_duration
@@ -92,6 +92,30 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the configuration file, as with --config",
     )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="once the file is valid, also hold every device against the real Zigbee2MQTT "
+        "(on the MQTT broker) and Home Assistant",
+    )
+    parser.add_argument(
+        "--wait",
+        type=_seconds,
+        default=live_check.DEFAULT_WAIT,
+        metavar="SECONDS",
+        help=f"with --live, how long to wait for Zigbee2MQTT's retained device list "
+        f"(default: {live_check.DEFAULT_WAIT:g})",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds from 0 to 600")
+    return value
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -103,7 +127,21 @@ def _check(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
     print(f"{path}: valid — {summary(cfg)}")
-    return EXIT_OK
+    if not args.live:
+        return EXIT_OK
+    # The report says why a service cannot be had; the adapters' own log would say it
+    # again, in the words meant for a daemon's log.
+    adapters = logging.getLogger("cocoon.adapters")
+    level = adapters.level
+    if not args.verbose:
+        adapters.setLevel(logging.CRITICAL)
+    try:
+        report = asyncio.run(live_check.check_live(cfg, args.wait))
+    finally:
+        adapters.setLevel(level)
+    for line in report.lines():
+        print(line)
+    return EXIT_OK if report.ok else EXIT_FAILURE
 
 
 def config_json_schema() -> dict[str, Any]:
@@ -315,9 +353,16 @@ _COMMANDS: tuple[Command, ...] = (
         summary="validate the configuration",
         description=(
             "Read the configuration (with its !secret and !include files) and check it. "
-            "Prints a one-line summary and exits 0 when it is valid; otherwise prints each "
-            "problem as FILE:LINE:COLUMN: FIELD: MESSAGE on stderr and exits 2. "
-            "Secret values are never printed."
+            "Prints a one-line summary and exits 0 when it is valid; otherwise prints every "
+            "problem found, each as FILE:LINE:COLUMN: FIELD: MESSAGE, on stderr and exits 2. "
+            "Secret values are never printed. With --live, a valid file is then held against "
+            "what is really there: Zigbee2MQTT's device list on the MQTT broker and Home "
+            "Assistant's entities. Prints a line per device (a name that is not there, with "
+            "the closest real one; a light that does not dim or whose colour range does not "
+            "fit; a thermostat without a setpoint; an entity of the wrong kind) and a line per "
+            "service that cannot be reached, then a summary. Exit status: 0 valid (and with "
+            "--live everything matches), 1 with --live a device or service problem, "
+            "2 invalid configuration."
         ),
         add_arguments=_check_arguments,
         run=_check,

@@ -13,7 +13,7 @@ import pytest
 import cocoon
 from cocoon.cli import main
 
-from .texts import MQTT_PASSWORD, Config
+from .texts import MQTT_PASSWORD, Config, Write
 
 FULL = """\
 mqtt: {password: !secret mqtt_password}
@@ -24,6 +24,16 @@ rituals:
   evening: {at: sunset-30min, until: 22:30, scene: evening, fade: 45min}
 calm_modes:
   calm_now: {scene: calm, duration: 45min, button: Calm now}
+"""
+BROKEN_AND_MISNAMED = """\
+home: {name: Test, latitude: 52, longitude: 4, timezone: Europe/Amsterdam}
+devices: {lamp: {kind: light, zigbee2mqtt: lamp}}
+scenes:
+  warm: {lights: {lamp: {brightness: 150}}}
+  cool: {lights: {lmap: {brightness: 50}}}
+rituals:
+  evening: {at: "19:00", scene: worm}
+mqtt: {host: 127.0.0.1}
 """
 
 
@@ -68,7 +78,7 @@ def test_check_invalid_prints_each_problem_and_exits_2(
 def test_check_reports_names_pointing_nowhere(
     config: Config, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Names are checked once every value is valid: a scene naming a device that is not there.
+    # A scene naming a device that is not there.
     path = config(FULL.replace("sofa_lamp: {brightness: 35", "sofa_lmap: {brightness: 35"))
 
     assert main(["check", "-c", str(path)]) == 2
@@ -76,6 +86,48 @@ def test_check_reports_names_pointing_nowhere(
         f"{path}:13:22: scenes.evening.lights.sofa_lmap: unknown device 'sofa_lmap'"
         " — did you mean 'sofa_lamp'?\n"
     )
+
+
+def test_check_reports_every_independent_error_in_one_pass(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A wrong value and a ritual without an end do not hide the names pointing nowhere.
+    path = write("alone.yaml", BROKEN_AND_MISNAMED)
+
+    assert main(["check", str(path)]) == 2
+
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:4:26: scenes.warm.lights.lamp.brightness: must be at most 100.0",
+        f"{path}:5:19: scenes.cool.lights.lmap: unknown device 'lmap' — did you mean 'lamp'?",
+        f"{path}:7:3: rituals.evening: give exactly one of until or duration",
+        f"{path}:7:26: rituals.evening.scene: unknown scene 'worm' — did you mean 'warm'?",
+    ]
+
+
+def test_a_broken_device_is_not_also_called_unknown_where_it_is_used(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # desk_lamp cannot be used, and a home without a valid place is still cross-checked.
+    path = config(
+        FULL.replace("desk_lamp: off", "desk_lmap: off")
+        .replace("calm_now: {scene: calm", "calm_now: {scene: clam")
+        .replace("mqtt: {", "mqtt: {port: high, ")
+    )
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("{entity: light.desk}", "{entity: Light.Desk}")
+    path.write_text(text.replace("latitude: 51.05", "latitude: north"), encoding="utf-8")
+
+    assert main(["check", str(path)]) == 2
+
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:2:3: home.latitude: expected a number, not 'north'",
+        f"{path}:9:3: devices.desk_lamp: cannot tell what kind of device Light.Desk is;"
+        " add kind: light, thermostat or sensor",
+        f"{path}:11:8: mqtt.port: expected a whole number, not 'high'",
+        f"{path}:14:62: scenes.calm.lights.desk_lmap: unknown device 'desk_lmap'"
+        " — did you mean 'desk_lamp'?",
+        f"{path}:18:14: calm_modes.calm_now.scene: unknown scene 'clam' — did you mean 'calm'?",
+    ]
 
 
 def test_check_reads_the_path_from_the_environment(
@@ -174,3 +226,30 @@ def test_json_logs(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
     assert records
     assert {"time", "level", "logger", "message"} <= set(records[0])
     assert any(r["level"] == "DEBUG" and r["logger"] == "cocoon.cli" for r in records)
+
+
+def test_check_help_says_what_live_does_and_the_exit_codes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--live" in text
+    assert "Zigbee2MQTT's device list on the MQTT broker and Home Assistant's entities" in text
+    assert (
+        "Exit status: 0 valid (and with --live everything matches), 1 with --live a device"
+        " or service problem, 2 invalid configuration." in text
+    )
+
+
+def test_check_live_of_an_invalid_file_says_its_errors_and_connects_nowhere(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write("alone.yaml", BROKEN_AND_MISNAMED)
+
+    assert main(["check", "--live", "--config", str(path)]) == 2
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.splitlines()) == 4

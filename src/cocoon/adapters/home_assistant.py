@@ -35,6 +35,7 @@ from cocoon.adapters.ha_mapping import (
     report,
 )
 from cocoon.config.schema import CocoonConfig
+from cocoon.config.schema import HomeAssistant as HomeAssistantSettings
 from cocoon.core.events import Availability, Connection, Event, Press
 from cocoon.core.model import ClimateCommand, Command, LightCommand
 from cocoon.errors import GatewayError
@@ -320,6 +321,33 @@ class HomeAssistantGateway:
             self.submit(Press(name, source="home assistant"))
         else:
             _LOGGER.warning("A %s event needs data {name: <calm mode or ritual>}", TRIGGER_EVENT)
+
+
+async def read_states(settings: HomeAssistantSettings) -> dict[str, dict[str, Any]]:
+    """Every entity's state in Home Assistant now, by entity id, read once.
+
+    Raises GatewayError saying in a person's words why Home Assistant cannot be had.
+    """
+    timeout = settings.timeout.total_seconds()
+    client = AsyncWebsocketClient(
+        f"{settings.url}/api/websocket", settings.token.get_secret_value()
+    )
+    try:
+        async with asyncio.timeout(timeout * 2):
+            try:
+                await client.__aenter__()
+                states = await client.get_states()
+            finally:
+                # A refused token fails inside __aenter__, after the socket and its HTTP
+                # session were opened: `async with` would leave them open.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.__aexit__(None, None, None), 2)
+    except Exception as exc:  # whatever went wrong, said in words
+        raise GatewayError(describe_failure(exc, settings.url)) from exc
+    return {
+        state.entity_id: {"state": state.state, "attributes": dict(state.attributes)}
+        for state in states
+    }
 
 
 def describe_failure(exc: BaseException, url: str) -> str:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import time
 from collections import deque
@@ -163,6 +164,8 @@ class MqttLink:
         self._subscribing: dict[int, list[str]] = {}
         self._subscribed: list[str] = []
         """The topics of the last (re)subscription."""
+        self.failure: str | None = None
+        """Why the last attempt to connect failed, in a sentence; None once connected."""
 
     @property
     def connected(self) -> bool:
@@ -355,9 +358,11 @@ class MqttLink:
                 self._refused = True
                 level = logging.DEBUG if self._refused_told else logging.ERROR
                 self._refused_told = True
-                _LOGGER.log(level, "%s; retrying", self._refusal(reason))
+                self.failure = self._refusal(reason)
+                _LOGGER.log(level, "%s; retrying", self.failure)
                 return
             self._connected_at = time.monotonic()
+            self.failure = None
             limit = getattr(properties, "MaximumPacketSize", None)
             self._broker_max = limit if isinstance(limit, int) else None
             if self._driver is not None:
@@ -404,6 +409,11 @@ class MqttLink:
         if isinstance(error, NoAnswer):
             # The DISCONNECT that ends this attempt is no news either.
             self._refused = True
+            self.failure = (
+                f"The MQTT broker {self._where} took the connection but did not answer an "
+                f"MQTT {self._settings.protocol} CONNECT in {ANSWER_WAIT:g} s"
+                + (_OTHER_PROTOCOL_HINT if self._v5 else "")
+            )
             level = logging.DEBUG if self._refused_told else logging.ERROR
             self._refused_told = True
             _LOGGER.log(
@@ -418,6 +428,7 @@ class MqttLink:
             return
         level = logging.DEBUG if self._unreachable_told else logging.WARNING
         self._unreachable_told = True
+        self.failure = f"Cannot reach the MQTT broker {self._where}: {_why_unreachable(error)}"
         _LOGGER.log(
             level,
             "Cannot reach the MQTT broker %s (%s); retrying every %d s at most",
@@ -482,6 +493,10 @@ class MqttLink:
     def _closed_before_accepting(self, reason: ReasonCode) -> None:
         level = logging.DEBUG if self._closed_told else logging.ERROR
         self._closed_told = True
+        self.failure = (
+            f"Could not connect to the MQTT broker {self._where}: it closed the connection "
+            f"before accepting cocoon ({reason})" + (_OTHER_PROTOCOL_HINT if self._v5 else "")
+        )
         _LOGGER.log(
             level,
             "Could not connect to the MQTT broker %s: it closed the connection before "
@@ -579,6 +594,19 @@ class MqttLink:
 
 
 _OTHER_PROTOCOL_HINT = '; if it speaks only MQTT 3.1.1, set mqtt.protocol: "3.1.1"'
+
+
+def _why_unreachable(error: Exception) -> str:
+    """Why a connection attempt failed, in a person's words."""
+    if isinstance(error, ConnectionRefusedError):
+        return "nothing answers on that port (is the broker running? check mqtt.host and port)"
+    if isinstance(error, socket.gaierror):
+        return "its name is not found (check mqtt.host)"
+    if isinstance(error, TimeoutError):
+        return "no answer in time (check mqtt.host and any firewall)"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS failed ({getattr(error, 'reason', None) or error})"
+    return str(error) or type(error).__name__
 
 
 def _packet_size(message: Message, v5: bool) -> int:

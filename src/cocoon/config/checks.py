@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -57,14 +58,36 @@ def _too_quick(cfg: CocoonConfig) -> list[Problem]:
     ]
 
 
-def reference_problems(cfg: CocoonConfig) -> list[Problem]:
-    """Names that point nowhere or at the wrong kind of thing, each with its path."""
+def _touches(path: tuple[str | int, ...], other: tuple[str | int, ...]) -> bool:
+    """Whether one path lies within the other."""
+    shorter = min(len(path), len(other))
+    return path[:shorter] == other[:shorter]
+
+
+def reference_problems(
+    cfg: CocoonConfig, dropped: Collection[tuple[str | int, ...]] = ()
+) -> list[Problem]:
+    """Names that point nowhere or at the wrong kind of thing, each with its path.
+
+    `dropped` are the paths of settings left out of `cfg` for errors of their own: a
+    name defined there, or a section dropped whole, is taken as given.
+    """
     problems: list[Problem] = []
     devices = cfg.devices
 
+    def uncertain(*path: str | int) -> bool:
+        return any(_touches(path, gone) for gone in dropped)
+
+    def written(section: str, names: Collection[str]) -> list[str]:
+        """The names of a section, those dropped for errors of their own included."""
+        gone = [str(p[1]) for p in dropped if len(p) == 2 and p[0] == section]
+        return [*names, *gone]
+
     def device(path: tuple[str | int, ...], name: str, kind: DeviceKind) -> None:
+        if uncertain("devices", name):
+            return
         if name not in devices:
-            problems.append(Problem(path, _unknown("device", name, devices)))
+            problems.append(Problem(path, _unknown("device", name, written("devices", devices))))
         elif devices[name].kind != kind:
             actual = devices[name].kind
             where = {"light": "lights", "thermostat": "heat", "sensor": "plants"}[actual]
@@ -78,26 +101,30 @@ def reference_problems(cfg: CocoonConfig) -> list[Problem]:
         for name in scene.heat:
             device(("scenes", scene_id, "heat", name), name, "thermostat")
     for ritual_id, ritual in cfg.rituals.items():
-        if ritual.scene not in cfg.scenes:
+        if ritual.scene not in cfg.scenes and not uncertain("scenes", ritual.scene):
             problems.append(
                 Problem(
-                    ("rituals", ritual_id, "scene"), _unknown("scene", ritual.scene, cfg.scenes)
+                    ("rituals", ritual_id, "scene"),
+                    _unknown("scene", ritual.scene, written("scenes", cfg.scenes)),
                 )
             )
     for mode_id, mode in cfg.calm_modes.items():
-        if mode.scene not in cfg.scenes:
+        if mode.scene not in cfg.scenes and not uncertain("scenes", mode.scene):
             problems.append(
-                Problem(("calm_modes", mode_id, "scene"), _unknown("scene", mode.scene, cfg.scenes))
+                Problem(
+                    ("calm_modes", mode_id, "scene"),
+                    _unknown("scene", mode.scene, written("scenes", cfg.scenes)),
+                )
             )
     for plant_id, plant in cfg.plants.items():
         for kind, threshold in plant.thresholds().items():
             device(("plants", plant_id, kind, "sensor"), threshold.sensor, "sensor")
         if plant.cue is not None:
-            if plant.cue.during not in cfg.rituals:
+            if plant.cue.during not in cfg.rituals and not uncertain("rituals", plant.cue.during):
                 problems.append(
                     Problem(
                         ("plants", plant_id, "cue", "during"),
-                        _unknown("ritual", plant.cue.during, cfg.rituals),
+                        _unknown("ritual", plant.cue.during, written("rituals", cfg.rituals)),
                     )
                 )
             device(("plants", plant_id, "cue", "light"), plant.cue.light, "light")
@@ -108,12 +135,16 @@ def reference_problems(cfg: CocoonConfig) -> list[Problem]:
             problems.append(
                 Problem(("calm_modes", mode_id), f"'{mode_id}' is already the name of a ritual")
             )
-    if cfg.mqtt is None and any(d.zigbee2mqtt for d in devices.values()):
+    if cfg.mqtt is None and not uncertain("mqtt") and any(d.zigbee2mqtt for d in devices.values()):
         first = next(n for n, d in devices.items() if d.zigbee2mqtt)
         problems.append(
             Problem(("devices", first, "zigbee2mqtt"), "Zigbee2MQTT devices need an mqtt: section")
         )
-    if cfg.home_assistant is None and any(d.entity for d in devices.values()):
+    if (
+        cfg.home_assistant is None
+        and not uncertain("home_assistant")
+        and any(d.entity for d in devices.values())
+    ):
         first = next(n for n, d in devices.items() if d.entity)
         problems.append(
             Problem(

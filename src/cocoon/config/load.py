@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,12 +13,19 @@ from cocoon.config.checks import reference_problems
 from cocoon.config.messages import describe, kind_of
 from cocoon.config.positions import Document, FieldPath, render_path
 from cocoon.config.reader import read_document
-from cocoon.config.schema import CocoonConfig
+from cocoon.config.schema import NAMES_ONLY, CocoonConfig
 from cocoon.errors import ConfigError, Located
 
 _LOGGER = logging.getLogger(__name__)
 
 MASK = "***"
+_PRUNE_ROUNDS = 20
+"""Passes of pruning a broken document before its names are cross-checked anyway."""
+_STAND_INS: dict[str, object] = {
+    "home": {"latitude": 0, "longitude": 0, "timezone": "UTC"},
+    "devices": {},
+}
+"""Valid stand-ins for required sections that are broken as a whole."""
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
@@ -42,6 +50,65 @@ def _from_secret(doc: Document, path: FieldPath) -> bool:
     return any(path[: len(secret)] == secret for secret in doc.secret_paths)
 
 
+def _broken_part(loc: FieldPath, kind: str) -> FieldPath:
+    """The part of the document to drop for one validation error."""
+    if kind == "missing" or loc[-1:] == ("[key]",):
+        # A section lacking a required key, or a mapping entry whose name is invalid.
+        return loc[:-1]
+    return loc
+
+
+def _drop(data: object, path: FieldPath) -> bool:
+    """Remove `path` from `data` (a required section is replaced by a stand-in)."""
+    if not path or not isinstance(data, dict):
+        return False
+    if len(path) == 1 and path[0] in _STAND_INS:
+        stand_in = _STAND_INS[str(path[0])]
+        if data.get(path[0]) == stand_in:
+            return False
+        data[path[0]] = copy.deepcopy(stand_in)
+        return True
+    parent: object = data
+    for part in path[:-1]:
+        if not _holds(parent, part):
+            return False
+        parent = parent[part]  # type: ignore[index]
+    if not _holds(parent, path[-1]):
+        return False
+    del parent[path[-1]]  # type: ignore[attr-defined]
+    return True
+
+
+def _holds(container: object, part: str | int) -> bool:
+    """Whether `part` is a key of a mapping or an index of a list."""
+    if isinstance(container, dict):
+        return part in container
+    return isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container)
+
+
+def _names_of_broken(data: object) -> tuple[CocoonConfig, frozenset[FieldPath]] | None:
+    """A model of a document that failed validation, for checking the names it uses.
+
+    Each setting with an error is dropped (a section missing a required key with it),
+    and the checks of how settings go together are left out, until what is left is
+    valid. Returns the model and the paths dropped, or None when nothing valid is left.
+    """
+    data = copy.deepcopy(data)
+    dropped: set[FieldPath] = set()
+    for _ in range(_PRUNE_ROUNDS):
+        try:
+            cfg = CocoonConfig.model_validate(data, context={NAMES_ONLY: True})
+        except ValidationError as exc:
+            parts = {_broken_part(tuple(e["loc"]), e["type"]) for e in exc.errors()}
+            pruned = {part for part in parts if _drop(data, part)}
+            if not pruned:
+                return None
+            dropped |= pruned
+        else:
+            return cfg, frozenset(dropped)
+    return None
+
+
 def load_config(path: str | Path) -> CocoonConfig:
     """Read, validate and cross-check the configuration at `path`.
 
@@ -57,7 +124,13 @@ def load_config(path: str | Path) -> CocoonConfig:
         cfg = CocoonConfig.model_validate(doc.data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-        described = (describe(e, show_input=not _from_secret(doc, tuple(e["loc"]))) for e in errors)
+        described = [describe(e, show_input=not _from_secret(doc, tuple(e["loc"]))) for e in errors]
+        # One error must not hide another: the names the rest of the file uses are
+        # cross-checked too, leaving out those that the errors make uncertain.
+        salvaged = _names_of_broken(doc.data)
+        if salvaged is not None:
+            partial, dropped = salvaged
+            described += [(p.path, p.message) for p in reference_problems(partial, dropped)]
         raise ConfigError(_located(doc, described)) from None
     problems = reference_problems(cfg)
     if problems:

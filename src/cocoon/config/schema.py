@@ -23,6 +23,7 @@ from pydantic import (
     PlainSerializer,
     SecretStr,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -66,13 +67,24 @@ Percent = Annotated[float, Field(ge=0, le=100)]
 Kelvin = Annotated[int, Field(ge=1000, le=10000)]
 
 DeviceKind = Literal["light", "thermostat", "sensor"]
-_KIND_BY_DOMAIN: dict[str, DeviceKind] = {
+KIND_BY_DOMAIN: dict[str, DeviceKind] = {
     "light": "light",
     "climate": "thermostat",
     "sensor": "sensor",
     "input_number": "sensor",
     "number": "sensor",
 }
+
+
+NAMES_ONLY = "names_only"
+"""Validation context key: when true, the checks of how a section's settings go together
+are left out, so that a file with errors still gives a model whose names can be
+cross-checked (those errors were reported by the full validation already)."""
+
+
+def _combinations_checked(info: ValidationInfo) -> bool:
+    """False while validating for names only (see `NAMES_ONLY`)."""
+    return not (isinstance(info.context, dict) and info.context.get(NAMES_ONLY))
 
 
 class Model(BaseModel):
@@ -227,12 +239,12 @@ class Device(Model):
         entity = data.get("entity")
         if isinstance(entity, str) and "." in entity:
             domain = entity.split(".", 1)[0]
-            if domain not in _KIND_BY_DOMAIN:
+            if domain not in KIND_BY_DOMAIN:
                 raise ValueError(
                     f"cannot tell what kind of device {entity} is; add kind: light,"
                     " thermostat or sensor"
                 )
-            return {**data, "kind": _KIND_BY_DOMAIN[domain]}
+            return {**data, "kind": KIND_BY_DOMAIN[domain]}
         if "zigbee2mqtt" in data:
             return {**data, "kind": "light"}
         if entity is None:
@@ -241,7 +253,9 @@ class Device(Model):
         return data
 
     @model_validator(mode="after")
-    def _one_address(self) -> Device:
+    def _one_address(self, info: ValidationInfo) -> Device:
+        if not _combinations_checked(info):
+            return self
         if (self.entity is None) == (self.zigbee2mqtt is None):
             raise ValueError("give exactly one of entity (Home Assistant) or zigbee2mqtt")
         given = self.model_fields_set
@@ -301,7 +315,9 @@ class LightSetting(Model):
     """Colour temperature in kelvin; left as it is when not given."""
 
     @model_validator(mode="after")
-    def _off_is_plain(self) -> LightSetting:
+    def _off_is_plain(self, info: ValidationInfo) -> LightSetting:
+        if not _combinations_checked(info):
+            return self
         if not self.on and (self.brightness is not None or self.kelvin is not None):
             raise ValueError("a light that is off takes no brightness or kelvin")
         return self
@@ -374,7 +390,9 @@ class Ritual(Model):
     """Display name; the id, capitalised, when not given."""
 
     @model_validator(mode="after")
-    def _one_end(self) -> Ritual:
+    def _one_end(self, info: ValidationInfo) -> Ritual:
+        if not _combinations_checked(info):
+            return self
         if (self.until is None) == (self.duration is None):
             raise ValueError("give exactly one of until or duration")
         if self.duration is not None and self.duration <= timedelta(0):
@@ -418,7 +436,9 @@ class Threshold(Model):
     """How far past the threshold a reading must come back before the plant is fine again."""
 
     @model_validator(mode="after")
-    def _one_side(self) -> Threshold:
+    def _one_side(self, info: ValidationInfo) -> Threshold:
+        if not _combinations_checked(info):
+            return self
         if self.below is None and self.above is None:
             raise ValueError("give below, above, or both")
         return self
