@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -118,6 +119,23 @@ def _seconds(text: str) -> float:
     return value
 
 
+@contextlib.contextmanager
+def _adapters_quiet(verbose: bool) -> Iterator[None]:
+    """Leave the adapters' log out of a one-shot command's answer (unless -v).
+
+    The command says in one line why the broker or Home Assistant cannot be had; the
+    adapters' log would say it again, in the words meant for a daemon that retries.
+    """
+    adapters = logging.getLogger("cocoon.adapters")
+    level = adapters.level
+    if not verbose:
+        adapters.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        adapters.setLevel(level)
+
+
 def _check(args: argparse.Namespace) -> int:
     path = args.file or args.config
     try:
@@ -129,16 +147,8 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{path}: valid — {summary(cfg)}")
     if not args.live:
         return EXIT_OK
-    # The report says why a service cannot be had; the adapters' own log would say it
-    # again, in the words meant for a daemon's log.
-    adapters = logging.getLogger("cocoon.adapters")
-    level = adapters.level
-    if not args.verbose:
-        adapters.setLevel(logging.CRITICAL)
-    try:
+    with _adapters_quiet(args.verbose):
         report = asyncio.run(live_check.check_live(cfg, args.wait))
-    finally:
-        adapters.setLevel(level)
     for line in report.lines():
         print(line)
     return EXIT_OK if report.ok else EXIT_FAILURE
@@ -247,7 +257,8 @@ def _trigger(args: argparse.Namespace) -> int:
     if cfg is None:
         return EXIT_CONFIG
     try:
-        topic = asyncio.run(remote.trigger(cfg, args.name))
+        with _adapters_quiet(args.verbose):
+            topic = asyncio.run(remote.trigger(cfg, args.name))
     except remote.UnknownButton as exc:
         print(f"cocoon: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -263,7 +274,8 @@ def _status(args: argparse.Namespace) -> int:
     if cfg is None:
         return EXIT_CONFIG
     try:
-        document, online = asyncio.run(remote.fetch_status(cfg))
+        with _adapters_quiet(args.verbose):
+            document, online = asyncio.run(remote.fetch_status(cfg))
     except CocoonError as exc:
         print(f"cocoon: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from cocoon.adapters.home_assistant import read_states
 from cocoon.adapters.inventory import Finding, home_assistant_finding, zigbee2mqtt_finding
-from cocoon.adapters.mqtt_link import MqttLink
+from cocoon.adapters.mqtt_link import MqttLink, until_connected
 from cocoon.adapters.z2m_bridge import Directory, bridge_online, parse_devices, parse_groups
 from cocoon.adapters.zigbee2mqtt import base_topic
 from cocoon.config.schema import CocoonConfig, Mqtt
@@ -100,13 +100,7 @@ async def _read_bridge(settings: Mqtt, base: str, wait: float) -> dict[str, byte
     loop = asyncio.get_running_loop()
     await link.start()
     try:
-        deadline = loop.time() + _CONNECT_WAIT
-        # A refusal or an unreachable broker is known at once: no need to wait it out.
-        while not connected.is_set() and link.failure is None and loop.time() < deadline:
-            await asyncio.sleep(0.02)
-        if not connected.is_set():
-            where = f"{settings.host}:{settings.port}"
-            raise BusError(link.failure or f"The MQTT broker {where} did not answer in time")
+        await until_connected(link, connected, _CONNECT_WAIT)
         try:
             await asyncio.wait_for(bridge.devices_came.wait(), wait)
         except TimeoutError:

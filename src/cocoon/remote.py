@@ -15,7 +15,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from cocoon.adapters.mqtt_link import ONLINE, MqttLink
+from cocoon.adapters.mqtt_link import ONLINE, MqttLink, until_connected
 from cocoon.adapters.topics import Topics
 from cocoon.config.schema import CocoonConfig
 from cocoon.errors import CocoonError
@@ -60,12 +60,7 @@ async def _connected(
     )
     await link.start()
     try:
-        try:
-            await asyncio.wait_for(connected.wait(), timeout=_CONNECT_WAIT)
-        except TimeoutError:
-            raise CocoonError(
-                f"cannot reach the MQTT broker at {cfg.mqtt.host}:{cfg.mqtt.port}"
-            ) from None
+        await until_connected(link, connected, _CONNECT_WAIT)
         yield link
     finally:
         await link.stop()

@@ -15,7 +15,7 @@ import pytest
 from cocoon.adapters.simulator import Zigbee2MqttSimulator
 from cocoon.adapters.topics import Topics
 
-from ..brokers import Mosquitto
+from ..brokers import Mosquitto, free_port
 from .harness import (
     DaemonProcess,
     DaemonThread,
@@ -314,3 +314,24 @@ def test_cocoon_trigger_says_when_cocoon_was_never_online(
     config = write_config(tmp_path, data)
     assert main(["trigger", "--config", str(config), "calm_now"]) == 1
     assert "has never been online" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["status"], ["trigger", "calm_now"]])
+def test_status_and_trigger_name_an_unreachable_broker_in_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    port = free_port()  # nothing listens there
+    config = write_config(tmp_path, home(port))
+    # A process of its own, as a person runs it: the adapters' log stays out of it.
+    result = subprocess.run(
+        [sys.executable, "-m", "cocoon", command[0], "--config", str(config), *command[1:]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"cocoon: Cannot reach the MQTT broker 127.0.0.1:{port}: nothing answers on that port"
+        " (is the broker running? check mqtt.host and port)"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 from .example import ROOT
 
@@ -19,7 +20,8 @@ def section(title: str) -> str:
 
 def blocks(title: str, language: str) -> list[str]:
     """The fenced ```language blocks of a README section, in order."""
-    return re.findall(rf"^```{language}\n(.*?)^```$", section(title), re.M | re.S)
+    found = re.findall(rf"^( *)```{language}\n(.*?)^\1```$", section(title), re.M | re.S)
+    return [textwrap.dedent(block) for _, block in found]
 
 
 def commands(block: str) -> list[str]:

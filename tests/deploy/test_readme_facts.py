@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from cocoon.adapters.home_assistant import describe_failure
+from cocoon.adapters.mqtt_link import why_unreachable
+from cocoon.cli import main
 from cocoon.config.load import load_config
 from cocoon.config.schema import Settings
 from cocoon.config.values import format_duration
@@ -104,3 +106,35 @@ def test_the_readme_opens_with_the_demo_and_the_test_suite() -> None:
 def test_the_dashboard_yaml_block_is_yaml() -> None:
     (block,) = blocks("The dashboard", "yaml")
     assert "lovelace" in yaml.safe_load(block)
+
+
+# The file behind the README's example of `cocoon check`'s errors.
+_MISTAKES = """\
+home: {name: Test, latitude: 52, longitude: 4, timezone: Europe/Amsterdam}
+mqtt: {}
+devices:
+  lamp: {kind: light, zigbee2mqtt: lamp}
+scenes:
+  warm: {lights: {lamp: {brightness: 150}}}
+  cool: {lights: {lmap: {brightness: 50}}}
+rituals:
+  evening: {at: "19:00", scene: worm}
+"""
+
+
+def test_the_readme_shows_what_check_prints_for_mistakes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "config.yaml").write_text(_MISTAKES, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "config.yaml"]) == 2
+    printed = capsys.readouterr().err.splitlines()
+    shown = blocks("Connect your own lights", "text")[0]
+    lines = [line.strip() for line in shown.splitlines()]
+    assert lines
+    assert set(lines) <= set(printed)
+
+
+def test_troubleshooting_quotes_what_cocoon_says_of_an_unreachable_broker() -> None:
+    said = why_unreachable(ConnectionRefusedError(111, "Connection refused"))
+    assert f"Cannot reach the MQTT broker localhost:1883: {said}" in _troubleshooting()

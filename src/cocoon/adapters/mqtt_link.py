@@ -173,7 +173,8 @@ class MqttLink:
         return self._client is not None and self._client.is_connected()
 
     @property
-    def _where(self) -> str:
+    def where(self) -> str:
+        """The broker's host:port, as messages name it."""
         return f"{self._settings.host}:{self._settings.port}"
 
     async def start(self) -> None:
@@ -204,10 +205,10 @@ class MqttLink:
                     self._settings.host, self._settings.port, self._settings.keepalive
                 )
         except ValueError as exc:
-            raise BusError(f"cannot connect to the MQTT broker {self._where}: {exc}") from exc
+            raise BusError(f"cannot connect to the MQTT broker {self.where}: {exc}") from exc
         self._client = client
         self._settled = asyncio.Event()
-        _LOGGER.info("Connecting to the MQTT broker %s as %s", self._where, self._client_id)
+        _LOGGER.info("Connecting to the MQTT broker %s as %s", self.where, self._client_id)
         self._driver = PahoLoop(
             client, on_burst=self._deliver_inbox, on_connect_failed=self._connect_failed
         )
@@ -240,7 +241,7 @@ class MqttLink:
         # The loop writes the DISCONNECT, then paho closes the socket.
         await driver.stop(deadline - loop.time())
         self._client = self._driver = None
-        _LOGGER.info("Disconnected from the MQTT broker %s", self._where)
+        _LOGGER.info("Disconnected from the MQTT broker %s", self.where)
 
     def resubscribe(self) -> None:
         """Follow a change of `subscriptions()` (a reload) now, not at the next connect:
@@ -370,7 +371,7 @@ class MqttLink:
             self._unreachable_told = self._refused_told = self._closed_told = False
             _LOGGER.info(
                 "Connected to the MQTT broker %s as %s (%s)",
-                self._where,
+                self.where,
                 self._client_id,
                 "session resumed" if flags.session_present else "new session",
             )
@@ -392,7 +393,7 @@ class MqttLink:
 
     def _refusal(self, reason: ReasonCode) -> str:
         """Why the broker refused a CONNECT, and what to change, in one sentence."""
-        refused = f"The MQTT broker {self._where} refused cocoon ({reason})"
+        refused = f"The MQTT broker {self.where} refused cocoon ({reason})"
         if reason.value == _UNSUPPORTED_PROTOCOL:
             speaks, other = ("MQTT 5", "3.1.1") if self._v5 else ("MQTT 3.1.1", "5")
             return f'{refused}: it does not speak {speaks}; set mqtt.protocol: "{other}"'
@@ -410,7 +411,7 @@ class MqttLink:
             # The DISCONNECT that ends this attempt is no news either.
             self._refused = True
             self.failure = (
-                f"The MQTT broker {self._where} took the connection but did not answer an "
+                f"The MQTT broker {self.where} took the connection but did not answer an "
                 f"MQTT {self._settings.protocol} CONNECT in {ANSWER_WAIT:g} s"
                 + (_OTHER_PROTOCOL_HINT if self._v5 else "")
             )
@@ -420,7 +421,7 @@ class MqttLink:
                 level,
                 "The MQTT broker %s took the connection but did not answer cocoon's "
                 "MQTT %s CONNECT in %g s%s; retrying",
-                self._where,
+                self.where,
                 self._settings.protocol,
                 ANSWER_WAIT,
                 _OTHER_PROTOCOL_HINT if self._v5 else "",
@@ -428,11 +429,11 @@ class MqttLink:
             return
         level = logging.DEBUG if self._unreachable_told else logging.WARNING
         self._unreachable_told = True
-        self.failure = f"Cannot reach the MQTT broker {self._where}: {_why_unreachable(error)}"
+        self.failure = f"Cannot reach the MQTT broker {self.where}: {why_unreachable(error)}"
         _LOGGER.log(
             level,
             "Cannot reach the MQTT broker %s (%s); retrying every %d s at most",
-            self._where,
+            self.where,
             error,
             RECONNECT_DELAY[1],
         )
@@ -460,11 +461,11 @@ class MqttLink:
                 _LOGGER.error(
                     "The MQTT broker %s dropped cocoon for a packet larger than it takes (%s):"
                     " raise its max_packet_size; reconnecting",
-                    self._where,
+                    self.where,
                     reason,
                 )
                 return
-            _LOGGER.info("Lost the MQTT broker %s (%s); reconnecting", self._where, reason)
+            _LOGGER.info("Lost the MQTT broker %s (%s); reconnecting", self.where, reason)
             quick = connected_at is not None and now - connected_at < _QUICK_DROP
             if reason.value != _SESSION_TAKEN_OVER and not quick:
                 return
@@ -475,7 +476,7 @@ class MqttLink:
                     "right after it connected: another client uses the same client id '%s'%s. "
                     "Give each cocoon instance its own mqtt.client_id; until then cocoon "
                     "tries again only every %d s",
-                    self._where,
+                    self.where,
                     count,
                     self._client_id,
                     # MQTT 3.1.1 has no reason codes: a packet over the broker's limit
@@ -494,14 +495,14 @@ class MqttLink:
         level = logging.DEBUG if self._closed_told else logging.ERROR
         self._closed_told = True
         self.failure = (
-            f"Could not connect to the MQTT broker {self._where}: it closed the connection "
+            f"Could not connect to the MQTT broker {self.where}: it closed the connection "
             f"before accepting cocoon ({reason})" + (_OTHER_PROTOCOL_HINT if self._v5 else "")
         )
         _LOGGER.log(
             level,
             "Could not connect to the MQTT broker %s: it closed the connection before "
             "accepting cocoon (%s)%s; retrying",
-            self._where,
+            self.where,
             reason,
             _OTHER_PROTOCOL_HINT if self._v5 else "",
         )
@@ -517,7 +518,7 @@ class MqttLink:
             " %s takes at most %d (its max_packet_size); raise that to %d or more",
             topic,
             size,
-            self._where,
+            self.where,
             limit,
             size,
         )
@@ -596,7 +597,21 @@ class MqttLink:
 _OTHER_PROTOCOL_HINT = '; if it speaks only MQTT 3.1.1, set mqtt.protocol: "3.1.1"'
 
 
-def _why_unreachable(error: Exception) -> str:
+async def until_connected(link: MqttLink, connected: asyncio.Event, timeout: float) -> None:
+    """Wait until a one-shot client's `connected` is set, for a command that cannot retry.
+
+    A refusal or an unreachable broker is known at once: no need to wait it out.
+    Raises BusError with the broker's refusal or why it cannot be reached, in one sentence.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not connected.is_set() and link.failure is None and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+    if not connected.is_set():
+        raise BusError(link.failure or f"The MQTT broker {link.where} did not answer in time")
+
+
+def why_unreachable(error: Exception) -> str:
     """Why a connection attempt failed, in a person's words."""
     if isinstance(error, ConnectionRefusedError):
         return "nothing answers on that port (is the broker running? check mqtt.host and port)"
