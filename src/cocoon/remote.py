@@ -17,6 +17,7 @@ from typing import Any
 
 from cocoon.adapters.mqtt_link import ONLINE, MqttLink, until_connected
 from cocoon.adapters.topics import Topics
+from cocoon.config.checks import did_you_mean
 from cocoon.config.schema import CocoonConfig
 from cocoon.errors import CocoonError
 from cocoon.ports import Message
@@ -90,8 +91,11 @@ async def trigger(cfg: CocoonConfig, name: str) -> str:
     Returns the topic pressed.
     """
     if name not in cfg.calm_modes and name not in cfg.rituals:
-        known = ", ".join([*cfg.calm_modes, *cfg.rituals]) or "none are configured"
-        raise UnknownButton(f"no calm mode or ritual named '{name}' (known: {known})")
+        names = [*cfg.calm_modes, *cfg.rituals]
+        known = ", ".join(names) or "none are configured"
+        raise UnknownButton(
+            f"no calm mode or ritual named '{name}'{did_you_mean(name, names)} (known: {known})"
+        )
     topics = Topics.for_config(cfg)
     found: dict[str, bytes] = {}
     async with _connected(cfg, [topics.availability], found) as link:

@@ -44,19 +44,41 @@ sun_time = st.builds(
 )
 
 
+# A window from the evening until a clock time or sunrise (at most about 14 hours, so its
+# fade-out never reaches its own start the next day).
+evening_window = st.builds(
+    lambda h, m, until: {"at": f"{h:02d}:{m:02d}", "until": until},
+    st.integers(18, 23),
+    st.integers(0, 59),
+    st.one_of(
+        st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 8), st.integers(0, 59)),
+        st.just("sunrise"),
+        st.builds(lambda m: f"sunrise+{m}min", st.integers(0, 90)),
+    ),
+)
+
+
 def fades(max_step: float) -> st.SearchStrategy[str]:
     quickest = max(30, math.ceil(110 / max_step))
     return st.builds(lambda s: f"{s}s", st.integers(quickest, 3 * 3600))
 
 
 def rituals(max_step: float) -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries(
-        {
-            "at": st.one_of(clock, sun_time),
-            "duration": st.builds(lambda m: f"{m}min", st.integers(1, 20 * 60)),
-            "fade": fades(max_step),
-        },
-        optional={"fade_out": fades(max_step)},
+    # A cue lasts a while (`duration`); a window lasts until a time (`until`), and one in
+    # force when cocoon starts is joined where it stands.
+    end = st.one_of(
+        st.fixed_dictionaries(
+            {"duration": st.builds(lambda m: f"{m}min", st.integers(1, 20 * 60))}
+        ),
+        evening_window,
+    )
+    return st.builds(
+        lambda fixed, ends: {**fixed, **ends},
+        st.fixed_dictionaries(
+            {"at": st.one_of(clock, sun_time), "fade": fades(max_step)},
+            optional={"fade_out": fades(max_step)},
+        ),
+        end,
     )
 
 
@@ -119,6 +141,53 @@ def _step_ok(cfg: CocoonConfig, before: Readings, targets: dict[str, Any], gap: 
             assert colder <= MIRED_STEP + 1e-6, (device, shown, new, target.reason, gap)
 
 
+def _walk(
+    cfg: CocoonConfig,
+    start: datetime,
+    looks: list[LightState],
+    presses: list[int],
+    down: tuple[datetime, datetime] | None = None,
+) -> int:
+    """Tick through 30 hours from a first start (no saved state) at `start`; returns the
+    number of windows joined. With `down` (from, until), cocoon stops at the first tick
+    after `from` at which it holds no light, for as long as `until - from`: nothing ticks,
+    the lights stay as they were, and the state comes back as it was saved. (A return in
+    the middle of a run that was already going is not what this walks.)"""
+    planner = Planner(cfg)
+    readings = Readings(
+        {name: LightReading(look, start) for name, look in zip(LIGHTS, looks, strict=True)}, {}
+    )
+    state = modes.RuntimeState()
+    pending = sorted(start + timedelta(seconds=s) for s in presses)
+    now, end = start, start + timedelta(hours=30)
+    ticks, previous, joined = 0, start, 0
+    while now < end and ticks < 3000:
+        state, notes = planner.advance(now, state, readings)
+        joined += sum("joined" in note for note in notes)
+        while pending and pending[0] <= now:
+            pending.pop(0)
+            state, _ = planner.press("calm", now, state, readings)
+        targets = planner.desired(now, state, readings)
+        _step_ok(cfg, readings, targets, now - previous)
+        previous = now
+        readings = follow(readings, targets, now)
+        following = planner.next_wakeup(now, state, readings)
+        assert following > now
+        aims = planner.aims(targets, following, state, readings)
+        _step_ok(cfg, readings, aims, following - now)
+        if pending and pending[0] < following:
+            following = pending[0]
+        if down is not None and down[0] <= following and not state.holds:
+            # Stopped while it held nothing; it comes back `down[1] - down[0]` later.
+            following, down = following + (down[1] - down[0]), None
+            pending = [p for p in pending if p >= following]
+        now, ticks = following, ticks + 1
+    return joined
+
+
+_joins = {"first start": 0, "return": 0}
+
+
 @settings(
     max_examples=200,
     deadline=None,
@@ -134,27 +203,38 @@ def _step_ok(cfg: CocoonConfig, before: Readings, targets: dict[str, Any], gap: 
 def test_no_light_jumps_between_ticks(
     cfg: CocoonConfig, start: datetime, looks: list[LightState], presses: list[int]
 ) -> None:
-    planner = Planner(cfg)
-    readings = Readings(
-        {name: LightReading(look, start) for name, look in zip(LIGHTS, looks, strict=True)}, {}
+    _joins["first start"] += _walk(cfg, start, looks, presses)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    cfg=homes(),
+    start=start_instant,
+    looks=st.lists(initial, min_size=3, max_size=3),
+    presses=st.lists(st.integers(0, 36 * 3600), max_size=2),
+    away=st.integers(0, 20 * 3600),
+    gone=st.integers(11 * 60, 12 * 3600),
+)
+def test_no_light_jumps_when_cocoon_comes_back_after_the_grace(
+    cfg: CocoonConfig,
+    start: datetime,
+    looks: list[LightState],
+    presses: list[int],
+    away: int,
+    gone: int,
+) -> None:
+    down_from = start + timedelta(seconds=away)
+    _joins["return"] += _walk(
+        cfg, start, looks, presses, (down_from, down_from + timedelta(seconds=gone))
     )
-    state = modes.RuntimeState()
-    pending = sorted(start + timedelta(seconds=s) for s in presses)
-    now, end = start, start + timedelta(hours=30)
-    ticks, previous = 0, start
-    while now < end and ticks < 3000:
-        state, _ = planner.advance(now, state, readings)
-        while pending and pending[0] <= now:
-            pending.pop(0)
-            state, _ = planner.press("calm", now, state, readings)
-        targets = planner.desired(now, state, readings)
-        _step_ok(cfg, readings, targets, now - previous)
-        previous = now
-        readings = follow(readings, targets, now)
-        following = planner.next_wakeup(now, state, readings)
-        assert following > now
-        aims = planner.aims(targets, following, state, readings)
-        _step_ok(cfg, readings, aims, following - now)
-        if pending and pending[0] < following:
-            following = pending[0]
-        now, ticks = following, ticks + 1
+
+
+def test_zz_windows_were_joined() -> None:
+    """The walks above did join windows in force (first starts and returns)."""
+    assert _joins["first start"] > 0
+    assert _joins["return"] > 0

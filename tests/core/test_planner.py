@@ -216,12 +216,13 @@ def test_hands_off_pauses_everything_and_resumes_from_where_things_are() -> None
 
 
 def test_a_ritual_missed_while_down_runs_late_only_within_grace() -> None:
-    planner = Planner(home_config(rituals={"evening": EVENING}))
+    tea = {"at": "19:00", "duration": "3h", "scene": "evening", "fade": "40min"}
+    planner = Planner(home_config(rituals={"tea": tea}))
     late, notes = planner.advance(at("2026-11-25 19:08"), modes.RuntimeState(), _readings())
-    assert notes == ["ritual evening started, until 22:00"]
-    assert late.runs["evening"].start == at("2026-11-25 19:08")  # fades in from now
+    assert notes == ["ritual tea started, until 22:00"]
+    assert late.runs["tea"].start == at("2026-11-25 19:08")  # fades in from now
     missed, notes = planner.advance(at("2026-11-25 19:30"), modes.RuntimeState(), _readings())
-    assert notes == ["ritual evening missed by 30 min (grace 10min): skipped today"]
+    assert notes == ["ritual tea missed by 30 min (grace 10min): skipped today"]
     assert planner.desired(at("2026-11-25 19:31"), missed, _readings()) == {}
     # A restart mid-ritual (the run was persisted) carries on.
     carried, notes = planner.advance(at("2026-11-25 21:00"), late, _readings())

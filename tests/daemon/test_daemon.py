@@ -287,6 +287,28 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
         assert "calm_now" in out
         assert main(["trigger", "--config", str(config), "party"]) == 2  # a bad command line
         assert "no calm mode or ritual named 'party'" in capsys.readouterr().err
+        pressed = subprocess.run(
+            [sys.executable, "-m", "cocoon", "trigger", "--config", str(config), "calm_now"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert pressed.returncode == 0, pressed.stderr
+        assert pressed.stderr == ""
+        assert "pressed calm_now" in pressed.stdout
+        typo = subprocess.run(
+            [sys.executable, "-m", "cocoon", "trigger", "--config", str(config), "calm_nwo"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert typo.returncode == 2
+        assert typo.stderr.splitlines() == [
+            "cocoon: no calm mode or ritual named 'calm_nwo' — did you mean 'calm_now'?"
+            f" (known: {', '.join([*cfg.calm_modes, *cfg.rituals])})"
+        ]
     # Stopped: the press is refused, not queued for whenever cocoon comes back.
     topics = Topics.for_config(cfg)
     marker = f"{topics.base}/test-marker"

@@ -142,7 +142,10 @@ def test_cocoon_demo_plays_a_morning_and_a_calm_press_then_stops_cleanly() -> No
     assert 'pressed "Calm now" on the dashboard' in out
     assert "calm_now pressed" in out  # the daemon got the press
     [summary] = [line for line in out.splitlines() if line.startswith("demo over:")]
-    assert "rituals run: Morning tea" in summary
+    # At 06:00 the night (22:30 until sunrise) is in force: it is joined, not skipped.
+    assert "ritual night joined where it stands: in force since 22:30" in out
+    assert "missed" not in out
+    assert "rituals run: Night, Morning tea" in summary
     assert "Calm now pressed" in summary
     assert "cocoon offline" in summary
     assert "broker stopped" in summary

@@ -62,7 +62,7 @@ class Evening:
                 continue
             self._runs[name] = run
             if previous is not None and run == replace(
-                previous, start=previous.start + stepped, end=run.end
+                previous, start=previous.start + stepped, end=run.end, joined=run.joined
             ):
                 continue
             (self.missed if run.missed else self.starts).append((name, run.day, self.now))
@@ -103,10 +103,13 @@ class Evening:
         ]
 
     def check_rules(self) -> None:
-        """Each ritual at most once per local date, never early, late only within grace."""
+        """Each ritual at most once per local date, never early; a cue late only within
+        grace, a window (`until`) late only while it is in force (it is joined)."""
         grace = self.cfg.settings.grace
         days = [(name, day) for name, day, _ in self.starts]
         assert len(days) == len(set(days)), f"a ritual ran twice on one day: {self.starts}"
         for name, day, when in self.starts:
-            due = self.scheduled(name, day)
-            assert due <= when <= due + grace, f"{name} of {day} due {due} started at {when}"
+            window = next(w for w in self.engine.planner.day(day).windows if w.ritual == name)
+            window_ritual = self.cfg.rituals[name].until is not None
+            latest = window.end if window_ritual else window.start + grace
+            assert window.start <= when <= latest, f"{name} of {day} due {window.start}, at {when}"

@@ -1,9 +1,9 @@
 """Clock trouble: NTP steps of an hour either way and an 8 h suspend, on a fake clock.
 
-The engine must run each ritual at most once per local date, run a missed one late only
-within `settings.grace`, never crash and always re-arm (checked on every event by
-`Evening.handle`). The real `Scheduler` must notice a wall clock that leaves the monotonic
-one and wake the engine.
+The engine must run each ritual at most once per local date, run a missed cue late only
+within `settings.grace` (a window in force is joined where it stands), never crash and
+always re-arm (checked on every event by `Evening.handle`). The real `Scheduler` must
+notice a wall clock that leaves the monotonic one and wake the engine.
 """
 
 from __future__ import annotations
@@ -100,8 +100,9 @@ def test_the_lamp_is_not_switched_off_and_faded_in_again_by_a_step_back() -> Non
         ("2026-11-25 22:00", "2026-11-26 06:00", [], 1),
         # 8 h from 18:35: back at 02:35, five minutes into the early ritual: it runs late.
         ("2026-11-25 18:35", "2026-11-26 02:35", ["2026-11-26 02:35"], 1),
-        # 8 h from 12:00: back at 20:00, hours after sunset: the evening is skipped.
-        ("2026-11-25 12:00", "2026-11-25 20:00", ["2026-11-26 02:30"], 0),
+        # 8 h from 12:00: back at 20:00, hours after sunset: the evening (a window,
+        # until 23:00) is joined where it stands.
+        ("2026-11-25 12:00", "2026-11-25 20:00", ["2026-11-26 02:30"], 1),
     ],
 )
 def test_a_suspend_of_eight_hours(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+
+import pytest
 
 from cocoon.core import modes
 from cocoon.core.events import (
@@ -145,3 +148,19 @@ def test_a_problem_is_in_the_status_until_solved() -> None:
     assert engine.status.problems == (text,)
     engine.handle(Problem("zigbee2mqtt desk_lmp"))
     assert engine.status.problems == ()
+
+
+def test_only_a_device_that_was_away_is_said_to_be_back_online(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine, _, _ = _engine()
+    with caplog.at_level(logging.INFO):
+        engine.handle(Availability("desk", online=True))  # its first word: never away
+        assert "desk is back online" not in caplog.text
+        engine.handle(Availability("desk", online=False))
+        engine.handle(Availability("desk", online=False))
+        assert caplog.text.count("desk is offline") == 1
+        engine.handle(Availability("desk", online=True))
+        assert "desk is back online" in caplog.text
+        engine.handle(Availability("desk", online=True))
+        assert caplog.text.count("desk is back online") == 1

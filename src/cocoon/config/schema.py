@@ -191,12 +191,15 @@ class Settings(Model):
     override_timeout: Duration = timedelta(hours=2)
     """A device changed by hand is left alone until the next ritual or this long."""
     grace: Duration = timedelta(minutes=10)
-    """A ritual whose start was missed (cocoon was down) still runs if this late at most."""
+    """A ritual whose start was missed (cocoon was down) still runs, fading in from then, if
+    this late at most. Later, a ritual with `until` still in force is joined where it stands
+    (its lights glide there over `resume_fade`); one with `duration` is skipped for the day."""
     rate_limit: float = Field(default=10.0, gt=0, le=1000)
     """Commands per second at most, so a Zigbee network is not flooded (a person's press
     goes out at once; the fade steps after it wait)."""
     resume_fade: Duration = timedelta(minutes=2)
-    """Fade used when cocoon takes a device back after a manual override or a pause."""
+    """Fade used when cocoon takes a device back after a manual override or a pause, and
+    when a light joins a layer already under way (a window joined late, a late report)."""
 
     @property
     def quickest_fade(self) -> timedelta:

@@ -30,6 +30,9 @@ class RitualRun:
     end: datetime
     cues: tuple[str, ...] = ()
     missed: bool = False
+    joined: datetime | None = None
+    """The instant cocoon joined the window after its start (it was not running then):
+    the window is in force from `start`, the lights glide to it from `joined`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +134,18 @@ def start_ritual(
     run: RitualRun,
     readings: Readings,
 ) -> RuntimeState:
-    """Record a ritual run; it ends any manual override on the devices it touches."""
+    """Record a ritual run; it ends any manual override on the devices it touches.
+
+    A joined run (see `RitualRun.joined`) ends no override: a person's hand, set while
+    cocoon was not looking at the ritual's start, still wins. Every other light of its
+    scene glides from how it shows to where the ritual stands (`settings.resume_fade`).
+    """
     scene = cfg.scenes[cfg.rituals[run.ritual].scene]
     state = replace(state, runs={**state.runs, run.ritual: run})
     if run.missed:
         return state
+    if run.joined is not None:
+        return _glide_in(cfg, state, set(scene.lights), run.joined, readings)
     touched = set(scene.lights) | set(scene.heat)
     for plant in run.cues:
         cue = cfg.plants[plant].cue
@@ -180,6 +190,22 @@ def _end_override(
     return replace(
         state, holds={**state.holds, device: _take_back(cfg, hold, device, now, readings)}
     )
+
+
+def _glide_in(
+    cfg: CocoonConfig, state: RuntimeState, lights: set[str], now: datetime, readings: Readings
+) -> RuntimeState:
+    holds = dict(state.holds)
+    for device in lights:
+        hold = holds.get(device, Hold())
+        if hold.override is not None and hold.override.until > now:
+            continue
+        observed = readings.light(device)
+        if observed is not None:
+            holds[device] = replace(
+                hold, handover=Handover(observed, now, cfg.settings.resume_fade)
+            )
+    return replace(state, holds=holds)
 
 
 def _take_back(
@@ -258,7 +284,8 @@ def rewind(state: RuntimeState, seen: datetime, now: datetime) -> RuntimeState:
 
     def run(value: RitualRun) -> RitualRun:
         end = value.end if seen < value.end else value.end + delta
-        return replace(value, start=value.start + delta, end=end)
+        joined = None if value.joined is None else value.joined + delta
+        return replace(value, start=value.start + delta, end=end, joined=joined)
 
     paused = state.paused_since
     return replace(

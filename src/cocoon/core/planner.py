@@ -281,14 +281,35 @@ class Planner:
         readings: Readings,
         notes: list[str],
     ) -> modes.RuntimeState:
+        """Start `ritual`'s window `start`-`end` at `now`: on time, late, joined or missed.
+
+        The rule for a window cocoon did not see open (a first start, a restart, a clock
+        step, a suspend): up to `settings.grace` late, a ritual runs late, its fade-in
+        starting now. Later than that, a ritual with `until` (a window: evening, night) is
+        joined where it stands: it is in force as if cocoon had started it on time, and
+        its lights glide there from how they show, over `settings.resume_fade`, in fade
+        steps; a fade-in still under way goes on from its current point. A ritual with
+        `duration` (a cue: a 20-minute tea glow) and the plant cues it carries are about
+        their moment: later than the grace, they are skipped for the day. A light changed
+        by hand keeps its override either way.
+        """
         late = now - start
-        if late > self.cfg.settings.grace or end <= now:
+        if end <= now or (
+            late > self.cfg.settings.grace and self.cfg.rituals[ritual].until is None
+        ):
             minutes = int(late.total_seconds() // 60)
             notes.append(
                 f"ritual {ritual} missed by {minutes} min"
                 f" (grace {format_duration(self.cfg.settings.grace)}): skipped today"
             )
             run = modes.RitualRun(ritual, day, start, end, missed=True)
+            return modes.start_ritual(self.cfg, state, run, readings)
+        if late > self.cfg.settings.grace:
+            run = modes.RitualRun(ritual, day, start, end, joined=now)
+            notes.append(
+                f"ritual {ritual} joined where it stands: in force since"
+                f" {start.astimezone(self.zone):%H:%M}, until {end.astimezone(self.zone):%H:%M}"
+            )
             return modes.start_ritual(self.cfg, state, run, readings)
         cues = tuple(
             name
@@ -374,10 +395,13 @@ class Planner:
         """
         held_lights: set[str] = set()
         held_heat: set[str] = set()
+        under_way: set[str] = set()
         for layer in self.layers(state):
             if layer.envelope.holds(now):
                 held_lights.update(layer.lights)
                 held_heat.update(layer.heat)
+                if layer.envelope.start < now and layer.envelope.weight(now) > 0:
+                    under_way.update(layer.lights)
         holds: dict[str, modes.Hold] = {}
         for device in held_lights | held_heat | set(state.holds):
             hold = state.holds.get(device, _NO_HOLD)
@@ -386,6 +410,15 @@ class Planner:
                 # device driven) once it reports, so what is given back is what was there.
                 if device in held_lights and hold.snapshot is None:
                     hold = replace(hold, snapshot=readings.light(device))
+                    if hold.snapshot is not None and hold.override is None and device in under_way:
+                        # Its first report comes after its layer got under way (a window
+                        # joined, a light that was away): it glides from how it shows.
+                        hold = replace(
+                            hold,
+                            handover=modes.Handover(
+                                hold.snapshot, now, self.cfg.settings.resume_fade
+                            ),
+                        )
                 if device in held_heat and hold.setpoint is None:
                     hold = replace(hold, setpoint=readings.setpoint(device))
                 holds[device] = replace(hold, releasing=False) if hold.releasing else hold

@@ -85,7 +85,11 @@ class Snapshots:
         for layer in status.active_scene.split(", "):
             kind, _, name = layer.partition(" ")
             if kind == "ritual" and name in cfg.rituals:
-                until = f" until {self._clock(runs[name].end)}" if name in runs else ""
+                run = runs.get(name)
+                # Past its end a ritual is only handing back: it is not in force until then.
+                until = "" if run is None else f" until {self._clock(run.end)}"
+                if run is not None and run.end <= self.daemon.clock.now():
+                    until = " (fading out)"
                 found.append(f"{cfg.display_name('rituals', name)}{until}")
             elif kind == "plant" and name.removesuffix(" cue") in cfg.plants:
                 found.append(f"{cfg.display_name('plants', name.removesuffix(' cue'))} cue")

@@ -106,6 +106,8 @@ class Engine:
         self._seen: datetime | None = None
         """The instant the state was last moved to (None until the first reconcile)."""
         self._plant_keys = _plant_keys(cfg)
+        self._away: set[str] = set()
+        """Devices a gateway said are offline or unavailable (only those come back online)."""
         self._settling = False
         self.driving = True
         """Whether commands go out (not while another cocoon drives the home)."""
@@ -291,9 +293,17 @@ class Engine:
                 if online:
                     # Whatever it was told before it went away, tell it again.
                     self.last.pop(device, None)
+                    if device in self._away:
+                        self._away.discard(device)
+                        _LOGGER.info("%s is back online", device)
+                    else:
+                        # Its first word (a gateway connecting): it was never away.
+                        _LOGGER.debug("%s is online", device)
                 else:
                     self._pacer.forget(device)
-                _LOGGER.info("%s is %s", device, "back online" if online else "offline")
+                    if device not in self._away:
+                        self._away.add(device)
+                        _LOGGER.info("%s is offline", device)
             case Capability(device=device, ability=ability):
                 self.abilities[device] = ability
                 _LOGGER.info("%s can show %s", device, _describe(ability))

@@ -87,6 +87,7 @@ def encode(state: RuntimeState) -> dict[str, Any]:
                 "end": run.end.isoformat(),
                 "cues": list(run.cues),
                 "missed": run.missed,
+                "joined": None if run.joined is None else run.joined.isoformat(),
             }
             for name, run in state.runs.items()
         },
@@ -140,6 +141,7 @@ def decode(data: dict[str, Any]) -> RuntimeState:
                 _time(run["end"]),
                 tuple(run["cues"]),
                 bool(run["missed"]),
+                None if run.get("joined") is None else _time(run["joined"]),
             )
             for name, run in data["runs"].items()
         },
