@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cocoon.adapters.labels import mode_options
 from cocoon.adapters.topics import Topics
 from cocoon.config.schema import CocoonConfig
 from cocoon.ports import Message
@@ -27,8 +28,6 @@ PAYLOAD_NOT_AVAILABLE = "offline"
 PAYLOAD_PRESS = "PRESS"
 PAYLOAD_ON = "ON"
 PAYLOAD_OFF = "OFF"
-MODE_OFF = "off"
-"""The mode select's option that ends every calm mode."""
 # Discovery configs must outlive a restart of Home Assistant and of the broker's
 # clients, so they are retained, and sent at least once.
 _QOS = 1
@@ -44,6 +43,11 @@ class Entity:
     """Built from config ids only; also the unique_id, so renaming a label keeps the entity."""
     config: dict[str, object]
     """The component's own keys (name, topics, payloads...), without the shared ones."""
+
+    @property
+    def entity_id(self) -> str:
+        """The id Home Assistant gives the entity (sent as `default_entity_id`)."""
+        return f"{self.component}.{self.object_id}"
 
     def topic(self, topics: Topics) -> str:
         """The entity's discovery config topic."""
@@ -106,7 +110,8 @@ def _controls(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
             "name": "Mode",
             "command_topic": topics.mode_set,
             "state_topic": topics.mode,
-            "options": [MODE_OFF, *cfg.calm_modes],
+            # The calm modes by name; the command topic takes a name or an id.
+            "options": mode_options(cfg),
             "icon": "mdi:weather-night",
         },
     )
@@ -204,7 +209,7 @@ def config_payload(
         **entity.config,
         "unique_id": entity.object_id,
         "object_id": entity.object_id,
-        "default_entity_id": f"{entity.component}.{entity.object_id}",
+        "default_entity_id": entity.entity_id,
         "availability": [
             {
                 "topic": topics.availability,
