@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cocoon import app, installed_version, remote
+from cocoon.adapters.dashboard import HOW_TO_ADD, dashboard_yaml
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.values import parse_duration
@@ -103,6 +104,14 @@ def _check(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
     print(f"{path}: valid — {summary(cfg)}")
+    return EXIT_OK
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    cfg = _load(args.file or args.config)
+    if cfg is None:
+        return EXIT_CONFIG
+    sys.stdout.write(dashboard_yaml(cfg))
     return EXIT_OK
 
 
@@ -385,6 +394,23 @@ _COMMANDS: tuple[Command, ...] = (
         ),
         add_arguments=_demo_arguments,
         run=_demo,
+    ),
+    Command(
+        name="dashboard",
+        summary="print a Home Assistant dashboard for this home",
+        description=(
+            "Print a Home Assistant dashboard (YAML, one view in the sections layout) for "
+            "the configured home: a large button per calm mode, the Mode select and the "
+            "Hands off switch, the active scene, the next ritual, plants needing care and "
+            "problems, a button per ritual, each plant, and per room the lights and "
+            "thermostats reached through Home Assistant (Zigbee2MQTT ones are left out: Home "
+            "Assistant names their entities). Every card shows its configured name; cocoon's "
+            "own entities are named by the ids its MQTT discovery gives them. Save it with "
+            "`cocoon dashboard > dashboard.yaml`. To add it to Home Assistant (2024.3 or "
+            f"later): {HOW_TO_ADD} Exits 0, or 2 for an invalid configuration."
+        ),
+        add_arguments=_check_arguments,
+        run=_dashboard,
     ),
     Command(
         name="schema",

@@ -39,6 +39,9 @@ class Entity:
 
     component: str
     """button, select, switch, sensor or binary_sensor."""
+    stands_for: str
+    """What it shows or does: `calm_modes.<id>`, `rituals.<id>`, `plants.<id>`, or one
+    of `mode`, `hands_off`, `next_ritual`, `active_scene`, `plants_needing_care`, `problem`."""
     object_id: str
     """Built from config ids only; also the unique_id, so renaming a label keeps the entity."""
     config: dict[str, object]
@@ -76,6 +79,7 @@ def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     found = [
         Entity(
             "button",
+            f"calm_modes.{mode}",
             f"{topics.node_id}_calm_{mode}",
             {
                 "name": cfg.display_name("calm_modes", mode),
@@ -89,6 +93,7 @@ def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     found += [
         Entity(
             "button",
+            f"rituals.{ritual}",
             f"{topics.node_id}_ritual_{ritual}",
             {
                 "name": f"{cfg.display_name('rituals', ritual)} now",
@@ -105,6 +110,7 @@ def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
 def _controls(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     mode = Entity(
         "select",
+        "mode",
         f"{topics.node_id}_mode",
         {
             "name": "Mode",
@@ -117,6 +123,7 @@ def _controls(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     )
     hands_off = Entity(
         "switch",
+        "hands_off",
         f"{topics.node_id}_hands_off",
         {
             "name": "Hands off",
@@ -138,6 +145,7 @@ def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     found = [
         Entity(
             "sensor",
+            "next_ritual",
             f"{topics.node_id}_next_ritual",
             {
                 "name": "Next ritual",
@@ -148,11 +156,13 @@ def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
         ),
         Entity(
             "sensor",
+            "active_scene",
             f"{topics.node_id}_active_scene",
             {"name": "Active scene", "state_topic": topics.active_scene, "icon": "mdi:palette"},
         ),
         Entity(
             "sensor",
+            "plants_needing_care",
             f"{topics.node_id}_plants_needing_care",
             {
                 "name": "Plants needing care",
@@ -163,6 +173,7 @@ def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
         ),
         Entity(
             "binary_sensor",
+            "problem",
             f"{topics.node_id}_problem",
             {
                 # On while anything keeps cocoon from doing its work (the state disk,
@@ -182,6 +193,7 @@ def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     found += [
         Entity(
             "binary_sensor",
+            f"plants.{plant}",
             f"{topics.node_id}_plant_{plant}",
             {
                 "name": cfg.display_name("plants", plant),
