@@ -117,9 +117,10 @@ def dashboard(cfg: CocoonConfig) -> dict[str, object]:
     now.append(_tile(shown["problem"]))
     sections = [_section("Calm", calm), _section("Now", now)]
     if cfg.rituals:
+        # A button's state is when it was last pressed: nothing a person needs to read.
         rituals = [
-            _tile(shown[f"rituals.{ritual}"], tap_action=_press(shown[f"rituals.{ritual}"]))
-            for ritual in cfg.rituals
+            _tile(button, hide_state=True, tap_action=_press(button))
+            for button in (shown[f"rituals.{ritual}"] for ritual in cfg.rituals)
         ]
         sections.append(_section("Rituals", rituals))
     if cfg.plants:
