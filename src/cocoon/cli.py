@@ -108,8 +108,16 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    cfg = _load(args.file or args.config)
+    path = args.file or args.config
+    cfg = _load(path)
     if cfg is None:
+        return EXIT_CONFIG
+    if cfg.mqtt is None:
+        print(
+            f"{path}: cocoon's entities reach Home Assistant through MQTT discovery:"
+            " add an mqtt: section (the broker Home Assistant uses)",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     sys.stdout.write(dashboard_yaml(cfg))
     return EXIT_OK
@@ -407,7 +415,8 @@ _COMMANDS: tuple[Command, ...] = (
             "Assistant names their entities). Every card shows its configured name; cocoon's "
             "own entities are named by the ids its MQTT discovery gives them. Save it with "
             "`cocoon dashboard > dashboard.yaml`. To add it to Home Assistant (2024.3 or "
-            f"later): {HOW_TO_ADD} Exits 0, or 2 for an invalid configuration."
+            f"later): {HOW_TO_ADD} Exits 0, or 2 for an invalid configuration or one "
+            "without an mqtt: section."
         ),
         add_arguments=_check_arguments,
         run=_dashboard,

@@ -71,6 +71,22 @@ def test_an_invalid_configuration_prints_its_problems_and_exits_2(
     assert f"{path}:1:1: home" in printed.err
 
 
+def test_a_home_without_mqtt_has_no_entities_for_a_dashboard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cocoon.yaml"
+    path.write_text(
+        "home: {latitude: 50.85, longitude: 4.35, timezone: Europe/Brussels}\n"
+        "home_assistant: {token: t}\n"
+        "devices: {sofa: {entity: light.sofa}}\n",
+        encoding="utf-8",
+    )
+    assert main(["dashboard", str(path)]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert "add an mqtt: section" in printed.err
+
+
 def test_the_printed_yaml_says_how_to_add_it_and_is_one_sections_view(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
