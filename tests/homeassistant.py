@@ -62,6 +62,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from homeassistant_api import WebsocketClient
+
 from .brokers import HOST, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -499,6 +501,14 @@ class HomeAssistant:
         with _opener.open(request, timeout=_REQUEST_TIMEOUT) as response:
             raw = response.read()
         return json.loads(raw) if raw else None
+
+    def command(self, msg_type: str, **data: Any) -> Any:
+        """Send one command over the websocket API (a connection of its own); its result.
+
+        An error result raises (homeassistant_api's `RequestError` names it).
+        """
+        with WebsocketClient(self.ws_url, self.token) as client:
+            return client.recv_result(client.send(msg_type, **data)).result
 
     def get_config(self) -> dict[str, Any]:
         """`GET /api/config`: version, state (RUNNING), components, …"""

@@ -251,7 +251,7 @@ class Daemon:
         self._status_timer = None
         if self._status is None or self._stepping_back is not None:
             return
-        for message in status_messages(self.topics, self._status):
+        for message in status_messages(self.cfg, self.topics, self._status):
             if self._published.get(message.topic) != message.payload:
                 self._published[message.topic] = message.payload
                 self.link.publish(message)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cocoon import app, installed_version, live_check, remote
+from cocoon.adapters.dashboard import HOW_TO_ADD, dashboard_yaml
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.values import parse_duration
@@ -152,6 +153,22 @@ def _check(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     return EXIT_OK if report.ok else EXIT_FAILURE
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    path = args.file or args.config
+    cfg = _load(path)
+    if cfg is None:
+        return EXIT_CONFIG
+    if cfg.mqtt is None:
+        print(
+            f"{path}: cocoon's entities reach Home Assistant through MQTT discovery:"
+            " add an mqtt: section (the broker Home Assistant uses)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    sys.stdout.write(dashboard_yaml(cfg))
+    return EXIT_OK
 
 
 def config_json_schema() -> dict[str, Any]:
@@ -442,6 +459,24 @@ _COMMANDS: tuple[Command, ...] = (
         ),
         add_arguments=_demo_arguments,
         run=_demo,
+    ),
+    Command(
+        name="dashboard",
+        summary="print a Home Assistant dashboard for this home",
+        description=(
+            "Print a Home Assistant dashboard (YAML, one view in the sections layout) for "
+            "the configured home: a large button per calm mode, the Mode select and the "
+            "Hands off switch, the active scene, the next ritual, plants needing care and "
+            "problems, a button per ritual, each plant, and per room the lights and "
+            "thermostats reached through Home Assistant (Zigbee2MQTT ones are left out: Home "
+            "Assistant names their entities). Every card shows its configured name; cocoon's "
+            "own entities are named by the ids its MQTT discovery gives them. Save it with "
+            "`cocoon dashboard > dashboard.yaml`. To add it to Home Assistant (2024.3 or "
+            f"later): {HOW_TO_ADD} Exits 0, or 2 for an invalid configuration or one "
+            "without an mqtt: section."
+        ),
+        add_arguments=_check_arguments,
+        run=_dashboard,
     ),
     Command(
         name="schema",

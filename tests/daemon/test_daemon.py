@@ -141,7 +141,7 @@ def test_a_broker_killed_mid_fade_comes_back_and_the_next_press_works(
         with DaemonThread(cfg, tmp_path / "state"):
             wait_until(lambda: watcher.last(topics.availability) == b"online")
             watcher.publish(PRESS_TOPIC, "PRESS")
-            wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="calm mode on")
+            wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="calm mode on")
             seen = len(watcher.seen(topics.availability))
             broker.kill()
             time.sleep(0.5)
@@ -151,9 +151,9 @@ def test_a_broker_killed_mid_fade_comes_back_and_the_next_press_works(
             wait_until(lambda: len(watcher.seen(topics.availability)) > seen, what="online again")
             assert watcher.last(topics.availability) == b"online"
             watcher.publish("cocoon/test_flat/mode/set", "off")
-            wait_until(lambda: watcher.last(topics.mode) == b"off", timeout=10, what="mode off")
+            wait_until(lambda: watcher.last(topics.mode) == b"Off", timeout=10, what="mode off")
             watcher.publish(PRESS_TOPIC, "PRESS")
-            wait_until(lambda: watcher.last(topics.mode) == b"calm_now", timeout=10, what="press")
+            wait_until(lambda: watcher.last(topics.mode) == b"Calm now", timeout=10, what="press")
     finally:
         watcher.close()
         sim.stop()
@@ -225,7 +225,7 @@ def test_a_reload_with_a_broken_config_keeps_the_old_one(
         wait_until(lambda: "keeping the old one" in daemon.log(), what="reload refused")
         assert "unknown key 'brightnes'" in daemon.log()
         watcher.publish(PRESS_TOPIC, "PRESS")
-        wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="press after reload")
+        wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="press after reload")
     finally:
         daemon.kill()
         watcher.close()

@@ -24,6 +24,7 @@ import pytest
 import yaml
 from PIL import Image
 
+from cocoon.adapters.dashboard import dashboard_yaml
 from cocoon.config.load import load_config
 
 from .example import ROOT
@@ -325,6 +326,8 @@ def test_run_sh_starts_a_first_home_on_the_supervisors_broker_and_api(tmp_path: 
         str(addon.data_dir / "state"),
     ]
     cfg = load_config(generated)
+    # The dashboard for this home lies beside its configuration, for the person to paste.
+    assert (addon.config_dir / "dashboard.yaml").read_text() == dashboard_yaml(cfg)
     assert cfg.mqtt is not None
     assert (cfg.mqtt.host, cfg.mqtt.port, cfg.mqtt.username) == ("core-mosquitto", 1883, "addons")
     assert cfg.mqtt.password is not None

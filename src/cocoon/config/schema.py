@@ -418,7 +418,8 @@ class CalmMode(Model):
     fade: Duration = timedelta(minutes=3)
     fade_out: Duration | None = None
     button: str | None = None
-    """The button's label; the id, capitalised, when not given."""
+    """Its name: the button's label and its option in the Mode select; the id,
+    capitalised, when not given."""
 
     @property
     def hand_back(self) -> timedelta:
