@@ -111,7 +111,7 @@ def test_a_cocoon_that_finds_an_older_claim_steps_back_and_takes_over_if_nobody_
         watcher.publish(topics.owner, rival.payload(), retain=True)
         wait_until(lambda: "claimed Test flat first" in daemon.log(), what="stepped back")
         wait_until(
-            lambda: "does not answer: taking over" in daemon.log(), timeout=30, what="taken over"
+            lambda: "does not answer: taking over" in daemon.log(), timeout=90, what="taken over"
         )
         owner = json.loads(
             wait_until(lambda: _retained_owner(mosquitto, topics), what="the claim renewed")
