@@ -202,7 +202,7 @@ def _plan_arguments(parser: argparse.ArgumentParser) -> None:
         "--png",
         type=Path,
         metavar="FILE",
-        help="also draw every light's brightness and colour over the day into FILE",
+        help="also draw every light's brightness and colour, and every setpoint, into FILE",
     )
 
 
@@ -441,8 +441,10 @@ _COMMANDS: tuple[Command, ...] = (
         description=(
             "Print the timeline of a day: sun times, each ritual's start and end, and what "
             "every device does when and why. DST changes and polar days are spelled out. "
-            "With --png, also draw each light's brightness over the day, the line coloured "
-            "by its colour temperature (needs matplotlib: pip install 'cocoon-home[plot]')."
+            "A setpoint does not fade: it is shown at the instant it is given. "
+            "With --png, also draw each light's brightness over the day on one 0-100 % "
+            "scale, the line coloured by its colour temperature, and the thermostats' "
+            "setpoints as steps (needs matplotlib: pip install 'cocoon-home[plot]')."
         ),
         add_arguments=_plan_arguments,
         run=_plan,
