@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cocoon.core.model import LightState
+from cocoon.core.names import layer_name
 from cocoon.report import build_day, day_timeline, timeline_rows
-from cocoon.report.names import layer_name
 from cocoon.report.segments import segments_of
 from cocoon.report.timeline import clock
 

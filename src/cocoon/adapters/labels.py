@@ -9,6 +9,7 @@ back into its id, and the id itself is still accepted for automations that send 
 from __future__ import annotations
 
 from cocoon.config.schema import CocoonConfig
+from cocoon.core.names import layer_name
 
 MODE_OFF = "off"
 """The id of "no calm mode": choosing it ends every calm mode."""
@@ -45,20 +46,8 @@ def mode_from_option(cfg: CocoonConfig, text: str) -> str | None:
     return None
 
 
-def layer_label(cfg: CocoonConfig, layer: str) -> str:
-    """A layer the core names (`ritual evening`, `plant fern cue`, `calm_now`), for people."""
-    kind, _, name = layer.partition(" ")
-    if kind == "ritual" and name in cfg.rituals:
-        return cfg.display_name("rituals", name)
-    if kind == "plant" and name.endswith(" cue") and name.removesuffix(" cue") in cfg.plants:
-        return f"{cfg.display_name('plants', name.removesuffix(' cue'))} cue"
-    if layer in cfg.calm_modes:
-        return cfg.display_name("calm_modes", layer)
-    return layer
-
-
 def active_label(cfg: CocoonConfig, active_scene: str) -> str:
     """The "Active scene" sensor's state: what is in force, by name, highest first."""
     if active_scene == NOTHING:
         return NOTHING_LABEL
-    return ", ".join(layer_label(cfg, layer) for layer in active_scene.split(", "))
+    return ", ".join(layer_name(cfg, layer) for layer in active_scene.split(", "))

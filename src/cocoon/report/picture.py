@@ -14,10 +14,10 @@ from typing import Any
 
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.model import LightState
+from cocoon.core.names import device_name
 from cocoon.errors import CocoonError
 from cocoon.report.colour import kelvin_rgb
 from cocoon.report.day import DayView, build_day
-from cocoon.report.names import device_name
 from cocoon.report.timeline import clock, percent
 
 DPI = 120

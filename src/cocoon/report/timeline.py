@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from cocoon.config.schema import CocoonConfig, Setpoint
 from cocoon.config.values import SUN_EVENTS, WEEKDAYS, format_duration
 from cocoon.core.model import LightState
+from cocoon.core.names import device_name, layer_name
 from cocoon.report.day import DayView, RitualRow, build_day
-from cocoon.report.names import device_name, layer_name
 from cocoon.report.segments import Segment
 
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

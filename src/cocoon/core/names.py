@@ -1,4 +1,4 @@
-"""The names people read in reports, from the ids the core works with."""
+"""The names people read (in reports, the demo, Home Assistant) for the ids the core works with."""
 
 from __future__ import annotations
 
