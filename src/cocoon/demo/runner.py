@@ -29,6 +29,7 @@ from cocoon.demo.home import (
     WATERED,
     calm_press_at,
     demo_start,
+    display_names,
     plant_sensors,
     simulated_config,
     thirsty_plant,
@@ -113,7 +114,7 @@ class Demo:
         assert home.mqtt is not None
         clock = ScaledClock(self.start, options.speed)
         daemon = Daemon(home, state_dir, clock=clock, client_id=home.mqtt.client_id)
-        feed = Feed(clock, home.home.zone)
+        feed = Feed(clock, home.home.zone, names=display_names(home))
         snapshots = Snapshots(home, daemon, self.sim, feed, options.speed)
         loop = asyncio.get_running_loop()
         began = loop.time()
