@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -100,6 +101,12 @@ def test_a_reading_names_the_bound_it_passed_or_the_ones_that_would_matter() -> 
     assert reading_words("temperature", warm, 20.0, False) == (
         "temperature 20 °C (too cold below 12 °C, too hot above 30 °C)"
     )
+
+
+def test_a_plant_not_heard_from_since_the_start_is_waiting_not_silent(home: Home) -> None:
+    home.cocoon_reads(40.0)  # the monstera reports; the basil has not yet
+    basil = _line(render(home.frame(), colour=False), "Basil")
+    assert basil.endswith("Basil            no moisture reading yet")
 
 
 def test_a_plant_whose_sensor_went_silent_shows_when_it_last_heard(home: Home) -> None:
@@ -218,3 +225,20 @@ def test_a_next_ritual_whose_time_came_is_starting_now_not_at_a_time_gone_by(
     early.clock.moment += timedelta(minutes=6)
     lines = render(early.frame(), colour=False).splitlines()
     assert "  next  Morning tea, starting now" in lines
+
+
+def test_a_next_ritual_on_another_day_names_the_day_after_the_time(tmp_path: Path) -> None:
+    late = Home(tmp_path, datetime(2026, 11, 25, 23, 0, tzinfo=BRUSSELS))
+    late.cocoon_reads(40.0)
+    assert "  next  Morning tea at 07:15 on Thu" in render(late.frame(), colour=False).splitlines()
+
+
+def test_many_layers_in_force_go_on_a_second_line_rather_than_being_cut(home: Home) -> None:
+    frame = _busy(home)
+    active = ("Calm now until 07:40", "Monstera cue", "Morning tea until 07:35")
+    frame = replace(frame, active=(*active, "Night until 08:14"))
+    lines = render(frame, colour=False, width=80, height=24).splitlines()
+    start = lines.index("  now   Calm now until 07:40 · Monstera cue · Morning tea until 07:35")
+    assert lines[start + 1] == "        Night until 08:14"
+    assert len(lines) <= 24
+    assert lines[-1] == FOOTER

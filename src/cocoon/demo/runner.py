@@ -129,6 +129,8 @@ class Demo:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), timeout=self.screen.tick)
             finally:
+                # A ritual that started after the last look still counts in the summary.
+                self._collect_rituals(daemon)
                 await asyncio.wait_for(daemon.stop(), timeout=_STOP_TIMEOUT)
                 offline = await asyncio.to_thread(
                     self.dashboard.wait_for, b"offline", _OFFLINE_WAIT
@@ -154,6 +156,10 @@ class Demo:
             label = self.home.display_name("calm_modes", self.calm)
             feed.note(f'pressed "{label}" on the dashboard')
             await asyncio.to_thread(self.dashboard.press, self.topics.button(self.calm))
+        self._collect_rituals(daemon)
+
+    def _collect_rituals(self, daemon: Daemon) -> None:
+        """Remember the rituals that ran (the state keeps only each one's latest run)."""
         for run in daemon.engine.state.runs.values():
             if not run.missed:
                 self.rituals[(run.ritual, run.day)] = self.home.display_name("rituals", run.ritual)

@@ -151,7 +151,7 @@ class Snapshots:
         if at <= now:
             # The status is drawn after each step: its next ritual may be starting now.
             return f"{name}, starting now"
-        when = f"{at:%H:%M}" if at.date() == now.date() else f"{at:%a %H:%M}"
+        when = f"{at:%H:%M}" if at.date() == now.date() else f"{at:%H:%M} on {at:%a}"
         return f"{name} at {when}"
 
     def _reading(
@@ -198,6 +198,7 @@ class Snapshots:
         for plant_id, plant in cfg.plants.items():
             known = engine.state.plants.get(plant_id)
             readings: list[str] = []
+            unheard: set[str] = set()
             room = _OTHER_ROOM
             for kind, threshold in plant.thresholds().items():
                 sensor, key = reading_key(cfg, kind, threshold)
@@ -205,7 +206,12 @@ class Snapshots:
                 reading = engine.readings.sensors.get((sensor, key))
                 if reading is not None:
                     readings.append(self._reading(kind, threshold, reading, known))
+                else:
+                    unheard.add(kind)
             words, needs = ("…", False) if known is None else (known.describe(), known.needs_care)
+            for kind in sorted(unheard):
+                # Right after the start nothing has reported yet: that is not a silence.
+                words = words.replace(f"{kind} sensor silent", f"no {kind} reading yet")
             look = PlantLook(
                 cfg.display_name("plants", plant_id), words, needs, ", ".join(readings)
             )

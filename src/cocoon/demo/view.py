@@ -167,6 +167,19 @@ _FEWEST_CELLS = 5
 """The narrowest brightness bar, before a narrow view cuts the ends of its lines."""
 
 
+def _wrapped(label: str, items: tuple[str, ...], width: int) -> list[str]:
+    """`label` and the items joined by dots, on as many lines as `width` needs."""
+    if not items:
+        return [f"{label}nothing scheduled: the home is as it was left"]
+    lines = [label + items[0]]
+    for item in items[1:]:
+        if len(lines[-1]) + len(" · ") + len(item) <= width:
+            lines[-1] += f" · {item}"
+        else:
+            lines.append(" " * len(label) + item)
+    return lines
+
+
 def _home_lines(frame: Frame, colour: bool, width: int, gaps: int) -> list[str]:
     """The top of the view: headline, clock, what is in force, and every room."""
     when = _style(frame.now.strftime("%a %d %b %Y  %H:%M"), _BOLD, colour)
@@ -174,7 +187,7 @@ def _home_lines(frame: Frame, colour: bool, width: int, gaps: int) -> list[str]:
         f"cocoon demo · {frame.home} · {frame.speed:g}× real time",
         f"{when} · sun {frame.sun}",
         "",
-        f"  now   {' · '.join(frame.active) or 'nothing scheduled: the home is as it was left'}",
+        *_wrapped("  now   ", frame.active, width),
         f"  next  {frame.next_ritual or '—'}",
     ]
     names = [
