@@ -18,21 +18,20 @@ to run when a picture is older than its inputs.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
-from .example import DASHBOARD, ROOT
+from .example import ROOT
 
 PICTURES = ROOT / "docs" / "pictures"
 SOURCES = PICTURES / "SOURCES"
@@ -41,9 +40,9 @@ COMMAND = "scripts/pictures"
 # A Wednesday in October: morning tea (weekdays), an evening that starts at 18:00
 # (sunset is later than 18:30), a long night.
 DAY = date(2026, 10, 14)
-# The dashboard on that evening, the evening ritual (18:22, half an hour before sunset)
-# just begun: a ritual missed by more than the grace (10 min) would not be run.
-EVENING = "2026-10-14 18:25:00"
+# The dashboard on the evening of the day it is made (so that Home Assistant, on the
+# real clock, says when the next ritual comes), three minutes into the evening ritual.
+EVENING_SINCE = timedelta(minutes=3)
 # The basil is thirsty (below its 30 %), the monstera is not (above its 25 %).
 BASIL_MOISTURE, MONSTERA_MOISTURE = 22.0, 41.0
 
@@ -81,9 +80,12 @@ DASHBOARD_PICTURE = Picture(
     "dashboard.png",
     (
         "deploy/dashboard.yaml",
+        "src/cocoon/adapters/dashboard.py",
         # What cocoon announces and what its entities say: names, icons, states.
         "config/cocoon.yaml",
         "src/cocoon/adapters/discovery.py",
+        "src/cocoon/adapters/labels.py",
+        "src/cocoon/core/names.py",
         "src/cocoon/core/status.py",
         "tests/deploy/example.py",
         THIS,
@@ -155,7 +157,9 @@ class _World:
     directory: Path
 
     def start(self, stack: ExitStack) -> Any:
+        from cocoon.adapters.dashboard import dashboard_yaml
         from cocoon.adapters.simulator import Zigbee2MqttSimulator
+        from cocoon.core.schedule import ritual_window
         from cocoon.runtime.clock import ScaledClock
 
         from ..brokers import Mosquitto
@@ -179,7 +183,10 @@ class _World:
             extra_yaml=EXTRA_YAML,
             install=current(),
         )
-        shutil.copy(DASHBOARD, hass.dir / DASHBOARD_FILE)
+        # The example home's dashboard, as `cocoon dashboard` makes it for the home as
+        # it stands here (its Home Assistant lights are the demo's).
+        cfg = config_of(example_home(broker.port, hass.url, hass.token), self.directory)
+        (hass.dir / DASHBOARD_FILE).write_text(dashboard_yaml(cfg), encoding="utf-8")
         add_login(hass, USERNAME, PASSWORD)
         # The home's time zone, so that the next ritual shows at its local time.
         configuration = hass.dir / "configuration.yaml"
@@ -196,17 +203,17 @@ class _World:
             "set_value",
             {"entity_id": "input_number.plant_moisture", "value": MONSTERA_MOISTURE},
         )
-        cfg = config_of(example_home(broker.port, hass.url, hass.token), self.directory)
         simulator = Zigbee2MqttSimulator(cfg, broker.host, broker.port)
         simulator.start()
         stack.callback(simulator.stop)
-        evening = datetime.fromisoformat(EVENING).replace(tzinfo=cfg.home.zone)
+        evening = ritual_window(cfg, "evening", datetime.now(cfg.home.zone).date()).start
+        evening += EVENING_SINCE
         stack.enter_context(
             DaemonThread(cfg, self.directory / "state", clock=ScaledClock(evening, speed=1))
         )
         node = "cocoon_brussels_flat"
         hass.wait_for_state(
-            f"sensor.{node}_active_scene", lambda s: s["state"] == "ritual evening", timeout=30
+            f"sensor.{node}_active_scene", lambda s: s["state"] == "Evening", timeout=30
         )
         # Reported once cocoon listens: a sensor's report is not kept by the broker.
         simulator.set_reading("basil_sensor", "soil_moisture", BASIL_MOISTURE)
@@ -267,8 +274,8 @@ def make_dashboard() -> dict[str, Any]:
         page.wait_for_url(f"**/{URL_PATH}/{VIEW}")
         page.locator("hui-button-card").filter(has_text="Calm now").wait_for()
         page.get_by_text("Plants needing care").wait_for()
-        page.locator("hui-generic-entity-row").filter(has_text="Active scene").get_by_text(
-            "ritual evening"
+        page.locator("hui-tile-card").filter(has_text="Active scene").get_by_text(
+            "Evening"
         ).wait_for()
         page.wait_for_load_state("networkidle")
         if page.locator("hui-warning").count():
@@ -281,7 +288,10 @@ def make_dashboard() -> dict[str, Any]:
         raise SystemExit(f"the browser tried to reach beyond 127.0.0.1: {outside}")
     return {
         "inputs": digest(DASHBOARD_PICTURE),
-        "made_with": f"Home Assistant {version}, {_chromium_version(CHROMIUM)}, {EVENING}",
+        "made_with": (
+            f"Home Assistant {version}, {_chromium_version(CHROMIUM)}, the evening ritual"
+            f" of {datetime.now().date()} begun {EVENING_SINCE}"
+        ),
     }
 
 
