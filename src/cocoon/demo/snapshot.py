@@ -8,6 +8,7 @@ from cocoon.adapters.simulator import Zigbee2MqttSimulator
 from cocoon.app import Daemon
 from cocoon.config.schema import CocoonConfig, Threshold
 from cocoon.core.model import SensorReading
+from cocoon.core.names import layer_name
 from cocoon.core.plants import PlantStatus, reading_key
 from cocoon.core.status import Status
 from cocoon.core.sun import SunTimes, sun_times
@@ -118,30 +119,29 @@ class Snapshots:
     def _active(self, status: Status | None) -> tuple[str, ...]:
         if status is None or status.active_scene == "none":
             return ()
-        cfg, runs = self.cfg, self.daemon.engine.state.runs
-        found: list[str] = []
-        for layer in status.active_scene.split(", "):
-            kind, _, name = layer.partition(" ")
-            if kind == "ritual" and name in cfg.rituals:
-                run = runs.get(name)
-                # Past its end a ritual is only handing back: it is not in force until then.
-                until = "" if run is None else f" until {self._clock(run.end)}"
-                if run is not None and run.end <= self.daemon.clock.now():
-                    until = " (fading out)"
-                found.append(f"{cfg.display_name('rituals', name)}{until}")
-            elif kind == "plant" and name.removesuffix(" cue") in cfg.plants:
-                found.append(f"{cfg.display_name('plants', name.removesuffix(' cue'))} cue")
-            elif layer in cfg.calm_modes:
-                # The state, not the status: the status is drawn after each step and may
-                # still name an end that the view's clock has passed.
-                calm = self.daemon.engine.state.calm.get(layer)
-                ends = " (fading out)"
-                if calm is not None and calm.end > self.daemon.clock.now():
-                    ends = f" until {self._clock(calm.end)}"
-                found.append(f"{cfg.display_name('calm_modes', layer)}{ends}")
-            else:
-                found.append(layer)
-        return tuple(found)
+        return tuple(
+            layer_name(self.cfg, layer) + self._until(layer)
+            for layer in status.active_scene.split(", ")
+        )
+
+    def _until(self, layer: str) -> str:
+        """Until when a ritual or calm mode in force lasts, or that it is fading out."""
+        state, now = self.daemon.engine.state, self.daemon.clock.now()
+        kind, _, name = layer.partition(" ")
+        if kind == "ritual" and name in self.cfg.rituals:
+            run = state.runs.get(name)
+            if run is None:
+                return ""
+            # Past its end a ritual is only handing back: it is not in force until then.
+            return " (fading out)" if run.end <= now else f" until {self._clock(run.end)}"
+        if layer in self.cfg.calm_modes:
+            # The state, not the status: the status is drawn after each step and may
+            # still name an end that the view's clock has passed.
+            calm = state.calm.get(layer)
+            if calm is not None and calm.end > now:
+                return f" until {self._clock(calm.end)}"
+            return " (fading out)"
+        return ""
 
     def _next(self, status: Status | None, now: datetime) -> str | None:
         if status is None or status.next_ritual is None or status.next_ritual_at is None:
