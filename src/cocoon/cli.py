@@ -85,7 +85,8 @@ def summary(cfg: CocoonConfig) -> str:
     )
 
 
-def _check_arguments(parser: argparse.ArgumentParser) -> None:
+def _file_arguments(parser: argparse.ArgumentParser) -> None:
+    """The configuration, as --config FILE or as the one argument."""
     _add_config_option(parser)
     parser.add_argument(
         "file",
@@ -94,6 +95,10 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the configuration file, as with --config",
     )
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    _file_arguments(parser)
     parser.add_argument(
         "--live",
         action="store_true",
@@ -477,7 +482,7 @@ _COMMANDS: tuple[Command, ...] = (
             f"later): {HOW_TO_ADD} Exits 0, or 2 for an invalid configuration or one "
             "without an mqtt: section."
         ),
-        add_arguments=_check_arguments,
+        add_arguments=_file_arguments,
         run=_dashboard,
     ),
     Command(

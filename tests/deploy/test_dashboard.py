@@ -188,3 +188,10 @@ def test_a_home_without_rituals_or_plants_has_no_empty_sections() -> None:
     assert "Rituals" not in sections
     assert "Plants" not in sections
     assert [c["name"] for c in sections["Now"]] == ["Active scene", "Next ritual", "Problem"]
+
+
+def test_the_options_of_check_live_are_not_offered(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["dashboard", "--live", str(EXAMPLE)])
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --live" in capsys.readouterr().err
