@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cocoon import app, installed_version, live_check, remote
+from cocoon import app, install_hint, installed_version, live_check, remote
 from cocoon.adapters.dashboard import HOW_TO_ADD, dashboard_yaml
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
@@ -449,7 +449,7 @@ _COMMANDS: tuple[Command, ...] = (
             "A setpoint does not fade: it is shown at the instant it is given. "
             "With --png, also draw each light's brightness over the day on one 0-100 % "
             "scale, the line coloured by its colour temperature, and the thermostats' "
-            "setpoints as steps (needs matplotlib: pip install 'cocoon-home[plot]')."
+            f"setpoints as steps (needs matplotlib: {install_hint('plot')})."
         ),
         add_arguments=_plan_arguments,
         run=_plan,
@@ -461,8 +461,8 @@ _COMMANDS: tuple[Command, ...] = (
             "Run the whole daemon against an embedded MQTT broker (on 127.0.0.1 only) and "
             "simulated Zigbee2MQTT devices, with the example home and a clock that runs a "
             "day in a minute: rituals fade in, a plant gets thirsty and is cued during the "
-            'morning tea, and "Calm now" is pressed at 20:30. Needs the demo extra: '
-            "pip install 'cocoon-home[demo]'."
+            'morning tea, and "Calm now" is pressed at 20:30 (three quarters into a run '
+            f"too short to reach the evening). Needs the demo extra: {install_hint('demo')}."
         ),
         add_arguments=_demo_arguments,
         run=_demo,

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from cocoon import install_hint
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.model import LightState
 from cocoon.core.names import device_name
@@ -49,9 +50,8 @@ class _Plot:
         try:
             import matplotlib as mpl
         except ImportError:
-            raise CocoonError(
-                "cocoon plan --png needs matplotlib: pip install 'cocoon-home[plot]'"
-            ) from None
+            needs = f"cocoon plan --png needs matplotlib: {install_hint('plot')}"
+            raise CocoonError(needs) from None
         mpl.use("Agg", force=True)
         import matplotlib.collections as collections
         import matplotlib.dates as dates
