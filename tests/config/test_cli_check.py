@@ -104,6 +104,35 @@ def test_check_reports_every_independent_error_in_one_pass(
     ]
 
 
+def test_a_broken_start_or_a_misspelt_address_hides_nothing(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A ritual whose start is no time still has its scene checked; a misspelt address
+    # key is named as such, with the key it resembles, not as a missing address.
+    path = write(
+        "typos.yaml",
+        """\
+home: {name: Test, latitude: 52, longitude: 4, timezone: Europe/Amsterdam}
+mqtt: {}
+devices:
+  lamp: {zigbe2mqtt: lamp}
+scenes:
+  warm: {lights: {lamp: {brightness: 50}}}
+rituals:
+  wake: {at: "7:75", until: "09:00", scene: wram}
+""",
+    )
+
+    assert main(["check", str(path)]) == 2
+
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:4:10: devices.lamp.zigbe2mqtt: unknown key 'zigbe2mqtt'"
+        " — did you mean 'zigbee2mqtt'?",
+        f"{path}:8:10: rituals.wake.at: '7:75' is not a time of day (00:00 to 23:59)",
+        f"{path}:8:38: rituals.wake.scene: unknown scene 'wram' — did you mean 'warm'?",
+    ]
+
+
 def test_a_broken_device_is_not_also_called_unknown_where_it_is_used(
     config: Config, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -251,6 +251,10 @@ class Device(Model):
         if "zigbee2mqtt" in data:
             return {**data, "kind": "light"}
         if entity is None:
+            if set(data) - set(cls.model_fields):
+                # A misspelt address (`zigbe2mqtt:`): its "unknown key" says more, with
+                # the key it resembles, than that the address is missing.
+                return {**data, "kind": "light"}
             # Without an address the kind cannot be read; "kind is missing" would mislead.
             raise ValueError("give exactly one of entity (Home Assistant) or zigbee2mqtt")
         return data
