@@ -18,6 +18,7 @@ to run when a picture is older than its inputs.
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from .example import ROOT
+from .example import DASHBOARD, ROOT
 
 PICTURES = ROOT / "docs" / "pictures"
 SOURCES = PICTURES / "SOURCES"
@@ -40,9 +41,11 @@ COMMAND = "scripts/pictures"
 # A Wednesday in October: morning tea (weekdays), an evening that starts at 18:00
 # (sunset is later than 18:30), a long night.
 DAY = date(2026, 10, 14)
-# The dashboard on the evening of the day it is made (so that Home Assistant, on the
-# real clock, says when the next ritual comes), three minutes into the evening ritual.
-EVENING_SINCE = timedelta(minutes=3)
+# The dashboard on the evening of the day it is made, once the evening ritual has
+# faded in (cocoon joins it where it stands, then glides there); cocoon's clock runs
+# EVENING_SPEED times as fast, and the browser's is set to cocoon's when it opens.
+EVENING_SINCE = timedelta(minutes=50)
+EVENING_SPEED = 20.0
 # The basil is thirsty (below its 30 %), the monstera is not (above its 25 %).
 BASIL_MOISTURE, MONSTERA_MOISTURE = 22.0, 41.0
 
@@ -155,17 +158,18 @@ class _World:
     """Mosquitto, Home Assistant with the dashboard, the simulated devices, cocoon."""
 
     directory: Path
+    clock: Any = None
+    """cocoon's clock, once started (a ScaledClock)."""
 
     def start(self, stack: ExitStack) -> Any:
-        from cocoon.adapters.dashboard import dashboard_yaml
         from cocoon.adapters.simulator import Zigbee2MqttSimulator
         from cocoon.core.schedule import ritual_window
         from cocoon.runtime.clock import ScaledClock
 
         from ..brokers import Mosquitto
         from ..daemon.harness import DaemonThread, config_of
-        from ..homeassistant import HomeAssistant, current
-        from .example import example_home
+        from ..homeassistant import HomeAssistant, current, light_brightness
+        from .example import SOFA, example_home
         from .test_dashboard_browser import (
             DASHBOARD_FILE,
             EXTRA_YAML,
@@ -183,10 +187,10 @@ class _World:
             extra_yaml=EXTRA_YAML,
             install=current(),
         )
-        # The example home's dashboard, as `cocoon dashboard` makes it for the home as
-        # it stands here (its Home Assistant lights are the demo's).
+        # The example home's dashboard (deploy/dashboard.yaml), with the demo's entities
+        # standing in for the example's Home Assistant devices.
         cfg = config_of(example_home(broker.port, hass.url, hass.token), self.directory)
-        (hass.dir / DASHBOARD_FILE).write_text(dashboard_yaml(cfg), encoding="utf-8")
+        (hass.dir / DASHBOARD_FILE).write_text(_with_stand_ins(), encoding="utf-8")
         add_login(hass, USERNAME, PASSWORD)
         # The home's time zone, so that the next ritual shows at its local time.
         configuration = hass.dir / "configuration.yaml"
@@ -207,13 +211,15 @@ class _World:
         simulator.start()
         stack.callback(simulator.stop)
         evening = ritual_window(cfg, "evening", datetime.now(cfg.home.zone).date()).start
-        evening += EVENING_SINCE
-        stack.enter_context(
-            DaemonThread(cfg, self.directory / "state", clock=ScaledClock(evening, speed=1))
-        )
+        self.clock = ScaledClock(evening + EVENING_SINCE, speed=EVENING_SPEED)
+        stack.enter_context(DaemonThread(cfg, self.directory / "state", clock=self.clock))
         node = "cocoon_brussels_flat"
         hass.wait_for_state(
             f"sensor.{node}_active_scene", lambda s: s["state"] == "Evening", timeout=30
+        )
+        evening_look = round(255 * 0.35)  # config/cocoon.yaml's evening: the sofa at 35 %
+        hass.wait_for_state(
+            SOFA, lambda s: abs((light_brightness(s) or 0) - evening_look) <= 1, timeout=60
         )
         # Reported once cocoon listens: a sensor's report is not kept by the broker.
         simulator.set_reading("basil_sensor", "soil_moisture", BASIL_MOISTURE)
@@ -221,6 +227,19 @@ class _World:
             f"sensor.{node}_plants_needing_care", lambda s: s["state"] == "1", timeout=30
         )
         return hass
+
+
+def _with_stand_ins() -> str:
+    """deploy/dashboard.yaml with the demo's entity for each of the example's entities."""
+    from .example import STAND_INS, example_data
+
+    text = DASHBOARD.read_text(encoding="utf-8")
+    devices = example_data()["devices"]
+    for device, where in STAND_INS.items():
+        entity = devices[device].get("entity")
+        if entity is not None:
+            text = re.sub(rf"\b{re.escape(entity)}\b", where["entity"], text)
+    return text
 
 
 def make_dashboard() -> dict[str, Any]:
@@ -243,7 +262,8 @@ def make_dashboard() -> dict[str, Any]:
         tempfile.TemporaryDirectory(prefix="cocoon-pictures-") as directory,
         ExitStack() as stack,
     ):
-        hass = _World(Path(directory)).start(stack)
+        world = _World(Path(directory))
+        hass = world.start(stack)
         playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch_persistent_context(
             str(Path(directory) / "chromium-profile"),
@@ -266,6 +286,8 @@ def make_dashboard() -> dict[str, Any]:
 
         browser.route("**/*", only_loopback)
         page = browser.pages[0] if browser.pages else browser.new_page()
+        # The frontend says "in 3 hours" by the browser's clock: cocoon's evening.
+        page.clock.install(time=world.clock.now())
         page.goto(f"{hass.url}/{URL_PATH}/{VIEW}")
         page.wait_for_url("**/auth/authorize?**")
         page.get_by_role("textbox", name="Username").fill(USERNAME)
@@ -290,7 +312,7 @@ def make_dashboard() -> dict[str, Any]:
         "inputs": digest(DASHBOARD_PICTURE),
         "made_with": (
             f"Home Assistant {version}, {_chromium_version(CHROMIUM)}, the evening ritual"
-            f" of {datetime.now().date()} begun {EVENING_SINCE}"
+            f" of {datetime.now().date()} {EVENING_SINCE} after its start"
         ),
     }
 
