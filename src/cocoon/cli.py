@@ -271,7 +271,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _trigger_arguments(parser: argparse.ArgumentParser) -> None:
     _add_config_option(parser)
-    parser.add_argument("name", help="the id of a calm mode or ritual, e.g. calm_now")
+    parser.add_argument(
+        "name", help='a calm mode or ritual, by its id (calm_now) or its name ("Calm now")'
+    )
 
 
 def _trigger(args: argparse.Namespace) -> int:
@@ -304,7 +306,7 @@ def _status(args: argparse.Namespace) -> int:
     if document is None:
         print("cocoon has not published a status yet: is `cocoon run` running?", file=sys.stderr)
         return EXIT_FAILURE
-    print(render_status(document, online, cfg.home.zone))
+    print(render_status(document, online, cfg))
     return EXIT_OK
 
 

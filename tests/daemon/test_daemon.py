@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import subprocess
 import sys
@@ -282,9 +283,9 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
         assert main(["status", "--config", str(config)]) == 0
         out = capsys.readouterr().out
         assert "cocoon is online" in out
-        assert "Mode          calm_now" in out
-        assert "sofa" in out
-        assert "calm_now" in out
+        assert "Mode          Calm now" in out
+        # Under the configuration's names: the lamp, and the calm mode that holds it.
+        assert re.search(r"^  Sofa +20 %, 2000 K +\(Calm now\)$", out, re.M), out
         assert main(["trigger", "--config", str(config), "party"]) == 2  # a bad command line
         assert "no calm mode or ritual named 'party'" in capsys.readouterr().err
         pressed = subprocess.run(
@@ -357,3 +358,13 @@ def test_status_and_trigger_name_an_unreachable_broker_in_one_line(
         f"cocoon: Cannot reach the MQTT broker 127.0.0.1:{port}: nothing answers on that port"
         " (is the broker running? check mqtt.host and port)"
     ]
+
+
+def test_a_button_is_found_by_its_id_or_by_the_name_it_shows(tmp_path: Path) -> None:
+    from cocoon.remote import button_id
+
+    cfg = config_of(home(1883), tmp_path)
+    assert button_id(cfg, "calm_now") == "calm_now"
+    assert button_id(cfg, "calm now") == "calm_now"  # the button's label, any case
+    assert button_id(cfg, cfg.display_name("rituals", "evening")) == "evening"
+    assert button_id(cfg, "party") is None
