@@ -505,6 +505,24 @@ _CHATTY = frozenset({"run", "demo"})
 """Commands that log their decisions at INFO; the others log warnings and errors only."""
 
 
+def _logging_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """-v and --log-format; `default` is the program's, or SUPPRESS for a command's own."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="log everything, debug messages included (by default run and demo log their "
+        "decisions, the other commands only warnings and errors)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text" if default is False else default,
+        help="log as readable text (default) or as one JSON object per line",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `cocoon` program with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -520,25 +538,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="log everything, debug messages included (by default run and demo log their "
-        "decisions, the other commands only warnings and errors)",
-    )
-    parser.add_argument(
-        "--log-format",
-        choices=LOG_FORMATS,
-        default="text",
-        help="log as readable text (default) or as one JSON object per line",
-    )
+    _logging_options(parser, default=False)
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     for command in _COMMANDS:
         sub = commands.add_parser(
             command.name, help=command.summary, description=command.description
         )
         command.add_arguments(sub)
+        # Also after the command (`cocoon check -v FILE`); given there, they win.
+        _logging_options(sub, default=argparse.SUPPRESS)
         sub.set_defaults(run=command.run)
     return parser
 

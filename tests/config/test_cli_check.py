@@ -282,3 +282,15 @@ def test_check_live_of_an_invalid_file_says_its_errors_and_connects_nowhere(
     out, err = capsys.readouterr()
     assert out == ""
     assert len(err.splitlines()) == 4
+
+
+def test_the_logging_options_work_after_the_command_too() -> None:
+    from cocoon.cli import build_parser
+
+    parser = build_parser()
+    after = parser.parse_args(["check", "-v", "--log-format", "json", "x.yaml"])
+    before = parser.parse_args(["-v", "--log-format", "json", "check", "x.yaml"])
+    neither = parser.parse_args(["check", "x.yaml"])
+    assert (after.verbose, after.log_format) == (True, "json")
+    assert (before.verbose, before.log_format) == (True, "json")
+    assert (neither.verbose, neither.log_format) == (False, "text")
