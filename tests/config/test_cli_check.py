@@ -97,7 +97,7 @@ def test_check_reports_every_independent_error_in_one_pass(
     assert main(["check", str(path)]) == 2
 
     assert capsys.readouterr().err.splitlines() == [
-        f"{path}:4:26: scenes.warm.lights.lamp.brightness: must be at most 100.0",
+        f"{path}:4:26: scenes.warm.lights.lamp.brightness: must be at most 100",
         f"{path}:5:19: scenes.cool.lights.lmap: unknown device 'lmap' — did you mean 'lamp'?",
         f"{path}:7:3: rituals.evening: give exactly one of until or duration",
         f"{path}:7:26: rituals.evening.scene: unknown scene 'worm' — did you mean 'warm'?",
