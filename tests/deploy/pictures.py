@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
@@ -244,16 +243,9 @@ def _with_stand_ins() -> str:
 
 def make_dashboard() -> dict[str, Any]:
     """Take dashboard.png in Chromium; its SOURCES entry."""
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import sync_playwright
 
-    from .test_dashboard_browser import (
-        CHROMIUM,
-        CHROMIUM_ARGS,
-        PASSWORD,
-        URL_PATH,
-        USERNAME,
-        VIEW,
-    )
+    from .test_dashboard_browser import CHROMIUM, loopback_browser, open_dashboard
 
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: {COMMAND} installs Debian's chromium")
@@ -265,35 +257,18 @@ def make_dashboard() -> dict[str, Any]:
         world = _World(Path(directory))
         hass = world.start(stack)
         playwright = stack.enter_context(sync_playwright())
-        browser = playwright.chromium.launch_persistent_context(
-            str(Path(directory) / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            chromium_sandbox=False,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1100, "height": 700},
+        browser = loopback_browser(
+            playwright,
+            Path(directory) / "chromium-profile",
+            outside,
+            {"width": 1100, "height": 700},
             timezone_id=HOME_ZONE,  # the frontend shows times in the browser's zone
-            service_workers="block",
         )
         stack.callback(browser.close)
-
-        def only_loopback(route: Route) -> None:
-            if urlsplit(route.request.url).hostname in ("127.0.0.1", None):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        browser.route("**/*", only_loopback)
         page = browser.pages[0] if browser.pages else browser.new_page()
         # The frontend says "in 3 hours" by the browser's clock: cocoon's evening.
         page.clock.install(time=world.clock.now())
-        page.goto(f"{hass.url}/{URL_PATH}/{VIEW}")
-        page.wait_for_url("**/auth/authorize?**")
-        page.get_by_role("textbox", name="Username").fill(USERNAME)
-        page.get_by_role("textbox", name="Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"**/{URL_PATH}/{VIEW}")
+        open_dashboard(page, hass.url)
         page.locator("hui-button-card").filter(has_text="Calm now").wait_for()
         page.get_by_text("Plants needing care").wait_for()
         page.locator("hui-tile-card").filter(has_text="Active scene").get_by_text(

@@ -29,7 +29,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from playwright.sync_api import Page, Route, sync_playwright
+from playwright.sync_api import (
+    BrowserContext,
+    Page,
+    Playwright,
+    Route,
+    ViewportSize,
+    sync_playwright,
+)
 
 from cocoon.adapters.dashboard import dashboard_yaml
 from cocoon.runtime.clock import ScaledClock
@@ -115,6 +122,48 @@ def add_login(hass: HomeAssistant, username: str, password: str) -> None:
     (storage / "auth_provider.homeassistant").write_text(json.dumps(provider), encoding="utf-8")
 
 
+def loopback_browser(
+    playwright: Playwright,
+    profile: Path,
+    outside: list[str],
+    viewport: ViewportSize,
+    **options: Any,
+) -> BrowserContext:
+    """Debian's Chromium on a fresh `profile`, reaching 127.0.0.1 only: any other request
+    is aborted and its address added to `outside`."""
+    browser = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        chromium_sandbox=False,
+        args=CHROMIUM_ARGS,
+        viewport=viewport,
+        service_workers="block",
+        **options,
+    )
+
+    def only_loopback(route: Route) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", None):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    browser.route("**/*", only_loopback)
+    return browser
+
+
+def open_dashboard(page: Page, hass_url: str) -> None:
+    """Open cocoon's dashboard as a person does: the frontend sends them to the login
+    form first."""
+    page.goto(f"{hass_url}/{URL_PATH}/{VIEW}")
+    page.wait_for_url("**/auth/authorize?**")
+    page.get_by_role("textbox", name="Username").fill(USERNAME)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**/{URL_PATH}/{VIEW}")
+
+
 @pytest.fixture
 def dashboard_home(
     tmp_path: Path, fresh_mosquitto: Mosquitto, ha_install: Install
@@ -176,24 +225,9 @@ def test_calm_now_clicked_on_the_dashboard_brings_the_calm_scene(
         timings["cocoon announced"] = time.monotonic() - started
 
         mark = time.monotonic()
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh profile
-            executable_path=str(CHROMIUM),
-            headless=True,
-            chromium_sandbox=False,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 800},
-            service_workers="block",
+        browser = loopback_browser(
+            playwright, tmp_path / "chromium-profile", outside, {"width": 1280, "height": 800}
         )
-
-        def only_loopback(route: Route) -> None:
-            if urlsplit(route.request.url).hostname in ("127.0.0.1", None):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        browser.route("**/*", only_loopback)
         try:
             page = browser.pages[0] if browser.pages else browser.new_page()
             page.on("pageerror", lambda error: page_errors.append(f"{error.name}: {error}"))
@@ -209,12 +243,7 @@ def test_calm_now_clicked_on_the_dashboard_brings_the_calm_scene(
 
             # Log in as a person does: the frontend sends us to the login form first.
             mark = time.monotonic()
-            page.goto(f"{hass.url}/{URL_PATH}/{VIEW}")
-            page.wait_for_url("**/auth/authorize?**")
-            page.get_by_role("textbox", name="Username").fill(USERNAME)
-            page.get_by_role("textbox", name="Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"**/{URL_PATH}/{VIEW}")
+            open_dashboard(page, hass.url)
             calm_button = page.locator("hui-button-card").filter(has_text="Calm now")
             calm_button.wait_for()
             # Every card is there, and none says "Entity not available".
