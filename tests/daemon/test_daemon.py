@@ -34,6 +34,18 @@ pytestmark = pytest.mark.integration
 PRESS_TOPIC = "cocoon/test_flat/button/calm_now/press"
 
 
+def _cocoon(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """`cocoon ARGUMENTS` in a process of its own, as a person runs it (in the test's
+    process a daemon's thread would share the logging)."""
+    return subprocess.run(
+        [sys.executable, "-m", "cocoon", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.fixture
 def simulated(mosquitto: Mosquitto, tmp_path: Path):  # type: ignore[no-untyped-def]
     cfg = config_of(home(mosquitto.port), tmp_path)
@@ -270,13 +282,7 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
         )
         # A process of its own, as a person runs it: its answer, and no log lines unless
         # asked for (-v). (In this process the daemon's thread shares the logging.)
-        status = subprocess.run(
-            [sys.executable, "-m", "cocoon", "status", "--config", str(config)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        status = _cocoon("status", "--config", str(config))
         assert status.returncode == 0, status.stderr
         assert status.stderr == ""
         assert "cocoon is online" in status.stdout
@@ -288,23 +294,11 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
         assert re.search(r"^  Sofa +20 %, 2000 K +\(Calm now\)$", out, re.M), out
         assert main(["trigger", "--config", str(config), "party"]) == 2  # a bad command line
         assert "no calm mode or ritual named 'party'" in capsys.readouterr().err
-        pressed = subprocess.run(
-            [sys.executable, "-m", "cocoon", "trigger", "--config", str(config), "calm_now"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        pressed = _cocoon("trigger", "--config", str(config), "calm_now")
         assert pressed.returncode == 0, pressed.stderr
         assert pressed.stderr == ""
         assert "pressed calm_now" in pressed.stdout
-        typo = subprocess.run(
-            [sys.executable, "-m", "cocoon", "trigger", "--config", str(config), "calm_nwo"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        typo = _cocoon("trigger", "--config", str(config), "calm_nwo")
         assert typo.returncode == 2
         assert typo.stderr.splitlines() == [
             "cocoon: no calm mode or ritual named 'calm_nwo' — did you mean 'calm_now'?"
@@ -346,13 +340,7 @@ def test_status_and_trigger_name_an_unreachable_broker_in_one_line(
     port = free_port()  # nothing listens there
     config = write_config(tmp_path, home(port))
     # A process of its own, as a person runs it: the adapters' log stays out of it.
-    result = subprocess.run(
-        [sys.executable, "-m", "cocoon", command[0], "--config", str(config), *command[1:]],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _cocoon(command[0], "--config", str(config), *command[1:])
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"cocoon: Cannot reach the MQTT broker 127.0.0.1:{port}: nothing answers on that port"
