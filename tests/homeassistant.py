@@ -43,6 +43,7 @@ tests sharing one instance should set what they read.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -62,7 +63,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from homeassistant_api import WebsocketClient
+from pydantic import SecretStr
+
+from cocoon.adapters import ha_wire
+from cocoon.config.schema import HomeAssistant as HomeAssistantSettings
 
 from .brokers import HOST, free_port
 
@@ -508,10 +512,10 @@ class HomeAssistant:
     def command(self, msg_type: str, **data: Any) -> Any:
         """Send one command over the websocket API (a connection of its own); its result.
 
-        An error result raises (homeassistant_api's `RequestError` names it).
+        An error result raises GatewayError with Home Assistant's message.
         """
-        with WebsocketClient(self.ws_url, self.token) as client:
-            return client.recv_result(client.send(msg_type, **data)).result
+        settings = HomeAssistantSettings(url=self.url, token=SecretStr(self.token))
+        return asyncio.run(ha_wire.command(settings, msg_type, **data))
 
     def get_config(self) -> dict[str, Any]:
         """`GET /api/config`: version, state (RUNNING), components, …"""

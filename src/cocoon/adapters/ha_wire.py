@@ -137,17 +137,25 @@ def websocket_url(url: str) -> str:
     return urlunsplit((_SCHEMES[scheme], netloc, path, query, fragment))
 
 
+async def command(settings: HomeAssistantSettings, message_type: str, **data: Any) -> Any:
+    """Send one command on a websocket of its own; its result.
+
+    An error result raises GatewayError with Home Assistant's message.
+    """
+    async with asyncio.timeout(settings.timeout.total_seconds() * 2):
+        async with open_wire(settings) as wire:
+            ident = wire.next_id()
+            await wire.send({**data, "id": ident, "type": message_type})
+            return await _result(wire, ident)
+
+
 async def read_states(settings: HomeAssistantSettings) -> dict[str, dict[str, Any]]:
     """Every entity's state in Home Assistant now, by entity id, read once.
 
     Raises GatewayError saying in a person's words why Home Assistant cannot be had.
     """
     try:
-        async with asyncio.timeout(settings.timeout.total_seconds() * 2):
-            async with open_wire(settings) as wire:
-                ident = wire.next_id()
-                await wire.send({"id": ident, "type": "get_states"})
-                states = await _result(wire, ident)
+        states = await command(settings, "get_states")
     except Exception as exc:  # whatever went wrong, said in words
         raise GatewayError(describe_failure(exc, settings.url)) from exc
     return {
