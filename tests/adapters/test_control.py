@@ -11,10 +11,11 @@ from cocoon.adapters.control import Control, status_messages
 from cocoon.adapters.topics import Topics
 from cocoon.core.events import Announce, Press, SelectMode, SetHandsOff
 from cocoon.core.model import NO_READINGS
-from cocoon.core.modes import RuntimeState
 from cocoon.core.planner import Planner
 from cocoon.core.plants import PlantStatus
+from cocoon.core.state import RuntimeState
 from cocoon.core.status import describe
+from cocoon.core.transitions import press
 from cocoon.ports import Message
 
 from ..core.homes import at, home_config
@@ -74,7 +75,7 @@ def test_junk_on_a_command_topic_is_an_error_saying_what(topic: str, payload: by
 def test_status_messages_are_retained_and_describe_the_state() -> None:
     planner = Planner(CFG)
     state = RuntimeState(plants={"fern": PlantStatus(frozenset({"moisture"}))})
-    state, _ = planner.press("calm_now", at("2026-11-25 20:00"), state, NO_READINGS)
+    state, _ = press(planner, "calm_now", at("2026-11-25 20:00"), state, NO_READINGS)
     status = describe(planner, at("2026-11-25 20:05"), state, {})
     messages = {m.topic: m for m in status_messages(TOPICS, status)}
     assert all(m.retain for m in messages.values())
