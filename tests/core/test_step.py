@@ -20,7 +20,7 @@ def _light(brightness: float, transition: float = 0.0) -> LightCommand:
     return LightCommand("sofa", True, brightness, 2200, transition, "test")
 
 
-def test_a_report_may_answer_what_was_sent_within_the_settle_window_of_the_given_instants() -> None:
+def test_a_report_may_answer_what_was_sent_within_the_settle_window_given() -> None:
     sent = Sent().add([_light(10)], NOW).add([_light(20)], NOW + timedelta(seconds=5))
     assert sent.answering("sofa", NOW + timedelta(seconds=6)) == [_light(10), _light(20)]
     later = NOW + SETTLE + timedelta(seconds=1)

@@ -289,10 +289,11 @@ class Engine:
         self.readings = outcome.readings
         if self.driving:
             self._glide = 0.0  # only the first commands after a reload glide
+        # The record has them as sent at `now`: for a fade step the pacer holds back (a
+        # burst over the rate limit), the settle window starts that much early.
         for command in outcome.commands:
             self._pacer.submit(command, urgent=urgent)
-        wake = outcome.wake
-        self._wake, self._now, self._seen = wake, now, now
+        self._wake, self._now, self._seen = outcome.wake, now, now
         # Saving (two fsyncs), the status and the scheduler wait until the commands are
         # on their way: a gateway that sends from a task of its own goes first.
         try:
