@@ -49,4 +49,13 @@ options+=(--log-format "$(bashio::config 'log_format')")
 if ! cocoon "${options[@]}" check --config "${run_dir}/cocoon.yaml"; then
     bashio::exit.nok "Fix ${config_file} (the errors above), then restart the app."
 fi
+# Every device held against what Zigbee2MQTT and Home Assistant really have: a
+# misspelt name is in the log, with the closest real one. Nothing to stop for.
+bashio::log.info "Checking the devices against Zigbee2MQTT and Home Assistant:"
+cocoon "${options[@]}" check --live --config "${run_dir}/cocoon.yaml" || true
+# A dashboard made for this home, beside its configuration, to paste into Home
+# Assistant (DOCS.md says how); written afresh at every start.
+if ! cocoon dashboard --config "${run_dir}/cocoon.yaml" > "${config_dir}/dashboard.yaml"; then
+    bashio::log.warning "Could not write ${config_dir}/dashboard.yaml; carrying on without it."
+fi
 exec cocoon "${options[@]}" run --config "${run_dir}/cocoon.yaml" --state-dir "${data_dir}/state"

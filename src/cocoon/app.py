@@ -23,13 +23,13 @@ from cocoon.adapters.control import Control, status_messages
 from cocoon.adapters.discovery import discovery_messages, stale_discovery
 from cocoon.adapters.home_assistant import HomeAssistantGateway
 from cocoon.adapters.mqtt_link import MqttLink
+from cocoon.adapters.throttle import Throttle
 from cocoon.adapters.topics import Topics
 from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import Announce, ClimateReport, LightReport
 from cocoon.core.status import Status
-from cocoon.core.throttle import Throttle
 from cocoon.errors import BusError, CocoonError, ConfigError
 from cocoon.ports import Clock, DeviceGateway, Message
 from cocoon.runtime.clock import SystemClock
@@ -251,7 +251,7 @@ class Daemon:
         self._status_timer = None
         if self._status is None or self._stepping_back is not None:
             return
-        for message in status_messages(self.topics, self._status):
+        for message in status_messages(self.cfg, self.topics, self._status):
             if self._published.get(message.topic) != message.payload:
                 self._published[message.topic] = message.payload
                 self.link.publish(message)

@@ -19,7 +19,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cocoon import app, installed_version, live_check, remote
+from cocoon import app, install_hint, installed_version, live_check, remote
+from cocoon.adapters.dashboard import HOW_TO_ADD, dashboard_yaml
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.values import parse_duration
@@ -84,7 +85,8 @@ def summary(cfg: CocoonConfig) -> str:
     )
 
 
-def _check_arguments(parser: argparse.ArgumentParser) -> None:
+def _file_arguments(parser: argparse.ArgumentParser) -> None:
+    """The configuration, as --config FILE or as the one argument."""
     _add_config_option(parser)
     parser.add_argument(
         "file",
@@ -93,6 +95,10 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the configuration file, as with --config",
     )
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    _file_arguments(parser)
     parser.add_argument(
         "--live",
         action="store_true",
@@ -154,6 +160,22 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILURE
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    path = args.file or args.config
+    cfg = _load(path)
+    if cfg is None:
+        return EXIT_CONFIG
+    if cfg.mqtt is None:
+        print(
+            f"{path}: cocoon's entities reach Home Assistant through MQTT discovery:"
+            " add an mqtt: section (the broker Home Assistant uses)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    sys.stdout.write(dashboard_yaml(cfg))
+    return EXIT_OK
+
+
 def config_json_schema() -> dict[str, Any]:
     """The JSON Schema of the configuration file, for editors."""
     schema = CocoonConfig.model_json_schema()
@@ -185,7 +207,7 @@ def _plan_arguments(parser: argparse.ArgumentParser) -> None:
         "--png",
         type=Path,
         metavar="FILE",
-        help="also draw every light's brightness and colour over the day into FILE",
+        help="also draw every light's brightness and colour, and every setpoint, into FILE",
     )
 
 
@@ -249,7 +271,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _trigger_arguments(parser: argparse.ArgumentParser) -> None:
     _add_config_option(parser)
-    parser.add_argument("name", help="the id of a calm mode or ritual, e.g. calm_now")
+    parser.add_argument(
+        "name", help='a calm mode or ritual, by its id (calm_now) or its name ("Calm now")'
+    )
 
 
 def _trigger(args: argparse.Namespace) -> int:
@@ -282,7 +306,7 @@ def _status(args: argparse.Namespace) -> int:
     if document is None:
         print("cocoon has not published a status yet: is `cocoon run` running?", file=sys.stderr)
         return EXIT_FAILURE
-    print(render_status(document, online, cfg.home.zone))
+    print(render_status(document, online, cfg))
     return EXIT_OK
 
 
@@ -424,8 +448,10 @@ _COMMANDS: tuple[Command, ...] = (
         description=(
             "Print the timeline of a day: sun times, each ritual's start and end, and what "
             "every device does when and why. DST changes and polar days are spelled out. "
-            "With --png, also draw each light's brightness over the day, the line coloured "
-            "by its colour temperature (needs matplotlib: pip install 'cocoon-home[plot]')."
+            "A setpoint does not fade: it is shown at the instant it is given. "
+            "With --png, also draw each light's brightness over the day on one 0-100 % "
+            "scale, the line coloured by its colour temperature, and the thermostats' "
+            f"setpoints as steps (needs matplotlib: {install_hint('plot')})."
         ),
         add_arguments=_plan_arguments,
         run=_plan,
@@ -437,11 +463,29 @@ _COMMANDS: tuple[Command, ...] = (
             "Run the whole daemon against an embedded MQTT broker (on 127.0.0.1 only) and "
             "simulated Zigbee2MQTT devices, with the example home and a clock that runs a "
             "day in a minute: rituals fade in, a plant gets thirsty and is cued during the "
-            'morning tea, and "Calm now" is pressed at 20:30. Needs the demo extra: '
-            "pip install 'cocoon-home[demo]'."
+            'morning tea, and "Calm now" is pressed at 20:30 (three quarters into a run '
+            f"too short to reach the evening). Needs the demo extra: {install_hint('demo')}."
         ),
         add_arguments=_demo_arguments,
         run=_demo,
+    ),
+    Command(
+        name="dashboard",
+        summary="print a Home Assistant dashboard for this home",
+        description=(
+            "Print a Home Assistant dashboard (YAML, one view in the sections layout) for "
+            "the configured home: a large button per calm mode, the Mode select and the "
+            "Hands off switch, the active scene, the next ritual, plants needing care and "
+            "problems, a button per ritual, each plant, and per room the lights and "
+            "thermostats reached through Home Assistant (Zigbee2MQTT ones are left out: Home "
+            "Assistant names their entities). Every card shows its configured name; cocoon's "
+            "own entities are named by the ids its MQTT discovery gives them. Save it with "
+            "`cocoon dashboard > dashboard.yaml`. To add it to Home Assistant (2024.3 or "
+            f"later): {HOW_TO_ADD} Exits 0, or 2 for an invalid configuration or one "
+            "without an mqtt: section."
+        ),
+        add_arguments=_file_arguments,
+        run=_dashboard,
     ),
     Command(
         name="schema",
@@ -461,6 +505,24 @@ _CHATTY = frozenset({"run", "demo"})
 """Commands that log their decisions at INFO; the others log warnings and errors only."""
 
 
+def _logging_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """-v and --log-format; `default` is the program's, or SUPPRESS for a command's own."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="log everything, debug messages included (by default run and demo log their "
+        "decisions, the other commands only warnings and errors)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text" if default is False else default,
+        help="log as readable text (default) or as one JSON object per line",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `cocoon` program with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -476,25 +538,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="log everything, debug messages included (by default run and demo log their "
-        "decisions, the other commands only warnings and errors)",
-    )
-    parser.add_argument(
-        "--log-format",
-        choices=LOG_FORMATS,
-        default="text",
-        help="log as readable text (default) or as one JSON object per line",
-    )
+    _logging_options(parser, default=False)
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     for command in _COMMANDS:
         sub = commands.add_parser(
             command.name, help=command.summary, description=command.description
         )
         command.add_arguments(sub)
+        # Also after the command (`cocoon check -v FILE`); given there, they win.
+        _logging_options(sub, default=argparse.SUPPRESS)
         sub.set_defaults(run=command.run)
     return parser
 

@@ -12,7 +12,7 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 
-from cocoon.adapters.home_assistant import read_states
+from cocoon.adapters.ha_wire import read_states
 from cocoon.adapters.inventory import Finding, home_assistant_finding, zigbee2mqtt_finding
 from cocoon.adapters.mqtt_link import MqttLink, until_connected
 from cocoon.adapters.z2m_bridge import Directory, bridge_online, parse_devices, parse_groups

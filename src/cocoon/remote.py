@@ -80,6 +80,19 @@ async def _until(found: dict[str, bytes], topic: str, timeout: float) -> bytes |
     return found.get(topic)
 
 
+def button_id(cfg: CocoonConfig, text: str) -> str | None:
+    """The calm mode or ritual that `text` names, by its id or, whatever the case, by the
+    name it shows (a calm mode's button, a ritual's name); None when none does."""
+    if text in cfg.calm_modes or text in cfg.rituals:
+        return text
+    wanted = text.casefold()
+    for section in ("calm_modes", "rituals"):
+        for identifier in getattr(cfg, section):
+            if cfg.display_name(section, identifier).casefold() == wanted:
+                return str(identifier)
+    return None
+
+
 async def trigger(cfg: CocoonConfig, name: str) -> str:
     """`cocoon trigger NAME`: press a calm mode's or ritual's button, if cocoon runs.
 
@@ -90,6 +103,7 @@ async def trigger(cfg: CocoonConfig, name: str) -> str:
     before without the broker knowing yet.
     Returns the topic pressed.
     """
+    name = button_id(cfg, name) or name
     if name not in cfg.calm_modes and name not in cfg.rituals:
         names = [*cfg.calm_modes, *cfg.rituals]
         known = ", ".join(names) or "none are configured"

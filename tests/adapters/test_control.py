@@ -21,8 +21,11 @@ from cocoon.ports import Message
 from ..core.homes import at, home_config
 
 CFG = home_config(
-    calm_modes={"calm_now": {"scene": "calm"}},
-    rituals={"tea": {"at": "07:15", "duration": "20min", "scene": "tea"}},
+    calm_modes={
+        "calm_now": {"scene": "calm"},
+        "deep_calm": {"scene": "calm", "button": "Very calm"},
+    },
+    rituals={"tea": {"at": "07:15", "duration": "20min", "scene": "tea", "name": "Morning tea"}},
 )
 TOPICS = Topics.for_config(CFG)
 CONTROL = Control(CFG, TOPICS)
@@ -42,6 +45,12 @@ def test_topics_live_under_the_home() -> None:
         ("cocoon/flat/button/tea/press", "PRESS", Press("tea")),
         ("cocoon/flat/mode/set", "off", SelectMode("off")),
         ("cocoon/flat/mode/set", "calm_now", SelectMode("calm_now")),
+        # Home Assistant's select sends what it shows: the name.
+        ("cocoon/flat/mode/set", "Off", SelectMode("off")),
+        ("cocoon/flat/mode/set", "Calm now", SelectMode("calm_now")),
+        ("cocoon/flat/mode/set", "Very calm", SelectMode("deep_calm")),
+        ("cocoon/flat/mode/set", "very calm", SelectMode("deep_calm")),
+        ("cocoon/flat/mode/set", "deep_calm", SelectMode("deep_calm")),
         ("cocoon/flat/hands_off/set", "ON", SetHandsOff(True)),
         ("cocoon/flat/hands_off/set", "off", SetHandsOff(False)),
         ("homeassistant/status", "online", Announce("Home Assistant is online")),
@@ -77,24 +86,50 @@ def test_status_messages_are_retained_and_describe_the_state() -> None:
     state = RuntimeState(plants={"fern": PlantStatus(frozenset({"moisture"}))})
     state, _ = press(planner, "calm_now", at("2026-11-25 20:00"), state, NO_READINGS)
     status = describe(planner, at("2026-11-25 20:05"), state, {})
-    messages = {m.topic: m for m in status_messages(TOPICS, status)}
+    messages = {m.topic: m for m in status_messages(CFG, TOPICS, status)}
     assert all(m.retain for m in messages.values())
-    assert messages[TOPICS.mode].payload == b"calm_now"
+    # The select and the sensor show names; the whole status keeps the ids.
+    assert messages[TOPICS.mode].payload == b"Calm now"
+    assert messages[TOPICS.active_scene].payload == b"Calm now"
     assert messages[TOPICS.plants_needing_care].payload == b"1"
     assert messages[TOPICS.plant("fern")].payload == b"ON"
     assert messages[TOPICS.next_ritual].payload.decode().startswith("2026-11-26T06:15")
     document = json.loads(messages[TOPICS.state].payload)
     assert document["calm_until"] == {"calm_now": "2026-11-25T19:45:00+00:00"}
+    assert document["mode"] == document["active_scene"] == "calm_now"
     assert document["plants"] == {"fern": "thirsty"}
+
+
+def test_the_active_scene_names_each_layer_in_force_highest_first() -> None:
+    planner = Planner(CFG)
+    quiet = describe(planner, at("2026-11-25 14:00"), RuntimeState(), {})
+    assert quiet.active_scene == "none"
+    messages = {m.topic: m for m in status_messages(CFG, TOPICS, quiet)}
+    assert messages[TOPICS.active_scene].payload == b"Nothing"
+    assert messages[TOPICS.mode].payload == b"Off"
+
+    state, _ = planner.press("tea", at("2026-11-25 14:00"), RuntimeState(), NO_READINGS)
+    state, _ = planner.press("deep_calm", at("2026-11-25 14:00"), state, NO_READINGS)
+    both = describe(planner, at("2026-11-25 14:05"), state, {})
+    assert both.active_scene == "deep_calm, ritual tea"
+    messages = {m.topic: m for m in status_messages(CFG, TOPICS, both)}
+    assert messages[TOPICS.active_scene].payload == b"Very calm, Morning tea"
+    assert messages[TOPICS.mode].payload == b"Very calm"
+
+
+def test_an_unknown_mode_is_refused_naming_the_names_and_the_ids() -> None:
+    message = Message.text("cocoon/flat/mode/set", "party")
+    with pytest.raises(ValueError, match=r"Off, Calm now, Very calm; or the ids off, calm_now"):
+        CONTROL.decode(message)
 
 
 def test_problems_are_published_for_home_assistants_problem_sensor() -> None:
     planner = Planner(CFG)
     status = describe(planner, at("2026-11-25 20:05"), RuntimeState(), {})
-    messages = {m.topic: m for m in status_messages(TOPICS, status)}
+    messages = {m.topic: m for m in status_messages(CFG, TOPICS, status)}
     assert json.loads(messages[TOPICS.problems].payload) == {"problems": []}
     troubled = replace(status, problems=("state not saved: Read-only file system (since 20:05)",))
-    messages = {m.topic: m for m in status_messages(TOPICS, troubled)}
+    messages = {m.topic: m for m in status_messages(CFG, TOPICS, troubled)}
     assert messages[TOPICS.problems].retain
     assert json.loads(messages[TOPICS.problems].payload) == {
         "problems": ["state not saved: Read-only file system (since 20:05)"]

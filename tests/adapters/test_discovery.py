@@ -174,10 +174,11 @@ def test_a_button_per_calm_mode_and_per_ritual() -> None:
     assert all(b["payload_press"] == "PRESS" for b in buttons.values())
 
 
-def test_the_mode_select_offers_off_and_each_calm_mode() -> None:
+def test_the_mode_select_offers_off_and_each_calm_mode_by_name() -> None:
     (select,) = of(MESSAGES, "select").values()
     assert select["name"] == "Mode"
-    assert select["options"] == ["off", "calm_now", "deep_calm"]
+    # The button's label where one is given, else the id made readable.
+    assert select["options"] == ["Off", "Calm now", "Very calm"]
     assert select["command_topic"] == TOPICS.mode_set == "cocoon/flat/mode/set"
     assert select["state_topic"] == TOPICS.mode
 
@@ -275,7 +276,7 @@ def test_a_home_without_rituals_modes_or_plants_still_has_its_controls() -> None
     components = sorted(comp for comp, _ in parsed(announce(cfg)).values())
     assert components == ["binary_sensor", "select", "sensor", "sensor", "sensor", "switch"]
     (select,) = of(announce(cfg), "select").values()
-    assert select["options"] == ["off"]
+    assert select["options"] == ["Off"]
 
 
 def test_non_ascii_names_are_valid_utf8_json() -> None:

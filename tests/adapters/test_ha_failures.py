@@ -6,9 +6,8 @@ import socket
 import ssl
 
 import pytest
-from homeassistant_api.errors import UnauthorizedError
 
-from cocoon.adapters.home_assistant import describe_failure
+from cocoon.adapters.ha_wire import TokenRefused, describe_failure
 
 URL = "http://homeassistant.local:8123"
 
@@ -53,7 +52,7 @@ def test_a_wrapped_network_failure_is_named_by_its_cause(
 
 
 def test_a_refused_token_says_what_to_do() -> None:
-    text = describe_failure(UnauthorizedError(), "https://ha.example:8443")
+    text = describe_failure(TokenRefused("Invalid access token"), "https://ha.example:8443")
     assert text.startswith("Home Assistant at ha.example:8443 refused the token")
     assert "long-lived access token" in text
 

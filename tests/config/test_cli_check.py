@@ -97,10 +97,39 @@ def test_check_reports_every_independent_error_in_one_pass(
     assert main(["check", str(path)]) == 2
 
     assert capsys.readouterr().err.splitlines() == [
-        f"{path}:4:26: scenes.warm.lights.lamp.brightness: must be at most 100.0",
+        f"{path}:4:26: scenes.warm.lights.lamp.brightness: must be at most 100",
         f"{path}:5:19: scenes.cool.lights.lmap: unknown device 'lmap' — did you mean 'lamp'?",
         f"{path}:7:3: rituals.evening: give exactly one of until or duration",
         f"{path}:7:26: rituals.evening.scene: unknown scene 'worm' — did you mean 'warm'?",
+    ]
+
+
+def test_a_broken_start_or_a_misspelt_address_hides_nothing(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A ritual whose start is no time still has its scene checked; a misspelt address
+    # key is named as such, with the key it resembles, not as a missing address.
+    path = write(
+        "typos.yaml",
+        """\
+home: {name: Test, latitude: 52, longitude: 4, timezone: Europe/Amsterdam}
+mqtt: {}
+devices:
+  lamp: {zigbe2mqtt: lamp}
+scenes:
+  warm: {lights: {lamp: {brightness: 50}}}
+rituals:
+  wake: {at: "7:75", until: "09:00", scene: wram}
+""",
+    )
+
+    assert main(["check", str(path)]) == 2
+
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:4:10: devices.lamp.zigbe2mqtt: unknown key 'zigbe2mqtt'"
+        " — did you mean 'zigbee2mqtt'?",
+        f"{path}:8:10: rituals.wake.at: '7:75' is not a time of day (00:00 to 23:59)",
+        f"{path}:8:38: rituals.wake.scene: unknown scene 'wram' — did you mean 'warm'?",
     ]
 
 
@@ -253,3 +282,15 @@ def test_check_live_of_an_invalid_file_says_its_errors_and_connects_nowhere(
     out, err = capsys.readouterr()
     assert out == ""
     assert len(err.splitlines()) == 4
+
+
+def test_the_logging_options_work_after_the_command_too() -> None:
+    from cocoon.cli import build_parser
+
+    parser = build_parser()
+    after = parser.parse_args(["check", "-v", "--log-format", "json", "x.yaml"])
+    before = parser.parse_args(["-v", "--log-format", "json", "check", "x.yaml"])
+    neither = parser.parse_args(["check", "x.yaml"])
+    assert (after.verbose, after.log_format) == (True, "json")
+    assert (before.verbose, before.log_format) == (True, "json")
+    assert (neither.verbose, neither.log_format) == (False, "text")

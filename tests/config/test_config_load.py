@@ -133,6 +133,27 @@ def test_misspelt_device_in_scene_names_place_field_and_fix(config: Config) -> N
     ]
 
 
+def test_two_calm_modes_of_the_same_name_are_refused(config: Config) -> None:
+    # Home Assistant's Mode select offers them by name: it could not tell them apart.
+    path = config(
+        """\
+        scenes:
+          calm: {lights: {sofa_lamp: {brightness: 20}}}
+        calm_modes:
+          calm_now: {scene: calm, button: Calm}
+          calm: {scene: calm}
+          "off": {scene: calm}
+        """
+    )
+
+    assert _problems(path) == [
+        f"{path}:15:3: calm_modes.calm: 'Calm' is already the name of calm mode 'calm_now';"
+        " give each its own",
+        f"{path}:16:3: calm_modes.off: 'Off' is already the name of the select's Off;"
+        " give each its own",
+    ]
+
+
 def test_unknown_key_is_named_with_a_suggestion(config: Config) -> None:
     path = config(
         """\

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import subprocess
 import sys
@@ -31,6 +32,18 @@ from .harness import (
 pytestmark = pytest.mark.integration
 
 PRESS_TOPIC = "cocoon/test_flat/button/calm_now/press"
+
+
+def _cocoon(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """`cocoon ARGUMENTS` in a process of its own, as a person runs it (in the test's
+    process a daemon's thread would share the logging)."""
+    return subprocess.run(
+        [sys.executable, "-m", "cocoon", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -141,7 +154,7 @@ def test_a_broker_killed_mid_fade_comes_back_and_the_next_press_works(
         with DaemonThread(cfg, tmp_path / "state"):
             wait_until(lambda: watcher.last(topics.availability) == b"online")
             watcher.publish(PRESS_TOPIC, "PRESS")
-            wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="calm mode on")
+            wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="calm mode on")
             seen = len(watcher.seen(topics.availability))
             broker.kill()
             time.sleep(0.5)
@@ -151,9 +164,9 @@ def test_a_broker_killed_mid_fade_comes_back_and_the_next_press_works(
             wait_until(lambda: len(watcher.seen(topics.availability)) > seen, what="online again")
             assert watcher.last(topics.availability) == b"online"
             watcher.publish("cocoon/test_flat/mode/set", "off")
-            wait_until(lambda: watcher.last(topics.mode) == b"off", timeout=10, what="mode off")
+            wait_until(lambda: watcher.last(topics.mode) == b"Off", timeout=10, what="mode off")
             watcher.publish(PRESS_TOPIC, "PRESS")
-            wait_until(lambda: watcher.last(topics.mode) == b"calm_now", timeout=10, what="press")
+            wait_until(lambda: watcher.last(topics.mode) == b"Calm now", timeout=10, what="press")
     finally:
         watcher.close()
         sim.stop()
@@ -225,7 +238,7 @@ def test_a_reload_with_a_broken_config_keeps_the_old_one(
         wait_until(lambda: "keeping the old one" in daemon.log(), what="reload refused")
         assert "unknown key 'brightnes'" in daemon.log()
         watcher.publish(PRESS_TOPIC, "PRESS")
-        wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="press after reload")
+        wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="press after reload")
     finally:
         daemon.kill()
         watcher.close()
@@ -269,41 +282,23 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
         )
         # A process of its own, as a person runs it: its answer, and no log lines unless
         # asked for (-v). (In this process the daemon's thread shares the logging.)
-        status = subprocess.run(
-            [sys.executable, "-m", "cocoon", "status", "--config", str(config)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        status = _cocoon("status", "--config", str(config))
         assert status.returncode == 0, status.stderr
         assert status.stderr == ""
         assert "cocoon is online" in status.stdout
         assert main(["status", "--config", str(config)]) == 0
         out = capsys.readouterr().out
         assert "cocoon is online" in out
-        assert "Mode          calm_now" in out
-        assert "sofa" in out
-        assert "calm_now" in out
+        assert "Mode          Calm now" in out
+        # Under the configuration's names: the lamp, and the calm mode that holds it.
+        assert re.search(r"^  Sofa +20 %, 2000 K +\(Calm now\)$", out, re.M), out
         assert main(["trigger", "--config", str(config), "party"]) == 2  # a bad command line
         assert "no calm mode or ritual named 'party'" in capsys.readouterr().err
-        pressed = subprocess.run(
-            [sys.executable, "-m", "cocoon", "trigger", "--config", str(config), "calm_now"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        pressed = _cocoon("trigger", "--config", str(config), "calm_now")
         assert pressed.returncode == 0, pressed.stderr
         assert pressed.stderr == ""
         assert "pressed calm_now" in pressed.stdout
-        typo = subprocess.run(
-            [sys.executable, "-m", "cocoon", "trigger", "--config", str(config), "calm_nwo"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        typo = _cocoon("trigger", "--config", str(config), "calm_nwo")
         assert typo.returncode == 2
         assert typo.stderr.splitlines() == [
             "cocoon: no calm mode or ritual named 'calm_nwo' — did you mean 'calm_now'?"
@@ -345,15 +340,19 @@ def test_status_and_trigger_name_an_unreachable_broker_in_one_line(
     port = free_port()  # nothing listens there
     config = write_config(tmp_path, home(port))
     # A process of its own, as a person runs it: the adapters' log stays out of it.
-    result = subprocess.run(
-        [sys.executable, "-m", "cocoon", command[0], "--config", str(config), *command[1:]],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _cocoon(command[0], "--config", str(config), *command[1:])
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"cocoon: Cannot reach the MQTT broker 127.0.0.1:{port}: nothing answers on that port"
         " (is the broker running? check mqtt.host and port)"
     ]
+
+
+def test_a_button_is_found_by_its_id_or_by_the_name_it_shows(tmp_path: Path) -> None:
+    from cocoon.remote import button_id
+
+    cfg = config_of(home(1883), tmp_path)
+    assert button_id(cfg, "calm_now") == "calm_now"
+    assert button_id(cfg, "calm now") == "calm_now"  # the button's label, any case
+    assert button_id(cfg, cfg.display_name("rituals", "evening")) == "evening"
+    assert button_id(cfg, "party") is None

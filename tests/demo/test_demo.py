@@ -137,13 +137,16 @@ def test_cocoon_demo_plays_a_morning_and_a_calm_press_then_stops_cleanly() -> No
     out = result.stdout
     assert result.returncode == 0, result.stderr + out
     assert out.startswith("cocoon demo: Brussels flat, Wed 25 Nov 2026 from 06:00, 7200×")
-    assert "ritual morning_tea started" in out
-    assert "cue for monstera" in out  # the thirsty plant's cue shows in the morning tea
+    # The decisions name things as the configuration names them for people.
+    assert "ritual Morning tea started" in out
+    assert "cue for Monstera" in out  # the thirsty plant's cue shows in the morning tea
     assert 'pressed "Calm now" on the dashboard' in out
-    assert "calm_now pressed" in out  # the daemon got the press
+    assert re.search(r"Calm now pressed: \d+ lights", out)  # the daemon got the press
+    assert "morning_tea" not in out
+    assert " can show " not in out
     [summary] = [line for line in out.splitlines() if line.startswith("demo over:")]
     # At 06:00 the night (22:30 until sunrise) is in force: it is joined, not skipped.
-    assert "ritual night joined where it stands: in force since 22:30" in out
+    assert "ritual Night joined where it stands: in force since 22:30" in out
     assert "missed" not in out
     assert "rituals run: Night, Morning tea" in summary
     assert "Calm now pressed" in summary

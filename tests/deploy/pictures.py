@@ -18,17 +18,16 @@ to run when a picture is older than its inputs.
 from __future__ import annotations
 
 import hashlib
-import shutil
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
@@ -41,9 +40,11 @@ COMMAND = "scripts/pictures"
 # A Wednesday in October: morning tea (weekdays), an evening that starts at 18:00
 # (sunset is later than 18:30), a long night.
 DAY = date(2026, 10, 14)
-# The dashboard on that evening, the evening ritual (18:22, half an hour before sunset)
-# just begun: a ritual missed by more than the grace (10 min) would not be run.
-EVENING = "2026-10-14 18:25:00"
+# The dashboard on the evening of the day it is made, once the evening ritual has
+# faded in (cocoon joins it where it stands, then glides there); cocoon's clock runs
+# EVENING_SPEED times as fast, and the browser's is set to cocoon's when it opens.
+EVENING_SINCE = timedelta(minutes=50)
+EVENING_SPEED = 20.0
 # The basil is thirsty (below its 30 %), the monstera is not (above its 25 %).
 BASIL_MOISTURE, MONSTERA_MOISTURE = 22.0, 41.0
 
@@ -81,9 +82,12 @@ DASHBOARD_PICTURE = Picture(
     "dashboard.png",
     (
         "deploy/dashboard.yaml",
+        "src/cocoon/adapters/dashboard.py",
         # What cocoon announces and what its entities say: names, icons, states.
         "config/cocoon.yaml",
         "src/cocoon/adapters/discovery.py",
+        "src/cocoon/adapters/labels.py",
+        "src/cocoon/core/names.py",
         "src/cocoon/core/status.py",
         "tests/deploy/example.py",
         THIS,
@@ -153,15 +157,18 @@ class _World:
     """Mosquitto, Home Assistant with the dashboard, the simulated devices, cocoon."""
 
     directory: Path
+    clock: Any = None
+    """cocoon's clock, once started (a ScaledClock)."""
 
     def start(self, stack: ExitStack) -> Any:
         from cocoon.adapters.simulator import Zigbee2MqttSimulator
+        from cocoon.core.schedule import ritual_window
         from cocoon.runtime.clock import ScaledClock
 
         from ..brokers import Mosquitto
         from ..daemon.harness import DaemonThread, config_of
-        from ..homeassistant import HomeAssistant, current
-        from .example import example_home
+        from ..homeassistant import HomeAssistant, current, light_brightness
+        from .example import SOFA, example_home
         from .test_dashboard_browser import (
             DASHBOARD_FILE,
             EXTRA_YAML,
@@ -179,7 +186,10 @@ class _World:
             extra_yaml=EXTRA_YAML,
             install=current(),
         )
-        shutil.copy(DASHBOARD, hass.dir / DASHBOARD_FILE)
+        # The example home's dashboard (deploy/dashboard.yaml), with the demo's entities
+        # standing in for the example's Home Assistant devices.
+        cfg = config_of(example_home(broker.port, hass.url, hass.token), self.directory)
+        (hass.dir / DASHBOARD_FILE).write_text(_with_stand_ins(), encoding="utf-8")
         add_login(hass, USERNAME, PASSWORD)
         # The home's time zone, so that the next ritual shows at its local time.
         configuration = hass.dir / "configuration.yaml"
@@ -196,17 +206,19 @@ class _World:
             "set_value",
             {"entity_id": "input_number.plant_moisture", "value": MONSTERA_MOISTURE},
         )
-        cfg = config_of(example_home(broker.port, hass.url, hass.token), self.directory)
         simulator = Zigbee2MqttSimulator(cfg, broker.host, broker.port)
         simulator.start()
         stack.callback(simulator.stop)
-        evening = datetime.fromisoformat(EVENING).replace(tzinfo=cfg.home.zone)
-        stack.enter_context(
-            DaemonThread(cfg, self.directory / "state", clock=ScaledClock(evening, speed=1))
-        )
+        evening = ritual_window(cfg, "evening", datetime.now(cfg.home.zone).date()).start
+        self.clock = ScaledClock(evening + EVENING_SINCE, speed=EVENING_SPEED)
+        stack.enter_context(DaemonThread(cfg, self.directory / "state", clock=self.clock))
         node = "cocoon_brussels_flat"
         hass.wait_for_state(
-            f"sensor.{node}_active_scene", lambda s: s["state"] == "ritual evening", timeout=30
+            f"sensor.{node}_active_scene", lambda s: s["state"] == "Evening", timeout=30
+        )
+        evening_look = round(255 * 0.35)  # config/cocoon.yaml's evening: the sofa at 35 %
+        hass.wait_for_state(
+            SOFA, lambda s: abs((light_brightness(s) or 0) - evening_look) <= 1, timeout=60
         )
         # Reported once cocoon listens: a sensor's report is not kept by the broker.
         simulator.set_reading("basil_sensor", "soil_moisture", BASIL_MOISTURE)
@@ -216,18 +228,24 @@ class _World:
         return hass
 
 
+def _with_stand_ins() -> str:
+    """deploy/dashboard.yaml with the demo's entity for each of the example's entities."""
+    from .example import STAND_INS, example_data
+
+    text = DASHBOARD.read_text(encoding="utf-8")
+    devices = example_data()["devices"]
+    for device, where in STAND_INS.items():
+        entity = devices[device].get("entity")
+        if entity is not None:
+            text = re.sub(rf"\b{re.escape(entity)}\b", where["entity"], text)
+    return text
+
+
 def make_dashboard() -> dict[str, Any]:
     """Take dashboard.png in Chromium; its SOURCES entry."""
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import sync_playwright
 
-    from .test_dashboard_browser import (
-        CHROMIUM,
-        CHROMIUM_ARGS,
-        PASSWORD,
-        URL_PATH,
-        USERNAME,
-        VIEW,
-    )
+    from .test_dashboard_browser import CHROMIUM, loopback_browser, open_dashboard
 
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: {COMMAND} installs Debian's chromium")
@@ -236,39 +254,25 @@ def make_dashboard() -> dict[str, Any]:
         tempfile.TemporaryDirectory(prefix="cocoon-pictures-") as directory,
         ExitStack() as stack,
     ):
-        hass = _World(Path(directory)).start(stack)
+        world = _World(Path(directory))
+        hass = world.start(stack)
         playwright = stack.enter_context(sync_playwright())
-        browser = playwright.chromium.launch_persistent_context(
-            str(Path(directory) / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            chromium_sandbox=False,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1100, "height": 700},
+        browser = loopback_browser(
+            playwright,
+            Path(directory) / "chromium-profile",
+            outside,
+            {"width": 1100, "height": 700},
             timezone_id=HOME_ZONE,  # the frontend shows times in the browser's zone
-            service_workers="block",
         )
         stack.callback(browser.close)
-
-        def only_loopback(route: Route) -> None:
-            if urlsplit(route.request.url).hostname in ("127.0.0.1", None):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        browser.route("**/*", only_loopback)
         page = browser.pages[0] if browser.pages else browser.new_page()
-        page.goto(f"{hass.url}/{URL_PATH}/{VIEW}")
-        page.wait_for_url("**/auth/authorize?**")
-        page.get_by_role("textbox", name="Username").fill(USERNAME)
-        page.get_by_role("textbox", name="Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"**/{URL_PATH}/{VIEW}")
+        # The frontend says "in 3 hours" by the browser's clock: cocoon's evening.
+        page.clock.install(time=world.clock.now())
+        open_dashboard(page, hass.url)
         page.locator("hui-button-card").filter(has_text="Calm now").wait_for()
         page.get_by_text("Plants needing care").wait_for()
-        page.locator("hui-generic-entity-row").filter(has_text="Active scene").get_by_text(
-            "ritual evening"
+        page.locator("hui-tile-card").filter(has_text="Active scene").get_by_text(
+            "Evening"
         ).wait_for()
         page.wait_for_load_state("networkidle")
         if page.locator("hui-warning").count():
@@ -281,7 +285,10 @@ def make_dashboard() -> dict[str, Any]:
         raise SystemExit(f"the browser tried to reach beyond 127.0.0.1: {outside}")
     return {
         "inputs": digest(DASHBOARD_PICTURE),
-        "made_with": f"Home Assistant {version}, {_chromium_version(CHROMIUM)}, {EVENING}",
+        "made_with": (
+            f"Home Assistant {version}, {_chromium_version(CHROMIUM)}, the evening ritual"
+            f" of {datetime.now().date()} {EVENING_SINCE} after its start"
+        ),
     }
 
 

@@ -24,6 +24,7 @@ import pytest
 import yaml
 from PIL import Image
 
+from cocoon.adapters.dashboard import dashboard_yaml
 from cocoon.config.load import load_config
 
 from .example import ROOT
@@ -264,12 +265,17 @@ class AddOn:
         self.bin = directory / "bin"
         self.bin.mkdir()
         self.recorded = directory / "cocoon-run-arguments"
+        self.live = directory / "cocoon-check-live-arguments"
         fake = self.bin / "cocoon"
         fake.write_text(
             "#!/usr/bin/env bash\n"
             'for argument in "$@"; do\n'
             '    if [[ "$argument" == run ]]; then\n'
             f'        printf "%s\\n" "$@" > "{self.recorded}"; exit 0\n'
+            "    fi\n"
+            # The live check would look for the app's broker, which is not here.
+            '    if [[ "$argument" == --live ]]; then\n'
+            f'        printf "%s\\n" "$@" > "{self.live}"; exit 1\n'
             "    fi\n"
             "done\n"
             f'exec "{COCOON}" "$@"\n'
@@ -325,6 +331,17 @@ def test_run_sh_starts_a_first_home_on_the_supervisors_broker_and_api(tmp_path: 
         str(addon.data_dir / "state"),
     ]
     cfg = load_config(generated)
+    # The devices were held against the real ones (a problem found does not stop it).
+    assert addon.live.read_text().split("\n")[:-1] == [
+        "--log-format",
+        "text",
+        "check",
+        "--live",
+        "--config",
+        str(generated),
+    ]
+    # The dashboard for this home lies beside its configuration, for the person to paste.
+    assert (addon.config_dir / "dashboard.yaml").read_text() == dashboard_yaml(cfg)
     assert cfg.mqtt is not None
     assert (cfg.mqtt.host, cfg.mqtt.port, cfg.mqtt.username) == ("core-mosquitto", 1883, "addons")
     assert cfg.mqtt.password is not None

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from cocoon import DISTRIBUTION
+from cocoon import DISTRIBUTION, install_hint
 
 from .example import ROOT
 from .readme import blocks, commands, section
@@ -41,7 +41,7 @@ def _install_block(starting: str) -> list[str]:
 
 def test_the_pip_commands_check_and_plan_the_example_home(tmp_path: Path) -> None:
     pip = _install_block("pip install")
-    assert pip[0] == "pip install '.[plot]'"
+    assert pip[0] == "pip install '.[plot,demo]'"
     assert [c.split()[:2] for c in pip[1:]] == [
         ["cocoon", "check"],
         ["cocoon", "plan"],
@@ -112,13 +112,22 @@ def test_the_dashboard_section_adds_deploy_dashboard_yaml_as_a_yaml_dashboard() 
 
 def test_every_pip_install_printed_names_cocoons_own_distribution() -> None:
     """A distribution called plain `cocoon` on PyPI is another project: every install
-    command cocoon prints or documents names `cocoon-home`, which pyproject.toml builds."""
+    command cocoon prints or documents names `cocoon-home`, which pyproject.toml builds,
+    or this clone."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["name"] == DISTRIBUTION == "cocoon-home"
-    texts = [ROOT / "README.md", *(ROOT / "src").rglob("*.py"), *(ROOT / "deploy").rglob("*.md")]
+    assert install_hint("plot") == (
+        "pip install 'cocoon-home[plot]' (from a clone: pip install '.[plot]')"
+    )
+    texts = [ROOT / "README.md", ROOT / "DOCS.md", *(ROOT / "src").rglob("*.py")]
+    texts += [*(ROOT / "docs").rglob("*.md"), *(ROOT / "deploy").rglob("*.md")]
     named = {
         match.group(1)
         for path in texts
         for match in re.finditer(r"pip install '([A-Za-z0-9_.-]+)\[", path.read_text("utf-8"))
     }
-    assert named - {"."} == {DISTRIBUTION}  # "." installs this clone, whatever its name
+    assert named <= {".", DISTRIBUTION}  # "." installs this clone, whatever its name
+    # Where an extra is needed, the message says how to install it.
+    sources = "\n".join(p.read_text("utf-8") for p in (ROOT / "src").rglob("*.py"))
+    assert sources.count("install_hint('plot')") >= 2
+    assert sources.count("install_hint('demo')") >= 2

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cocoon.adapters.home_assistant import describe_failure
+from cocoon.adapters.ha_wire import describe_failure
 from cocoon.adapters.mqtt_link import why_unreachable
 from cocoon.cli import main
 from cocoon.config.load import load_config

@@ -40,7 +40,7 @@ def test_a_packet_limit_below_discovery_is_named_and_causes_no_reconnects(
         wait_until(lambda: "(its max_packet_size)" in daemon.log(), what="the diagnosis")
         # Small messages still flow: a press works and its mode is published.
         watcher.publish(topics.button("calm_now"), "PRESS")
-        wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="a press")
+        wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="a press")
     finally:
         daemon.end()
         watcher.close()
@@ -120,7 +120,7 @@ def test_a_state_file_that_cannot_be_read_is_moved_aside_and_cocoon_runs(
         daemon.start()
         wait_until(lambda: watcher.last(topics.availability) == b"online", what="online")
         watcher.publish(topics.button("calm_now"), "PRESS")
-        wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="a press")
+        wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="a press")
         wait_until(lambda: (state / "state.json").is_file(), what="the state saved afresh")
     finally:
         daemon.end()

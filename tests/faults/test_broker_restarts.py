@@ -53,12 +53,12 @@ def test_cocoon_comes_back_after_each_broker_kill_and_loses_no_command(
             link = running.daemon.link
             wait_until(lambda: watcher.last(topics.availability) == b"online", what="online")
             watcher.publish(topics.button("calm_now"), "PRESS")
-            wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="the calm fade")
+            wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="the calm fade")
             for number in range(rounds):
                 if number % 2 == 0:
-                    wanted, command = b"off", (topics.mode_set, "off")
+                    wanted, command = b"Off", (topics.mode_set, "off")
                 else:
-                    wanted, command = b"calm_now", (topics.button("calm_now"), "PRESS")
+                    wanted, command = b"Calm now", (topics.button("calm_now"), "PRESS")
                 watcher.publish(*command)  # acknowledged by the broker
                 time.sleep(chance.uniform(0, 0.3))  # a random instant: nothing to poll for
                 broker.kill()

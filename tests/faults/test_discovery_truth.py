@@ -85,7 +85,7 @@ def test_two_reloads_in_quick_succession_leave_the_second_ones_entities(
         wait_until(lambda: daemon.log().count("Configuration reloaded") == 2, what="reload 2")
         began = time.monotonic()
         wait_until(
-            lambda: _options(watcher.last(_select(topics))) == ["off", "rest"],
+            lambda: _options(watcher.last(_select(topics))) == ["Off", "Rest"],
             timeout=30,
             what="the second reload's mode options",
         )
@@ -93,14 +93,14 @@ def test_two_reloads_in_quick_succession_leave_the_second_ones_entities(
         retained = _retained(mosquitto, watched)
         # The new button works as well as it shows: cocoon listens to it since the reload.
         watcher.publish(topics.button("rest"), "PRESS")
-        wait_until(lambda: watcher.last(topics.mode) == b"rest", what="a press of the new button")
+        wait_until(lambda: watcher.last(topics.mode) == b"Rest", what="a press of the new button")
     finally:
         daemon.end()
         watcher.close()
     assert _button(topics, "rest") in retained
     assert _button(topics, "calm_now") not in retained
     assert _button(topics, "breathe") not in retained
-    assert _options(retained[_select(topics)]) == ["off", "rest"]
+    assert _options(retained[_select(topics)]) == ["Off", "Rest"]
     knobs.record("discovery-reloads", seconds_to_true=round(settled, 2))
 
 

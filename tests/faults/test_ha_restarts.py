@@ -141,9 +141,9 @@ def test_cocoon_converges_after_each_home_assistant_restart_and_loses_no_press(
             for number in range(rounds):
                 where = f"round {number} of seed {seed}"
                 if number % 2 == 0:
-                    wanted, looks, command = b"off", BEFORE, (topics.mode_set, "off")
+                    wanted, looks, command = b"Off", BEFORE, (topics.mode_set, "off")
                 else:
-                    wanted, looks, command = b"calm_now", CALM, (topics.button("calm_now"), "PRESS")
+                    wanted, looks, command = b"Calm now", CALM, (topics.button("calm_now"), "PRESS")
                 time.sleep(chance.uniform(0, 0.5))  # a random instant: nothing to poll for
                 end = chance.choice(sorted(ends))
                 ends[end] += 1

@@ -95,8 +95,8 @@ def test_a_retained_junk_flood_is_not_replayed_and_a_real_press_works(
             answered = time.monotonic() - started
             handled = daemon.daemon.engine.handled
             wait_until(lambda: _calm_ends(watcher.seen(topics.state)), what="calm in the status")
-        modes = [m for m in watcher.seen(topics.mode) if m != b"off"]
-        assert modes == [b"calm_now"], modes
+        modes = [m for m in watcher.seen(topics.mode) if m != b"Off"]
+        assert modes == [b"Calm now"], modes
         assert len(_calm_ends(watcher.seen(topics.state))) == 1  # one press, one calm mode
         assert not any(json.loads(doc)["hands_off"] for doc in watcher.seen(topics.state))
     finally:

@@ -57,14 +57,14 @@ def _press_and_give_back(home: Home, topics: Topics) -> float:
     home.wait(lambda: home.calm_sets(mark), STALL, "first calm /set")
     first = home.calm_sets(mark)[0][0]
     home.wait(
-        lambda: len({n for _, n in home.calm_sets(mark)}) == len(CALM) and home.mode == b"calm_now",
+        lambda: len({n for _, n in home.calm_sets(mark)}) == len(CALM) and home.mode == b"Calm now",
         STALL,
         "calm scene and mode",
     )
     mark = len(home.sets)
     home.press(topics.mode_set, "off")
     home.wait(
-        lambda: len({n for _, n in home.calm_sets(mark)}) == len(CALM) and home.mode == b"off",
+        lambda: len({n for _, n in home.calm_sets(mark)}) == len(CALM) and home.mode == b"Off",
         STALL,
         "hand-back and mode off",
     )
@@ -87,7 +87,7 @@ def test_presses_stay_quick_and_memory_flat_under_a_zigbee_flood(
     rss: list[int] = []
     try:
         daemon.start()
-        home.wait(lambda: home.mode == b"off", 30, "cocoon online with mode off")
+        home.wait(lambda: home.mode == b"Off", 30, "cocoon online with mode off")
         for _ in range(3):  # warm up: the first plans fill the caches
             _press_and_give_back(home, topics)
         command = [sys.executable, "-m", "tests.faults.load", str(broker.port), str(RATE)]

@@ -77,7 +77,7 @@ def test_a_reload_gives_back_a_removed_lamp_and_ends_a_shortened_calm_mode(
         write_config(tmp_path, shorter)
         daemon.signal(signal.SIGHUP)
         wait_until(lambda: level(sim, "sofa_lamp") == 178, timeout=20, what="sofa given back")
-        wait_until(lambda: watcher.last(topics.mode) == b"off", what="the mode off")
+        wait_until(lambda: watcher.last(topics.mode) == b"Off", what="the mode off")
         assert daemon.process is not None
         assert daemon.process.poll() is None
     finally:
@@ -109,7 +109,7 @@ def test_a_restart_without_a_held_lamp_in_the_configuration_carries_on_with_the_
         write_config(tmp_path, _without_desk(_home(mosquitto.port)))
         second.start()
         wait_until(lambda: watcher.last(topics.availability) == b"online", what="back online")
-        wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="calm resumed")
+        wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="calm resumed")
         assert level(sim, "sofa_lamp") == 51
         assert second.process is not None
         assert second.process.poll() is None

@@ -153,7 +153,7 @@ def test_cocoon_speaks_tls_to_a_broker_with_a_test_ca(tmp_path: Path) -> None:
             wait_until(lambda: observer.last(topics.availability) == b"online", what="online")
             online = time.monotonic() - started
             assert not observer.publish(topics.button("calm_now"), "PRESS").is_failure
-            wait_until(lambda: observer.last(topics.mode) == b"calm_now", what="press over TLS")
+            wait_until(lambda: observer.last(topics.mode) == b"Calm now", what="press over TLS")
         observer.close()
     finally:
         broker.stop()

@@ -64,7 +64,7 @@ def test_a_second_cocoon_waits_and_takes_over_when_the_first_dies(
         assert "Another cocoon already runs for Test flat" in second.log()
         watcher.publish(PRESS, "PRESS")
         wait_until(lambda: level(sim) == 51, what="the calm scene")
-        wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="the mode")
+        wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="the mode")
         commands = len(sim.received("sofa_lamp"))
         watcher.publish(topics.mode_set, "off")
         wait_until(lambda: level(sim) == 178, what="given back")
@@ -111,14 +111,14 @@ def test_a_cocoon_that_finds_an_older_claim_steps_back_and_takes_over_if_nobody_
         watcher.publish(topics.owner, rival.payload(), retain=True)
         wait_until(lambda: "claimed Test flat first" in daemon.log(), what="stepped back")
         wait_until(
-            lambda: "does not answer: taking over" in daemon.log(), timeout=30, what="taken over"
+            lambda: "does not answer: taking over" in daemon.log(), timeout=90, what="taken over"
         )
         owner = json.loads(
             wait_until(lambda: _retained_owner(mosquitto, topics), what="the claim renewed")
         )
         assert owner["instance"] != "rival"
         watcher.publish(PRESS, "PRESS")
-        wait_until(lambda: watcher.last(topics.mode) == b"calm_now", what="a press after")
+        wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="a press after")
         daemon.signal(signal.SIGTERM)
         assert daemon.wait(30) == 0
     finally:

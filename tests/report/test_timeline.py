@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cocoon.core.model import LightState
+from cocoon.core.names import layer_name
 from cocoon.report import build_day, day_timeline, timeline_rows
 from cocoon.report.segments import segments_of
 from cocoon.report.timeline import clock
@@ -57,7 +58,7 @@ def test_a_0230_ritual_starts_at_0300_on_the_spring_forward_day() -> None:
     text = day_timeline(brussels(), SPRING_FORWARD)
     assert _lines_with(text, "03:00 – 03:20", "Early tea", "02:30 for 20min")
     assert _lines_with(text, "02:30 does not exist today", "03:00")
-    [fade_in] = _lines_with(text, "desk", "fades off → 40 %")
+    [fade_in] = _lines_with(text, "Desk", "fades off → 40 %")
     assert fade_in.strip().startswith("03:00–03:02")
 
 
@@ -71,7 +72,7 @@ def test_tromso_at_midsummer_says_polar_day_and_names_the_fallback() -> None:
     assert "home.polar_fallback.sunset" in warning
     assert "20:30" in warning
     assert _lines_with(text, "20:30 – 23:00", "Evening")
-    assert _lines_with(text, "20:30–21:00", "reading_lamp", "fades off → 40 %, 2200 K")
+    assert _lines_with(text, "20:30–21:00", "Reading lamp", "fades off → 40 %, 2200 K")
 
 
 def test_night_ritual_from_yesterday_is_in_force_at_midnight() -> None:
@@ -82,12 +83,12 @@ def test_night_ritual_from_yesterday_is_in_force_at_midnight() -> None:
 
     rows = [row for row in timeline_rows(view) if row.device == "sofa"]
     assert rows[0].start == "00:00"
-    assert rows[0].reason == "ritual night"
+    assert rows[0].reason == "Night"
     assert rows[0].action == "holds 5 %, 2000 K"
 
     text = day_timeline(cfg, ORDINARY)
     assert _lines_with(text, "Night", "from yesterday, in force at 00:00")
-    assert _lines_with(text, "00:00–", "sofa", "holds 5 %, 2000 K", "(ritual night)")
+    assert _lines_with(text, "00:00–", "Sofa", "holds 5 %, 2000 K", "(Night)")
 
 
 def test_a_ritual_begun_yesterday_morning_still_holds_at_midnight() -> None:
@@ -106,22 +107,22 @@ def test_each_device_says_what_it_does_and_why() -> None:
     assert begins == (view.sun.sunset - timedelta(minutes=30)).astimezone(BRUSSELS)
     faded = begins + timedelta(minutes=45)
     text = day_timeline(brussels(), ORDINARY)
-    [fade_in] = _lines_with(text, "sofa", "fades off → 35 %, 2200 K", "(ritual evening)")
+    [fade_in] = _lines_with(text, "Sofa", "fades off → 35 %, 2200 K", "(Evening)")
     when = f"{clock(begins, ORDINARY, BRUSSELS)}–{clock(faded, ORDINARY, BRUSSELS)}"
     assert fade_in.strip().startswith(when)
-    assert _lines_with(text, "sofa", "holds 35 %, 2200 K", "(ritual evening)")
-    assert _lines_with(text, "22:30–23:00", "sofa", "fades 35 % → 5 %, 2200 K → 2000 K")
-    assert _lines_with(text, "heat", "+0.5 → 20.5 °C", "(ritual evening)")
-    assert _lines_with(text, "07:15–07:17", "desk", "fades off → 40 %, 2400 K")
+    assert _lines_with(text, "Sofa", "holds 35 %, 2200 K", "(Evening)")
+    assert _lines_with(text, "22:30–23:00", "Sofa", "fades 35 % → 5 %, 2200 K → 2000 K")
+    assert _lines_with(text, f"at {when[:5]}", "Heat", "→ 20.5 °C (+0.5)", "(Evening)")
+    assert _lines_with(text, "07:15–07:17", "Desk", "fades off → 40 %, 2400 K")
 
 
 def test_a_fade_out_ends_off_and_the_next_fade_starts_from_off() -> None:
     # The hand-back's last instant falls between two minutes; the light must still
     # be seen reaching what it was (off), not stay at the last fade step.
     rows = [row for row in timeline_rows(build_day(brussels(), ORDINARY)) if row.device == "sofa"]
-    ending = [row for row in rows if row.reason == "ritual night ending"]
+    ending = [row for row in rows if row.reason == "Night ending"]
     assert [row.action for row in ending] == ["fades 5 % → off, 2000 K"]
-    evening = [row for row in rows if row.reason == "ritual evening" and "fades" in row.action]
+    evening = [row for row in rows if row.reason == "Evening" and "fades" in row.action]
     assert evening[0].action.startswith("fades off → 35 %")
 
 
@@ -138,8 +139,8 @@ def test_devices_are_grouped_by_room() -> None:
     assert "Living room" in lines
     assert "Bedroom" in lines
     bedroom = lines.index("Bedroom")
-    assert all("bedside" not in line for line in lines[:bedroom])
-    assert all("sofa" not in line for line in lines[bedroom:])
+    assert all("Bedside" not in line for line in lines[:bedroom])
+    assert all("Sofa" not in line for line in lines[bedroom:])
 
 
 def test_a_device_no_ritual_touches_is_said_to_be_left_alone() -> None:
@@ -153,7 +154,7 @@ def test_a_device_no_ritual_touches_is_said_to_be_left_alone() -> None:
         }
     )
     text = day_timeline(cfg, ORDINARY)
-    assert _lines_with(text, "Left alone all day", "spare")
+    assert _lines_with(text, "Left alone all day", "Spare")
     assert "Living room" not in text
 
 
@@ -175,3 +176,82 @@ def test_samples_fold_into_holds_and_fades() -> None:
     ]
     assert segments[0].first == LightState(0.0, 2200)
     assert segments[0].last == LightState(30.0, 2200)
+
+
+def test_the_plan_names_devices_and_rituals_as_configured_not_by_id() -> None:
+    cfg = brussels(
+        devices={
+            "sofa_lamp": {"zigbee2mqtt": "sofa", "name": "Reading light", "room": "Living room"},
+            "desk_lamp": {"zigbee2mqtt": "desk", "room": "Living room"},
+            "living_heat": {"zigbee2mqtt": "radiator", "kind": "thermostat"},
+        },
+        scenes={
+            "evening": {
+                "lights": {"sofa_lamp": {"brightness": 35}, "desk_lamp": {"brightness": 20}},
+                "heat": {"living_heat": 21.5},
+            }
+        },
+        rituals={
+            "evening_in": {
+                "name": "Winding down",
+                "at": "18:00",
+                "until": "22:00",
+                "scene": "evening",
+                "fade": "30min",
+            }
+        },
+    )
+    text = day_timeline(cfg, ORDINARY)
+    devices = text[text.index("Living room") :]
+    assert _lines_with(devices, "Reading light", "fades off → 35 %", "(Winding down)")
+    assert _lines_with(devices, "Desk lamp", "fades off → 20 %", "(Winding down)")
+    assert _lines_with(devices, "Living heat", "→ 21.5 °C", "(Winding down)")
+    assert _lines_with(text, "18:00 – 22:00", "Winding down", "scene Evening")
+    for ident in ("sofa_lamp", "desk_lamp", "living_heat", "evening_in", "(ritual "):
+        assert ident not in text
+
+
+def test_layers_read_as_the_names_of_what_they_come_from() -> None:
+    cfg = brussels(
+        devices={
+            "sofa": {"zigbee2mqtt": "sofa"},
+            "heat": {"zigbee2mqtt": "radiator", "kind": "thermostat"},
+            "monstera_soil": {"zigbee2mqtt": "monstera", "kind": "sensor"},
+        },
+        scenes={"calm": {"lights": {"sofa": {"brightness": 20}}}},
+        rituals={"morning_tea": {"at": "07:15", "duration": "20min", "scene": "calm"}},
+        calm_modes={
+            "calm_now": {"scene": "calm", "button": "Breathe"},
+            "quiet_hour": {"scene": "calm"},
+        },
+        plants={"monstera": {"moisture": {"sensor": "monstera_soil", "below": 25}}},
+    )
+    assert layer_name(cfg, "ritual morning_tea") == "Morning tea"
+    assert layer_name(cfg, "ritual morning_tea ending") == "Morning tea ending"
+    assert layer_name(cfg, "ritual morning_tea, taking over again") == (
+        "Morning tea, taking over again"
+    )
+    assert layer_name(cfg, "calm_now") == "Breathe"
+    assert layer_name(cfg, "quiet_hour (held within 16–23)") == "Quiet hour (held within 16–23)"
+    assert layer_name(cfg, "plant monstera cue") == "Monstera cue"
+    assert layer_name(cfg, "back to how it was") == "back to how it was"
+    assert layer_name(cfg, "ritual gone_now") == "ritual gone_now"
+
+
+def test_a_setpoint_is_a_step_at_its_instant_not_a_span() -> None:
+    cfg = brussels(
+        scenes={"warm": {"lights": {"sofa": {"brightness": 35}}, "heat": {"heat": 21.5}}},
+        rituals={
+            "evening": {"at": "18:00", "until": "22:00", "scene": "warm", "fade": "30min"},
+        },
+    )
+    text = day_timeline(cfg, ORDINARY)
+    heat = _lines_with(text, "Heat", "°C")
+    assert [line.split()[:2] for line in heat] == [["at", "18:00"], ["at", "22:00"]]
+    assert "→ 21.5 °C" in heat[0]
+    assert "(Evening)" in heat[0]
+    assert "→ 20 °C" in heat[1]
+    assert "(back to how it was)" in heat[1]
+    assert all("–" not in line.split("(")[0] for line in heat)
+    # The light beside it still fades over a span.
+    assert _lines_with(text, "18:00–18:30", "Sofa", "fades off → 35 %")

@@ -5,6 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cocoon.adapters.labels import (
+    MODE_OFF,
+    active_label,
+    mode_from_option,
+    mode_label,
+    mode_options,
+)
 from cocoon.adapters.topics import Topics
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import Announce, Event, Press, SelectMode, SetHandsOff
@@ -47,10 +54,12 @@ class Control:
                 raise ValueError(f"a button press is {PRESS!r}, not {text[:40]!r}")
             return Press(self._buttons[topic])
         if topic == self.topics.mode_set:
-            if text != "off" and text not in self.cfg.calm_modes:
-                known = ", ".join(["off", *self.cfg.calm_modes])
-                raise ValueError(f"unknown mode {text[:40]!r} (known: {known})")
-            return SelectMode(text)
+            mode = mode_from_option(self.cfg, text)
+            if mode is None:
+                names = ", ".join(mode_options(self.cfg))
+                ids = ", ".join([MODE_OFF, *self.cfg.calm_modes])
+                raise ValueError(f"unknown mode {text[:40]!r} (known: {names}; or the ids {ids})")
+            return SelectMode(mode)
         if text.upper() not in ("ON", "OFF"):
             raise ValueError(f"hands off is ON or OFF, not {text[:40]!r}")
         return SetHandsOff(text.upper() == "ON")
@@ -74,17 +83,21 @@ def status_document(status: Status) -> dict[str, Any]:
     }
 
 
-def status_messages(topics: Topics, status: Status) -> list[Message]:
-    """The retained state messages behind the Cocoon device's entities."""
+def status_messages(cfg: CocoonConfig, topics: Topics, status: Status) -> list[Message]:
+    """The retained state messages behind the Cocoon device's entities.
+
+    The mode and the active scene are sent by name, as the select and the sensor show
+    them; the whole status (`topics.state`) keeps the ids, for programs.
+    """
 
     def retained(topic: str, payload: str) -> Message:
         return Message.text(topic, payload, qos=1, retain=True)
 
     next_at = "None" if status.next_ritual_at is None else status.next_ritual_at.isoformat()
     messages = [
-        retained(topics.mode, status.mode),
+        retained(topics.mode, mode_label(cfg, status.mode)),
         retained(topics.hands_off, "ON" if status.hands_off else "OFF"),
-        retained(topics.active_scene, status.active_scene),
+        retained(topics.active_scene, active_label(cfg, status.active_scene)),
         retained(topics.next_ritual, next_at),
         retained(topics.plants_needing_care, str(status.plants_needing_care)),
     ]

@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cocoon.adapters.labels import mode_options
 from cocoon.adapters.topics import Topics
 from cocoon.config.schema import CocoonConfig
 from cocoon.ports import Message
@@ -27,8 +28,6 @@ PAYLOAD_NOT_AVAILABLE = "offline"
 PAYLOAD_PRESS = "PRESS"
 PAYLOAD_ON = "ON"
 PAYLOAD_OFF = "OFF"
-MODE_OFF = "off"
-"""The mode select's option that ends every calm mode."""
 # Discovery configs must outlive a restart of Home Assistant and of the broker's
 # clients, so they are retained, and sent at least once.
 _QOS = 1
@@ -40,10 +39,18 @@ class Entity:
 
     component: str
     """button, select, switch, sensor or binary_sensor."""
+    stands_for: str
+    """What it shows or does: `calm_modes.<id>`, `rituals.<id>`, `plants.<id>`, or one
+    of `mode`, `hands_off`, `next_ritual`, `active_scene`, `plants_needing_care`, `problem`."""
     object_id: str
     """Built from config ids only; also the unique_id, so renaming a label keeps the entity."""
     config: dict[str, object]
     """The component's own keys (name, topics, payloads...), without the shared ones."""
+
+    @property
+    def entity_id(self) -> str:
+        """The id Home Assistant gives the entity (sent as `default_entity_id`)."""
+        return f"{self.component}.{self.object_id}"
 
     def topic(self, topics: Topics) -> str:
         """The entity's discovery config topic."""
@@ -72,6 +79,7 @@ def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     found = [
         Entity(
             "button",
+            f"calm_modes.{mode}",
             f"{topics.node_id}_calm_{mode}",
             {
                 "name": cfg.display_name("calm_modes", mode),
@@ -85,6 +93,7 @@ def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     found += [
         Entity(
             "button",
+            f"rituals.{ritual}",
             f"{topics.node_id}_ritual_{ritual}",
             {
                 "name": f"{cfg.display_name('rituals', ritual)} now",
@@ -101,17 +110,20 @@ def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
 def _controls(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     mode = Entity(
         "select",
+        "mode",
         f"{topics.node_id}_mode",
         {
             "name": "Mode",
             "command_topic": topics.mode_set,
             "state_topic": topics.mode,
-            "options": [MODE_OFF, *cfg.calm_modes],
+            # The calm modes by name; the command topic takes a name or an id.
+            "options": mode_options(cfg),
             "icon": "mdi:weather-night",
         },
     )
     hands_off = Entity(
         "switch",
+        "hands_off",
         f"{topics.node_id}_hands_off",
         {
             "name": "Hands off",
@@ -133,6 +145,7 @@ def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     found = [
         Entity(
             "sensor",
+            "next_ritual",
             f"{topics.node_id}_next_ritual",
             {
                 "name": "Next ritual",
@@ -143,11 +156,13 @@ def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
         ),
         Entity(
             "sensor",
+            "active_scene",
             f"{topics.node_id}_active_scene",
             {"name": "Active scene", "state_topic": topics.active_scene, "icon": "mdi:palette"},
         ),
         Entity(
             "sensor",
+            "plants_needing_care",
             f"{topics.node_id}_plants_needing_care",
             {
                 "name": "Plants needing care",
@@ -158,6 +173,7 @@ def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
         ),
         Entity(
             "binary_sensor",
+            "problem",
             f"{topics.node_id}_problem",
             {
                 # On while anything keeps cocoon from doing its work (the state disk,
@@ -177,6 +193,7 @@ def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     found += [
         Entity(
             "binary_sensor",
+            f"plants.{plant}",
             f"{topics.node_id}_plant_{plant}",
             {
                 "name": cfg.display_name("plants", plant),
@@ -204,7 +221,7 @@ def config_payload(
         **entity.config,
         "unique_id": entity.object_id,
         "object_id": entity.object_id,
-        "default_entity_id": f"{entity.component}.{entity.object_id}",
+        "default_entity_id": entity.entity_id,
         "availability": [
             {
                 "topic": topics.availability,

@@ -36,7 +36,6 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessage
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
@@ -45,6 +44,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from cocoon.adapters.paho_loop import ANSWER_WAIT, RECONNECT_DELAY, NoAnswer, PahoLoop
+from cocoon.adapters.throttle import Throttle
 from cocoon.config.schema import Mqtt
 from cocoon.errors import BusError
 from cocoon.ports import Message
@@ -86,14 +86,6 @@ _UNSUPPORTED_PROTOCOL = 132
 _BAD_CREDENTIALS = frozenset({134, 140})  # bad user name or password, bad auth method
 _NOT_AUTHORIZED = 135
 _PACKET_TOO_LARGE = 149
-
-
-@dataclass(slots=True)
-class _Dropped:
-    """Oversized messages dropped on one topic since its last warning."""
-
-    warned_at: float
-    count: int = 0
 
 
 class _Takeovers:
@@ -158,8 +150,8 @@ class MqttLink:
         """The broker has just refused a CONNECT: the disconnect that follows is no news."""
         self._broker_max: int | None = None
         """The largest packet the broker takes (MQTT 5 CONNACK), when it says."""
-        self._dropped: dict[str, _Dropped] = {}
-        self._too_large: dict[str, float] = {}
+        self._dropped = Throttle(_WARN_INTERVAL)
+        self._too_large = Throttle(_WARN_INTERVAL)
         self._takeovers = _Takeovers()
         self._subscribing: dict[int, list[str]] = {}
         self._subscribed: list[str] = []
@@ -509,10 +501,8 @@ class MqttLink:
 
     def _refuse_too_large(self, topic: str, size: int, limit: int) -> None:
         """Say (once a minute per topic) that a message is larger than the broker takes."""
-        now = time.monotonic()
-        if now - self._too_large.get(topic, -_WARN_INTERVAL) < _WARN_INTERVAL:
+        if self._too_large.allow(topic, time.monotonic()) is None:
             return
-        self._too_large[topic] = now
         _LOGGER.error(
             "Did not send a message on %s: it needs a packet of %d bytes and the MQTT broker"
             " %s takes at most %d (its max_packet_size); raise that to %d or more",
@@ -557,16 +547,12 @@ class MqttLink:
             _LOGGER.exception("Dropped an MQTT message that could not be read")
 
     def _drop_oversized(self, topic: str, size: int) -> None:
-        now = time.monotonic()
-        dropped = self._dropped.get(topic)
-        if dropped is not None and now - dropped.warned_at < _WARN_INTERVAL:
-            dropped.count += 1
+        held = self._dropped.allow(topic, time.monotonic())
+        if held is None:
             return
-        count = 1 + (dropped.count if dropped is not None else 0)
-        self._dropped[topic] = _Dropped(now)
         _LOGGER.warning(
             "Dropped %d message(s) on %s larger than mqtt.max_payload (%d bytes, the last %d)",
-            count,
+            held + 1,
             topic,
             self._settings.max_payload,
             size,

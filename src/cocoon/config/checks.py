@@ -135,6 +135,17 @@ def reference_problems(
             problems.append(
                 Problem(("calm_modes", mode_id), f"'{mode_id}' is already the name of a ritual")
             )
+    # Home Assistant's "Mode" select offers the calm modes by name, next to "Off":
+    # two alike could not be told apart.
+    shown: dict[str, str] = {"off": ""}
+    for mode_id, mode in cfg.calm_modes.items():
+        name = cfg.display_name("calm_modes", mode_id)
+        if (other := shown.setdefault(name.casefold(), mode_id)) != mode_id:
+            taken_by = f"calm mode '{other}'" if other else "the select's Off"
+            where = ("calm_modes", mode_id, "button") if mode.button else ("calm_modes", mode_id)
+            problems.append(
+                Problem(where, f"'{name}' is already the name of {taken_by}; give each its own")
+            )
     if cfg.mqtt is None and not uncertain("mqtt") and any(d.zigbee2mqtt for d in devices.values()):
         first = next(n for n, d in devices.items() if d.zigbee2mqtt)
         problems.append(

@@ -26,6 +26,9 @@ _STAND_INS: dict[str, object] = {
     "devices": {},
 }
 """Valid stand-ins for required sections that are broken as a whole."""
+_FIELD_STAND_INS: dict[tuple[str, str], object] = {("rituals", "at"): "00:00"}
+"""Valid stand-ins for a broken required setting (section, setting): dropped, it would
+take its whole entry with it, and the entry's other names would go unchecked."""
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
@@ -67,6 +70,13 @@ def _drop(data: object, path: FieldPath) -> bool:
         if data.get(path[0]) == stand_in:
             return False
         data[path[0]] = copy.deepcopy(stand_in)
+        return True
+    stand_in = _FIELD_STAND_INS.get((str(path[0]), str(path[-1]))) if len(path) == 3 else None
+    if stand_in is not None:
+        entry = data.get(path[0], {}).get(path[1]) if isinstance(data.get(path[0]), dict) else None
+        if not isinstance(entry, dict) or entry.get(path[2]) == stand_in:
+            return False
+        entry[path[2]] = stand_in
         return True
     parent: object = data
     for part in path[:-1]:

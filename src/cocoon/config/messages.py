@@ -169,7 +169,9 @@ def _message(err: ErrorDetails, show_input: bool) -> str:
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}{_got(err['input'], show_input)}"
     if kind in _BOUNDS:
-        return _BOUNDS[kind].format(**err.get("ctx", {}))
+        # 100, not 100.0: a bound reads as it would be written.
+        bounds = {k: f"{v:g}" if isinstance(v, float) else v for k, v in err.get("ctx", {}).items()}
+        return _BOUNDS[kind].format(**bounds)
     if kind in _REWRITES:
         return _REWRITES[kind](err, show_input)
     message = _strip_prefix(err["msg"])

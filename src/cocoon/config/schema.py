@@ -251,6 +251,10 @@ class Device(Model):
         if "zigbee2mqtt" in data:
             return {**data, "kind": "light"}
         if entity is None:
+            if set(data) - set(cls.model_fields):
+                # A misspelt address (`zigbe2mqtt:`): its "unknown key" says more, with
+                # the key it resembles, than that the address is missing.
+                return {**data, "kind": "light"}
             # Without an address the kind cannot be read; "kind is missing" would mislead.
             raise ValueError("give exactly one of entity (Home Assistant) or zigbee2mqtt")
         return data
@@ -418,7 +422,8 @@ class CalmMode(Model):
     fade: Duration = timedelta(minutes=3)
     fade_out: Duration | None = None
     button: str | None = None
-    """The button's label; the id, capitalised, when not given."""
+    """Its name: the button's label and its option in the Mode select; the id,
+    capitalised, when not given."""
 
     @property
     def hand_back(self) -> timedelta:

@@ -10,6 +10,7 @@ import logging
 import socket
 from typing import Any
 
+from cocoon import install_hint
 from cocoon.errors import BusError, CocoonError
 
 HOST = "127.0.0.1"
@@ -50,7 +51,7 @@ class EmbeddedBroker:
             from amqtt.errors import BrokerError
         except ImportError as exc:
             raise CocoonError(
-                "cocoon demo needs the embedded broker amqtt: pip install 'cocoon-home[demo]'"
+                f"cocoon demo needs the embedded broker amqtt: {install_hint('demo')}"
             ) from exc
         for name in _CHATTY_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)

@@ -51,6 +51,21 @@ def simulated_config(cfg: CocoonConfig, host: str, port: int, client_id: str) ->
     return cfg.model_copy(update={"mqtt": mqtt, "home_assistant": None, "devices": devices})
 
 
+def display_names(cfg: CocoonConfig) -> dict[str, str]:
+    """Each id of a device, ritual, calm mode or plant → the name a person reads.
+
+    An id that two sections name differently is left out: it could mean either.
+    """
+    names: dict[str, str] = {}
+    clashes: set[str] = set()
+    for section in ("devices", "rituals", "calm_modes", "plants"):
+        for identifier in getattr(cfg, section):
+            name = cfg.display_name(section, identifier)
+            if names.setdefault(identifier, name) != name:
+                clashes.add(identifier)
+    return {key: name for key, name in names.items() if key not in clashes and key != name}
+
+
 def demo_start(cfg: CocoonConfig, day: date) -> datetime:
     """The instant the simulated day starts: 06:00 at home."""
     return datetime.combine(day, MORNING, tzinfo=cfg.home.zone)

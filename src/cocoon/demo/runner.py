@@ -29,6 +29,7 @@ from cocoon.demo.home import (
     WATERED,
     calm_press_at,
     demo_start,
+    display_names,
     plant_sensors,
     simulated_config,
     thirsty_plant,
@@ -113,7 +114,7 @@ class Demo:
         assert home.mqtt is not None
         clock = ScaledClock(self.start, options.speed)
         daemon = Daemon(home, state_dir, clock=clock, client_id=home.mqtt.client_id)
-        feed = Feed(clock, home.home.zone)
+        feed = Feed(clock, home.home.zone, names=display_names(home))
         snapshots = Snapshots(home, daemon, self.sim, feed, options.speed)
         loop = asyncio.get_running_loop()
         began = loop.time()
@@ -128,6 +129,8 @@ class Demo:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), timeout=self.screen.tick)
             finally:
+                # A ritual that started after the last look still counts in the summary.
+                self._collect_rituals(daemon)
                 await asyncio.wait_for(daemon.stop(), timeout=_STOP_TIMEOUT)
                 offline = await asyncio.to_thread(
                     self.dashboard.wait_for, b"offline", _OFFLINE_WAIT
@@ -153,6 +156,10 @@ class Demo:
             label = self.home.display_name("calm_modes", self.calm)
             feed.note(f'pressed "{label}" on the dashboard')
             await asyncio.to_thread(self.dashboard.press, self.topics.button(self.calm))
+        self._collect_rituals(daemon)
+
+    def _collect_rituals(self, daemon: Daemon) -> None:
+        """Remember the rituals that ran (the state keeps only each one's latest run)."""
         for run in daemon.engine.state.runs.values():
             if not run.missed:
                 self.rituals[(run.ritual, run.day)] = self.home.display_name("rituals", run.ritual)

@@ -7,7 +7,6 @@ hide the cursor); the plain log suits a terminal without colours, a pipe and CI.
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol, TextIO
 
@@ -20,7 +19,6 @@ _CLEAR_LINE = "\x1b[K"
 _CLEAR_BELOW = "\x1b[J"
 _HIDE_CURSOR = "\x1b[?25l"
 _SHOW_CURSOR = "\x1b[?25h"
-_FEWEST_EVENTS = 2
 PLAIN_EVERY = timedelta(minutes=30)
 """Simulated time between two lines of the plain log."""
 
@@ -99,15 +97,8 @@ class Live:
 
     def _draw(self, frame: Frame, footer: str) -> None:
         size = shutil.get_terminal_size()
-        text = render(frame, colour=True, width=size.columns, footer=footer)
-        # A frame taller than the terminal would scroll and tear: fewer decisions, then cut.
-        room = size.lines - 1
-        events = list(frame.events)
-        while text.count("\n") + 1 > room and len(events) > _FEWEST_EVENTS:
-            events.pop(0)
-            shorter = replace(frame, events=tuple(events))
-            text = render(shorter, colour=True, width=size.columns, footer=footer)
-        text = "\n".join(text.split("\n")[:room])
+        # A frame taller than the terminal would scroll and tear: it is laid out to fit.
+        text = render(frame, colour=True, width=size.columns, height=size.lines, footer=footer)
         self.out.write(_HOME + text.replace("\n", _CLEAR_LINE + "\n") + _CLEAR_LINE + _CLEAR_BELOW)
         self.out.flush()
 

@@ -119,22 +119,22 @@ def _percent(value: float) -> str:
     return f"{value:.1f}" if 0 < value < 1 else f"{value:.0f}"
 
 
-def _light_row(light: LightLook, name_width: int, colour: bool) -> str:
+def _light_row(light: LightLook, name_width: int, colour: bool, width: int = BAR) -> str:
     name = light.name.ljust(name_width)
     if not light.on:
         swatch, bar = (
-            (_style("··", _DIM, True), _style("·" * BAR, _DIM, True))
+            (_style("··", _DIM, True), _style("·" * width, _DIM, True))
             if colour
-            else ("  ", "." * BAR)
+            else ("  ", "." * width)
         )
         return f"  {swatch} {name}  {bar}  off"
     rgb = light_rgb(light)
-    lit, rest = brightness_bar(light.brightness)
+    lit, rest = brightness_bar(light.brightness, width)
     if colour:
         swatch, bar = _paint("██", rgb, True), _paint(lit, rgb, True) + _style(rest, _DIM, True)
     else:
         cells = len(lit.replace(" ", ""))
-        swatch, bar = "[]", "#" * cells + "." * (BAR - cells)
+        swatch, bar = "[]", "#" * cells + "." * (width - cells)
     kelvin = f"  {_kelvin(light.kelvin)} K" if light.kelvin is not None else ""
     return f"  {swatch} {name}  {bar}  {_percent(light.brightness):>3} %{kelvin}"
 
@@ -161,16 +161,33 @@ def _clip(line: str, width: int) -> str:
     return visible[: width - 1] + "…"
 
 
-def render(
-    frame: Frame, *, colour: bool = True, width: int = 80, footer: str = "Ctrl-C ends the demo"
-) -> str:
-    """The live view of one frame, as lines of text (ANSI colours when `colour`)."""
+FEWEST_EVENTS = 2
+"""Decisions a view too short for all of them still shows, before it loses its blank lines."""
+_FEWEST_CELLS = 5
+"""The narrowest brightness bar, before a narrow view cuts the ends of its lines."""
+
+
+def _wrapped(label: str, items: tuple[str, ...], width: int) -> list[str]:
+    """`label` and the items joined by dots, on as many lines as `width` needs."""
+    if not items:
+        return [f"{label}nothing scheduled: the home is as it was left"]
+    lines = [label + items[0]]
+    for item in items[1:]:
+        if len(lines[-1]) + len(" · ") + len(item) <= width:
+            lines[-1] += f" · {item}"
+        else:
+            lines.append(" " * len(label) + item)
+    return lines
+
+
+def _home_lines(frame: Frame, colour: bool, width: int, gaps: int) -> list[str]:
+    """The top of the view: headline, clock, what is in force, and every room."""
     when = _style(frame.now.strftime("%a %d %b %Y  %H:%M"), _BOLD, colour)
     lines = [
         f"cocoon demo · {frame.home} · {frame.speed:g}× real time",
         f"{when} · sun {frame.sun}",
         "",
-        f"  now   {' · '.join(frame.active) or 'nothing scheduled: the home is as it was left'}",
+        *_wrapped("  now   ", frame.active, width),
         f"  next  {frame.next_ritual or '—'}",
     ]
     names = [
@@ -183,15 +200,57 @@ def render(
         )
     ]
     name_width = min(22, max((len(name) for name in names), default=8))
-    for room in frame.rooms:
-        lines += ["", _style(room.name, _BOLD, colour)]
-        lines += [_light_row(light, name_width, colour) for light in room.lights]
+    # A narrow view shortens the bars before it cuts the numbers off the end of a row.
+    rows = [
+        _light_row(light, name_width, False, BAR) for room in frame.rooms for light in room.lights
+    ]
+    widest = max((len(row) for row in rows), default=0)
+    bar = max(_FEWEST_CELLS, min(BAR, BAR - (widest - width)))
+    for index, room in enumerate(frame.rooms):
+        if index == 0 or gaps < 2:
+            lines.append("")
+        lines.append(_style(room.name, _BOLD, colour))
+        lines += [_light_row(light, name_width, colour, bar) for light in room.lights]
         lines += [_heat_row(heat, name_width, colour) for heat in room.heat]
         lines += [_plant_row(plant, name_width, colour) for plant in room.plants]
-    lines += ["", _style("What cocoon decided", _BOLD, colour)]
-    lines += [f"  {event}" for event in frame.events] or ["  (nothing yet)"]
-    if footer:
-        lines += ["", _style(footer, _DIM, colour)]
+    return [line for line in lines if line] if gaps >= 3 else lines
+
+
+def render(
+    frame: Frame,
+    *,
+    colour: bool = True,
+    width: int = 80,
+    height: int | None = None,
+    footer: str = "Ctrl-C ends the demo",
+) -> str:
+    """The live view of one frame, as lines of text (ANSI colours when `colour`).
+
+    No line is wider than `width`. With a `height`, there are at most that many lines: a
+    short view shows fewer decisions (the latest), then drops blank lines, then the
+    decisions, then cuts the bottom of the home; the footer stays whole, on the last line.
+    """
+    tail = [_style(footer, _DIM, colour)] if footer else []
+    events = list(frame.events)
+    for gaps in range(4):
+        home = _home_lines(frame, colour, width, gaps)
+        title = ([] if gaps >= 3 else [""]) + [_style("What cocoon decided", _BOLD, colour)]
+        spacer = [""] if footer and gaps == 0 else []
+        fixed = len(home) + len(title) + len(spacer) + len(tail)
+        room = None if height is None else height - fixed
+        if room is None or room >= max(len(events), 1):
+            shown = [f"  {event}" for event in events] or ["  (nothing yet)"]
+            break
+        if room >= FEWEST_EVENTS or (gaps == 3 and room >= 1):
+            shown = [f"  {event}" for event in events[len(events) - room :]]
+            break
+    else:
+        # Not even a few decisions fit: the home alone, cut at the bottom if it must be.
+        assert height is not None
+        title = shown = spacer = []
+        home = home[: max(0, height - len(tail))]
+        tail = tail[: max(0, height)]
+    lines = home + title + shown + spacer + tail
     return "\n".join(_clip(line, width) for line in lines)
 
 

@@ -1,7 +1,9 @@
 """The day plan as a picture: each light's brightness over the day, coloured by its warmth.
 
 On top, a strip with the sun (night, twilight, day) and the rituals as bars; below, one
-panel per light (one per room when there are many) and one for the thermostats.
+panel per light (one per room when there are many) and one for the thermostats. Every
+light panel has the same 0–100 % scale, so a 1 % glow looks as small as it is; the
+thermostats share a °C scale of their own, their setpoints drawn as steps.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from cocoon import install_hint
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.model import LightState
+from cocoon.core.names import device_name
 from cocoon.errors import CocoonError
 from cocoon.report.colour import kelvin_rgb
 from cocoon.report.day import DayView, build_day
@@ -34,7 +38,8 @@ _TWILIGHT = "#4a4660"
 _DAY = "#8c7a4e"
 _SUN = "#e9c46a"
 _OFF = (0.36, 0.38, 0.44)
-_HEAT = "#e07a5f"
+# One colour per thermostat, the first warm, the others set apart from it.
+_HEATS = ("#e07a5f", "#8fb8e0", "#c9a0dc", "#e9c46a")
 _RITUALS = ("#7c9fd9", "#d9a066", "#8fc28a", "#cf86a8", "#a993dd", "#6cc4b8", "#c9c46f")
 
 
@@ -45,9 +50,8 @@ class _Plot:
         try:
             import matplotlib as mpl
         except ImportError:
-            raise CocoonError(
-                "cocoon plan --png needs matplotlib: pip install 'cocoon-home[plot]'"
-            ) from None
+            needs = f"cocoon plan --png needs matplotlib: {install_hint('plot')}"
+            raise CocoonError(needs) from None
         mpl.use("Agg", force=True)
         import matplotlib.collections as collections
         import matplotlib.dates as dates
@@ -68,7 +72,20 @@ class _Plot:
 def draw_day(cfg: CocoonConfig, day: date, path: Path) -> None:
     """Draw the light curves of `day` to a PNG at `path` (needs matplotlib)."""
     plot = _Plot()
-    view = build_day(cfg, day)
+    figure = day_figure(build_day(cfg, day), plot)
+    try:
+        figure.savefig(path, dpi=DPI, facecolor=_BACKGROUND)
+    finally:
+        plot.pyplot.close(figure)
+
+
+def day_figure(view: DayView, plot: _Plot | None = None) -> Any:
+    """The picture of a day as a matplotlib figure: the sun strip, then one panel per row.
+
+    The caller closes it (`matplotlib.pyplot.close`).
+    """
+    plot = plot or _Plot()
+    cfg = view.cfg
     groups = _groups(view)
     heat = [n for n in view.samples if cfg.devices[n].kind == "thermostat"]
     lanes = _lanes(view)
@@ -109,8 +126,7 @@ def draw_day(cfg: CocoonConfig, day: date, path: Path) -> None:
         panels[0].set_yticks([])
     _shade(panels, view, plot)
     _titles(figure, view)
-    figure.savefig(path, dpi=DPI, facecolor=_BACKGROUND)
-    plot.pyplot.close(figure)
+    return figure
 
 
 def _groups(view: DayView) -> list[tuple[str, list[str]]]:
@@ -125,8 +141,9 @@ def _groups(view: DayView) -> list[tuple[str, list[str]]]:
     return [(f"{room}  ·  {len(names)} lights", names) for room, names in rooms.items()]
 
 
-def _label(view: DayView, name: str) -> str:
-    room = view.cfg.devices[name].room
+def _label(view: DayView, ident: str) -> str:
+    name = device_name(view.cfg, ident)
+    room = view.cfg.devices[ident].room
     return f"{name}  ·  {room}" if room else name
 
 
@@ -238,7 +255,6 @@ def _bar_text(axis: Any, x0: float, x1: float, y: float, text: str, colour: str)
 
 
 def _lights(panel: Any, view: DayView, names: list[str], plot: _Plot) -> None:
-    top = 0.0
     for name in names:
         points = view.samples[name]
         lines: list[list[tuple[float, float]]] = []
@@ -256,7 +272,6 @@ def _lights(panel: Any, view: DayView, names: list[str], plot: _Plot) -> None:
             lines.append([(x0, state.brightness), (x1, end.brightness)])
             fills.append([(x0, 0), (x0, state.brightness), (x1, end.brightness), (x1, 0)])
             colours.append(kelvin_rgb(kelvin) if look.on else _OFF)
-            top = max(top, state.brightness)
         collections = plot.collections
         panel.add_collection(
             collections.PolyCollection(fills, facecolors=colours, alpha=0.14, lw=0, zorder=2)
@@ -264,33 +279,74 @@ def _lights(panel: Any, view: DayView, names: list[str], plot: _Plot) -> None:
         panel.add_collection(
             collections.LineCollection(lines, colors=colours, linewidths=2.2, zorder=3)
         )
-    top = max(5.0, top * 1.3)
-    panel.set_ylim(-top * 0.05, top)
-    panel.yaxis.set_major_locator(plot.ticker.MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
+    # One scale for every light, so panels can be compared at a glance.
+    panel.set_ylim(-6.0, 106.0)
+    panel.yaxis.set_major_locator(plot.ticker.FixedLocator([0.0, 50.0, 100.0]))
     panel.yaxis.set_major_formatter(
         plot.ticker.FuncFormatter(lambda v, _: percent(v) if v > 0 else "0")
     )
 
 
+def setpoint_steps(view: DayView, device: str) -> list[tuple[datetime, float]]:
+    """Each setpoint a thermostat is given during the day, at the instant it is given.
+
+    A setpoint does not fade: the thermostat jumps to it and holds it, also after cocoon
+    lets go (it keeps what it was handed back), so the steps are all there is to draw.
+    """
+    steps: list[tuple[datetime, float]] = []
+    for segment in view.segments:
+        if segment.device != device or not isinstance(segment.first, float):
+            continue
+        if not steps or abs(steps[-1][1] - segment.first) > 1e-6:
+            steps.append((segment.start, segment.first))
+    return steps
+
+
 def _heat(panel: Any, view: DayView, names: list[str], plot: _Plot) -> None:
     values: list[float] = []
-    for name in names:
-        xs: list[float] = []
-        ys: list[float] = []
-        for at, state in view.samples[name]:
-            if isinstance(state, float):
-                xs.append(plot.x(at))
-                ys.append(state)
-        if xs:
-            xs.append(plot.x(view.end))
-            ys.append(ys[-1])
-        panel.step(xs, ys, where="post", color=_HEAT, lw=1.8, zorder=3)
+    several = len(names) > 1
+    if several:
+        _name(panel, "Thermostats  ·  setpoint")
+    else:
+        _name(panel, f"{device_name(view.cfg, names[0])}  ·  setpoint")
+    for index, ident in enumerate(names):
+        colour = _HEATS[index % len(_HEATS)]
+        steps = setpoint_steps(view, ident)
+        if not steps:
+            continue
+        xs = [plot.x(at) for at, _ in steps] + [plot.x(view.end)]
+        ys = [value for _, value in steps] + [steps[-1][1]]
+        label = device_name(view.cfg, ident)
+        panel.step(xs, ys, where="post", color=colour, lw=1.8, zorder=3, label=label)
+        for x, y in zip(xs[:-1], ys[:-1], strict=True):
+            panel.plot([x], [y], "o", color=colour, markersize=3.5, zorder=4)
+            panel.annotate(
+                f"{y:g} °C",
+                xy=(x, y),
+                xytext=(3, 4),
+                textcoords="offset points",
+                color=colour,
+                fontsize=7,
+                zorder=5,
+            )
         values.extend(ys)
     low, high = (min(values), max(values)) if values else (18.0, 22.0)
-    panel.set_ylim(low - 1.2, high + 1.2)
+    # Room above the highest step for its label, and at least 4 °C in view, so half a
+    # degree looks like half a degree.
+    middle, half = (low + high) / 2, max(2.0, (high - low) / 2 + 1.0)
+    panel.set_ylim(middle - half, middle + half + (1.2 if several else 0.4))
     panel.yaxis.set_major_locator(plot.ticker.MaxNLocator(nbins=3, steps=[1, 2, 5, 10]))
     panel.yaxis.set_major_formatter(plot.ticker.FuncFormatter(lambda v, _: f"{v:g} °C"))
-    _name(panel, "  ·  ".join(names))
+    if several:
+        # Beside the panel's name, where no line runs.
+        panel.legend(
+            loc="upper left",
+            bbox_to_anchor=(0.2, 1.04),
+            fontsize=7.5,
+            frameon=False,
+            labelcolor=_TEXT,
+            ncols=len(names),
+        )
 
 
 def _shade(panels: list[Any], view: DayView, plot: _Plot) -> None:

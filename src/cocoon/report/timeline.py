@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from cocoon.config.schema import CocoonConfig, Setpoint
 from cocoon.config.values import SUN_EVENTS, WEEKDAYS, format_duration
 from cocoon.core.model import LightState
+from cocoon.core.names import device_name, layer_name
 from cocoon.report.day import DayView, RitualRow, build_day
 from cocoon.report.segments import Segment
 
@@ -33,15 +34,26 @@ _INDENT = "  "
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One line of the device section: when, which device, what it does, and why."""
+    """One line of the device section: when, which device, what it does, and why.
+
+    `device` is the device's id; `name`, `action` and `reason` are in people's words.
+    """
 
     room: str | None
     device: str
+    name: str
     start: str
     end: str
     action: str
     reason: str
     segment: Segment
+
+    @property
+    def when(self) -> str:
+        """`18:22–19:07` for a stretch of time; `at 18:22` for a setpoint, which does not fade."""
+        if not self.segment.light:
+            return f"at {self.start}"
+        return self.start if self.start == self.end else f"{self.start}–{self.end}"
 
 
 def clock(moment: datetime, day: date, zone: tzinfo) -> str:
@@ -107,7 +119,10 @@ def _setpoints(cfg: CocoonConfig, device: str) -> dict[str, Setpoint]:
 
 
 def action(cfg: CocoonConfig, segment: Segment) -> str:
-    """What the device does in a segment: `holds 35 %, 2200 K`, `fades off → 35 %`."""
+    """What the device does in a segment: `holds 35 %, 2200 K`, `fades off → 35 %`, `→ 21 °C`.
+
+    A thermostat does not fade: its segment is a step to a setpoint at the segment's start.
+    """
     first, last = segment.first, segment.last
     if isinstance(first, LightState) and isinstance(last, LightState):
         if segment.moving:
@@ -115,11 +130,9 @@ def action(cfg: CocoonConfig, segment: Segment) -> str:
         return "off" if not first.on else f"holds {look(first)}"
     assert isinstance(first, float)
     wanted = _setpoints(cfg, segment.device).get(segment.reason.split(" (held within")[0])
-    if segment.reason == "back to how it was":
-        return f"back to {first:g} °C"
     if wanted is not None and wanted.relative:
-        return f"{wanted} → {first:g} °C"
-    return f"{first:g} °C"
+        return f"→ {first:g} °C ({wanted})"
+    return f"→ {first:g} °C"
 
 
 def timeline_rows(view: DayView) -> list[Row]:
@@ -131,10 +144,11 @@ def timeline_rows(view: DayView) -> list[Row]:
         Row(
             room=cfg.devices[s.device].room,
             device=s.device,
+            name=device_name(cfg, s.device),
             start=clock(s.start, view.day, zone),
             end=clock(s.end, view.day, zone),
             action=action(cfg, s),
-            reason=s.reason,
+            reason=layer_name(cfg, s.reason),
             segment=s,
         )
         for s in view.segments
@@ -209,7 +223,8 @@ def _ritual_line(view: DayView, row: RitualRow) -> tuple[str, str, str, str]:
         start = clock(row.window.start, view.day, view.zone)
         end = clock(row.window.end, view.day, view.zone)
         when = f"{start} – {end}"
-        remark = f"scene {ritual.scene}, fade {format_duration(ritual.fade)}"
+        scene = view.cfg.display_name("scenes", ritual.scene)
+        remark = f"scene {scene}, fade {format_duration(ritual.fade)}"
         if row.status == "yesterday":
             remark = "from yesterday, in force at 00:00"
     return when, row.name, row.spec, remark
@@ -250,10 +265,7 @@ def _devices(view: DayView) -> list[str]:
     rows = timeline_rows(view)
     if not rows:
         return ["Devices", f"{_INDENT}cocoon leaves every device alone today"]
-    cells = [
-        (r.start if r.start == r.end else f"{r.start}–{r.end}", r.device, r.action, _why(r.reason))
-        for r in rows
-    ]
+    cells = [(r.when, r.name, r.action, _why(r.reason)) for r in rows]
     lines = _table(cells)
     if not any(r.room for r in rows):
         return ["Devices", *lines]
@@ -270,9 +282,9 @@ def _devices(view: DayView) -> list[str]:
 def _footer(view: DayView) -> list[str]:
     cfg = view.cfg
     idle = [
-        name
-        for name, device in cfg.devices.items()
-        if device.kind != "sensor" and name not in view.samples
+        device_name(cfg, ident)
+        for ident, device in cfg.devices.items()
+        if device.kind != "sensor" and ident not in view.samples
     ]
     lines = []
     if idle:

@@ -31,7 +31,10 @@ def settle(
         if layer.envelope.holds(now):
             held_lights.update(layer.lights)
             held_heat.update(layer.heat)
-            if layer.envelope.start < now and layer.envelope.weight(now) > 0:
+            # Under way for longer than a device takes to answer (it is asked the
+            # moment cocoon starts): a light reporting now was away, or cocoon joined.
+            begun = layer.envelope.start < now - plans.cfg.settings.fade_step
+            if begun and layer.envelope.weight(now) > 0:
                 under_way.update(layer.lights)
     holds: dict[str, Hold] = {}
     for device in held_lights | held_heat | set(state.holds):
