@@ -108,8 +108,8 @@ def test_the_active_scene_names_each_layer_in_force_highest_first() -> None:
     assert messages[TOPICS.active_scene].payload == b"Nothing"
     assert messages[TOPICS.mode].payload == b"Off"
 
-    state, _ = planner.press("tea", at("2026-11-25 14:00"), RuntimeState(), NO_READINGS)
-    state, _ = planner.press("deep_calm", at("2026-11-25 14:00"), state, NO_READINGS)
+    state, _ = press(planner, "tea", at("2026-11-25 14:00"), RuntimeState(), NO_READINGS)
+    state, _ = press(planner, "deep_calm", at("2026-11-25 14:00"), state, NO_READINGS)
     both = describe(planner, at("2026-11-25 14:05"), state, {})
     assert both.active_scene == "deep_calm, ritual tea"
     messages = {m.topic: m for m in status_messages(CFG, TOPICS, both)}
