@@ -16,9 +16,12 @@ from typing import Any, TypeVar
 
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.model import OFF, LightReading, Readings
-from cocoon.core.modes import RuntimeState
 from cocoon.core.planner import Planner
 from cocoon.core.simulate import follow, simulate
+from cocoon.core.state import RuntimeState
+from cocoon.core.targets import desired
+from cocoon.core.transitions import advance
+from cocoon.core.wakeups import next_wakeup
 
 DAY = date(2026, 4, 14)  # an ordinary Tuesday in Brussels
 LIGHTS, THERMOSTATS, RITUALS, PER_SCENE = 100, 4, 20, 10
@@ -117,11 +120,11 @@ def wakeup_walk(cfg: CocoonConfig) -> tuple[int, float]:
     state, readings = RuntimeState(), lights_off(cfg, start)
     now, calls, spent = start, 0, 0.0
     while now < end:
-        state, _ = planner.advance(now, state, readings)
-        targets = planner.desired(now, state, readings)
+        state, _ = advance(planner, now, state, readings)
+        targets = desired(planner, now, state, readings)
         readings = follow(readings, targets, now)
         began = time.perf_counter()
-        now = planner.next_wakeup(now, state, readings)
+        now = next_wakeup(planner, now, state, readings)
         spent += time.perf_counter() - began
         calls += 1
     return calls, spent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cocoon.core.model import Command
-from cocoon.core.modes import RuntimeState
+from cocoon.core.state import RuntimeState
 
 
 class FakeClock:

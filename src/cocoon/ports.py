@@ -9,7 +9,7 @@ from typing import Protocol
 
 from cocoon.core.events import Event
 from cocoon.core.model import Command
-from cocoon.core.modes import RuntimeState
+from cocoon.core.state import RuntimeState
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,11 @@ from cocoon.adapters.control import Control, status_messages
 from cocoon.adapters.topics import Topics
 from cocoon.core.events import Announce, Press, SelectMode, SetHandsOff
 from cocoon.core.model import NO_READINGS
-from cocoon.core.modes import RuntimeState
 from cocoon.core.planner import Planner
 from cocoon.core.plants import PlantStatus
+from cocoon.core.state import RuntimeState
 from cocoon.core.status import describe
+from cocoon.core.transitions import press
 from cocoon.ports import Message
 
 from ..core.homes import at, home_config
@@ -83,7 +84,7 @@ def test_junk_on_a_command_topic_is_an_error_saying_what(topic: str, payload: by
 def test_status_messages_are_retained_and_describe_the_state() -> None:
     planner = Planner(CFG)
     state = RuntimeState(plants={"fern": PlantStatus(frozenset({"moisture"}))})
-    state, _ = planner.press("calm_now", at("2026-11-25 20:00"), state, NO_READINGS)
+    state, _ = press(planner, "calm_now", at("2026-11-25 20:00"), state, NO_READINGS)
     status = describe(planner, at("2026-11-25 20:05"), state, {})
     messages = {m.topic: m for m in status_messages(CFG, TOPICS, status)}
     assert all(m.retain for m in messages.values())
@@ -107,8 +108,8 @@ def test_the_active_scene_names_each_layer_in_force_highest_first() -> None:
     assert messages[TOPICS.active_scene].payload == b"Nothing"
     assert messages[TOPICS.mode].payload == b"Off"
 
-    state, _ = planner.press("tea", at("2026-11-25 14:00"), RuntimeState(), NO_READINGS)
-    state, _ = planner.press("deep_calm", at("2026-11-25 14:00"), state, NO_READINGS)
+    state, _ = press(planner, "tea", at("2026-11-25 14:00"), RuntimeState(), NO_READINGS)
+    state, _ = press(planner, "deep_calm", at("2026-11-25 14:00"), state, NO_READINGS)
     both = describe(planner, at("2026-11-25 14:05"), state, {})
     assert both.active_scene == "deep_calm, ritual tea"
     messages = {m.topic: m for m in status_messages(CFG, TOPICS, both)}

@@ -4,7 +4,7 @@ Between two consecutive reconcile ticks (the planner's own wake-ups, plus button
 presses at random instants) no light's target brightness moves by more than
 `settings.max_step`, and while it shows, its colour never jumps colder by more than
 one colour step (10 mireds), at any time of day. What is sent at a tick (a fading light
-aims at its look at the next tick, `Planner.aims`) is within the same step of the look
+aims at its look at the next tick, `targets.aims`) is within the same step of the look
 at that tick, so no command asks a light to move further than one step.
 """
 
@@ -19,10 +19,13 @@ from hypothesis import strategies as st
 
 from cocoon.config.checks import reference_problems
 from cocoon.config.schema import CocoonConfig
-from cocoon.core import modes
 from cocoon.core.model import LightReading, LightState, LightTarget, Readings
-from cocoon.core.planner import MIRED_STEP, VISIBLE, Planner
+from cocoon.core.planner import Planner
 from cocoon.core.simulate import follow
+from cocoon.core.state import RuntimeState
+from cocoon.core.targets import MIRED_STEP, VISIBLE, aims, desired
+from cocoon.core.transitions import advance, press
+from cocoon.core.wakeups import next_wakeup
 
 LIGHTS = ("sofa", "desk", "floor")
 
@@ -157,24 +160,24 @@ def _walk(
     readings = Readings(
         {name: LightReading(look, start) for name, look in zip(LIGHTS, looks, strict=True)}, {}
     )
-    state = modes.RuntimeState()
+    state = RuntimeState()
     pending = sorted(start + timedelta(seconds=s) for s in presses)
     now, end = start, start + timedelta(hours=30)
     ticks, previous, joined = 0, start, 0
     while now < end and ticks < 3000:
-        state, notes = planner.advance(now, state, readings)
+        state, notes = advance(planner, now, state, readings)
         joined += sum("joined" in note for note in notes)
         while pending and pending[0] <= now:
             pending.pop(0)
-            state, _ = planner.press("calm", now, state, readings)
-        targets = planner.desired(now, state, readings)
+            state, _ = press(planner, "calm", now, state, readings)
+        targets = desired(planner, now, state, readings)
         _step_ok(cfg, readings, targets, now - previous)
         previous = now
         readings = follow(readings, targets, now)
-        following = planner.next_wakeup(now, state, readings)
+        following = next_wakeup(planner, now, state, readings)
         assert following > now
-        aims = planner.aims(targets, following, state, readings)
-        _step_ok(cfg, readings, aims, following - now)
+        aimed = aims(planner, targets, following, state, readings)
+        _step_ok(cfg, readings, aimed, following - now)
         if pending and pending[0] < following:
             following = pending[0]
         if down is not None and down[0] <= following and not state.holds:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from cocoon.core import modes
 from cocoon.core.model import LightReading, LightState, LightTarget, Readings
 from cocoon.core.planner import Planner
 from cocoon.core.scenes import Envelope, blend
 from cocoon.core.simulate import follow
+from cocoon.core.state import BRIGHTNESS, RuntimeState
+from cocoon.core.targets import aims, desired
+from cocoon.core.transitions import advance, set_override
+from cocoon.core.wakeups import next_wakeup
 from cocoon.runtime.store import decode, encode
 
 from .homes import at, home_config
@@ -29,17 +32,17 @@ def _readings(**lights: LightState) -> Readings:
 
 
 def _walk(
-    planner: Planner, state: modes.RuntimeState, readings: Readings, start: str, minutes: int
-) -> tuple[modes.RuntimeState, Readings, list[LightState]]:
+    planner: Planner, state: RuntimeState, readings: Readings, start: str, minutes: int
+) -> tuple[RuntimeState, Readings, list[LightState]]:
     """Follow the planner's own wake-ups; every look the sofa is sent to, in order."""
     now, end = at(start), at(start) + timedelta(minutes=minutes)
     looks: list[LightState] = []
     while now < end:
-        state, _ = planner.advance(now, state, readings)
-        targets = planner.desired(now, state, readings)
-        wake = planner.next_wakeup(now, state, readings)
-        aims = planner.aims(targets, wake, state, readings)
-        sofa = aims.get("sofa")
+        state, _ = advance(planner, now, state, readings)
+        targets = desired(planner, now, state, readings)
+        wake = next_wakeup(planner, now, state, readings)
+        aimed = aims(planner, targets, wake, state, readings)
+        sofa = aimed.get("sofa")
         if isinstance(sofa, LightTarget):
             looks.append(sofa.state)
         readings = follow(readings, targets, now)
@@ -57,7 +60,7 @@ def test_a_first_start_at_night_joins_the_night_and_glides_there_in_steps() -> N
     planner = Planner(cfg)
     lamp = LightState(80, 4000)
     readings = _readings(sofa=lamp)
-    state, notes = planner.advance(at("2026-11-26 01:02"), modes.RuntimeState(), readings)
+    state, notes = advance(planner, at("2026-11-26 01:02"), RuntimeState(), readings)
     assert notes == ["ritual night joined where it stands: in force since 22:30, until 08:16"]
     run = state.runs["night"]
     assert (run.start, run.joined, run.missed) == (
@@ -66,7 +69,7 @@ def test_a_first_start_at_night_joins_the_night_and_glides_there_in_steps() -> N
         False,
     )
     # No fade-in replayed: the lamp starts from how it shows, not from the night's start.
-    first = planner.desired(at("2026-11-26 01:02"), state, readings)["sofa"]
+    first = desired(planner, at("2026-11-26 01:02"), state, readings)["sofa"]
     assert isinstance(first, LightTarget)
     assert first.state == lamp
     assert first.fading
@@ -74,7 +77,7 @@ def test_a_first_start_at_night_joins_the_night_and_glides_there_in_steps() -> N
     assert looks[-1] == LightState(35, 2200)
     assert max(_steps(lamp, looks)) <= cfg.settings.max_step + 1e-6
     # It arrives within the take-back fade, not over the ritual's 30 min fade-in.
-    arrived = planner.desired(at("2026-11-26 01:04"), state, readings)["sofa"]
+    arrived = desired(planner, at("2026-11-26 01:04"), state, readings)["sofa"]
     assert isinstance(arrived, LightTarget)
     assert arrived.state == LightState(35, 2200)
 
@@ -84,7 +87,7 @@ def test_a_fade_in_still_under_way_is_joined_at_its_current_point() -> None:
     planner = Planner(cfg)
     lamp = LightState(80, 4000)
     readings = _readings(sofa=lamp)
-    state, notes = planner.advance(at("2026-11-25 19:20"), modes.RuntimeState(), readings)
+    state, notes = advance(planner, at("2026-11-25 19:20"), RuntimeState(), readings)
     assert notes == ["ritual evening joined where it stands: in force since 19:00, until 22:00"]
     # Once the glide is over, the lamp is where a run started at 19:00 would have it.
     envelope = Envelope(
@@ -93,7 +96,7 @@ def test_a_fade_in_still_under_way_is_joined_at_its_current_point() -> None:
     setting = cfg.scenes["evening"].lights["sofa"]
     for minute in (22, 30):
         now = at(f"2026-11-25 19:{minute}")
-        target = planner.desired(now, state, readings)["sofa"]
+        target = desired(planner, now, state, readings)["sofa"]
         assert isinstance(target, LightTarget)
         assert target.state == blend(lamp, setting, envelope.weight(now))
     state, _, looks = _walk(planner, state, readings, "2026-11-25 19:20", 30)
@@ -103,22 +106,22 @@ def test_a_fade_in_still_under_way_is_joined_at_its_current_point() -> None:
 def test_a_cue_is_not_joined_beyond_the_grace_but_runs_late_within_it() -> None:
     planner = Planner(home_config(rituals={"tea": TEA}))
     readings = _readings(desk=LightState(0))
-    state, notes = planner.advance(at("2026-11-25 19:15"), modes.RuntimeState(), readings)
+    state, notes = advance(planner, at("2026-11-25 19:15"), RuntimeState(), readings)
     assert notes == ["ritual tea missed by 15 min (grace 10min): skipped today"]
-    assert planner.desired(at("2026-11-25 19:16"), state, readings) == {}
-    state, notes = planner.advance(at("2026-11-25 19:05"), modes.RuntimeState(), readings)
+    assert desired(planner, at("2026-11-25 19:16"), state, readings) == {}
+    state, notes = advance(planner, at("2026-11-25 19:05"), RuntimeState(), readings)
     assert notes == ["ritual tea started, until 19:20"]
 
 
 def test_a_light_that_reports_after_the_join_glides_from_its_report() -> None:
     cfg = home_config(rituals={"night": NIGHT})
     planner = Planner(cfg)
-    state, _ = planner.advance(at("2026-11-26 01:00"), modes.RuntimeState(), _readings())
-    assert planner.desired(at("2026-11-26 01:00"), state, _readings()) == {}
+    state, _ = advance(planner, at("2026-11-26 01:00"), RuntimeState(), _readings())
+    assert desired(planner, at("2026-11-26 01:00"), state, _readings()) == {}
     lamp = LightState(100, 5000)
     readings = _readings(sofa=lamp)
-    state, _ = planner.advance(at("2026-11-26 01:00:05"), state, readings)
-    first = planner.desired(at("2026-11-26 01:00:05"), state, readings)["sofa"]
+    state, _ = advance(planner, at("2026-11-26 01:00:05"), state, readings)
+    first = desired(planner, at("2026-11-26 01:00:05"), state, readings)["sofa"]
     assert isinstance(first, LightTarget)
     assert first.state == lamp
     _, _, looks = _walk(planner, state, readings, "2026-11-26 01:00:05", 5)
@@ -130,17 +133,15 @@ def test_a_return_after_the_grace_joins_and_keeps_a_persons_override() -> None:
     cfg = home_config(rituals={"evening": EVENING, "night": NIGHT})
     planner = Planner(cfg)
     readings = _readings(sofa=LightState(60, 3000))
-    state, _ = planner.advance(at("2026-11-25 21:00"), modes.RuntimeState(), readings)
-    state, _ = modes.set_override(
-        cfg, state, "sofa", frozenset({modes.BRIGHTNESS}), at("2026-11-25 21:50")
-    )
+    state, _ = advance(planner, at("2026-11-25 21:00"), RuntimeState(), readings)
+    state, _ = set_override(cfg, state, "sofa", frozenset({BRIGHTNESS}), at("2026-11-25 21:50"))
     # Down from 21:55 to 22:50: the night began meanwhile; the saved state comes back.
     state = decode(encode(state))
-    state, notes = planner.advance(at("2026-11-25 22:50"), state, readings)
+    state, notes = advance(planner, at("2026-11-25 22:50"), state, readings)
     assert "ritual night joined where it stands: in force since 22:30, until 08:16" in notes
     assert state.runs["night"].joined == at("2026-11-25 22:50")
     assert decode(encode(state)).runs["night"] == state.runs["night"]
-    sofa = planner.desired(at("2026-11-25 22:50"), state, readings)["sofa"]
+    sofa = desired(planner, at("2026-11-25 22:50"), state, readings)["sofa"]
     assert isinstance(sofa, LightTarget)
     assert sofa.keep_brightness
 
@@ -149,11 +150,9 @@ def test_a_hand_during_the_glide_wins() -> None:
     cfg = home_config(rituals={"night": NIGHT})
     planner = Planner(cfg)
     readings = _readings(sofa=LightState(80, 4000))
-    state, _ = planner.advance(at("2026-11-26 01:00"), modes.RuntimeState(), readings)
-    state, _ = modes.set_override(
-        cfg, state, "sofa", frozenset({modes.BRIGHTNESS}), at("2026-11-26 01:01")
-    )
+    state, _ = advance(planner, at("2026-11-26 01:00"), RuntimeState(), readings)
+    state, _ = set_override(cfg, state, "sofa", frozenset({BRIGHTNESS}), at("2026-11-26 01:01"))
     assert state.holds["sofa"].handover is None
-    sofa = planner.desired(at("2026-11-26 01:01"), state, readings)["sofa"]
+    sofa = desired(planner, at("2026-11-26 01:01"), state, readings)["sofa"]
     assert isinstance(sofa, LightTarget)
     assert sofa.keep_brightness

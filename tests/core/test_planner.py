@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-from cocoon.core import modes
 from cocoon.core.model import (
     ClimateReading,
     ClimateTarget,
@@ -18,6 +17,10 @@ from cocoon.core.model import (
 )
 from cocoon.core.planner import Planner
 from cocoon.core.simulate import follow, simulate
+from cocoon.core.state import BRIGHTNESS, POWER, RuntimeState
+from cocoon.core.targets import desired
+from cocoon.core.transitions import advance, end_calm, pause, press, resume, rewind, set_override
+from cocoon.core.wakeups import next_wakeup
 
 from .homes import at, home_config, lights_off
 
@@ -39,16 +42,16 @@ def _readings(**lights: LightState) -> Readings:
 def test_a_ritual_fades_in_from_what_the_person_left_and_says_why() -> None:
     planner = Planner(home_config(rituals={"evening": EVENING}))
     readings = _readings(sofa=LightState(80, 4000))
-    state, notes = planner.advance(at("2026-11-25 19:00"), modes.RuntimeState(), readings)
+    state, notes = advance(planner, at("2026-11-25 19:00"), RuntimeState(), readings)
     assert notes == ["ritual evening started, until 22:00"]
-    first = _light(planner.desired(at("2026-11-25 19:00"), state, readings), "sofa")
+    first = _light(desired(planner, at("2026-11-25 19:00"), state, readings), "sofa")
     assert first == LightState(80, 4000)
-    halfway = planner.desired(at("2026-11-25 19:20"), state, readings)["sofa"]
+    halfway = desired(planner, at("2026-11-25 19:20"), state, readings)["sofa"]
     assert isinstance(halfway, LightTarget)
     assert 35 < halfway.state.brightness < 80
     assert halfway.reason == "ritual evening, fading 80 % → 35 %"
     assert halfway.fading
-    done = planner.desired(at("2026-11-25 19:40"), state, readings)["sofa"]
+    done = desired(planner, at("2026-11-25 19:40"), state, readings)["sofa"]
     assert isinstance(done, LightTarget)
     assert done.state == LightState(35, 2200)
     assert done.reason == "ritual evening"
@@ -58,8 +61,8 @@ def test_a_ritual_fades_in_from_what_the_person_left_and_says_why() -> None:
 def test_brightness_fades_perceptually_and_kelvin_in_mireds() -> None:
     planner = Planner(home_config(rituals={"evening": EVENING}))
     readings = _readings(sofa=LightState(80, 4000))
-    state, _ = planner.advance(at("2026-11-25 19:00"), modes.RuntimeState(), readings)
-    halfway = _light(planner.desired(at("2026-11-25 19:20"), state, readings), "sofa")
+    state, _ = advance(planner, at("2026-11-25 19:00"), RuntimeState(), readings)
+    halfway = _light(desired(planner, at("2026-11-25 19:20"), state, readings), "sofa")
     # Halfway in lightness (L* 91.7 → 65.7) is 54.4 %, not the arithmetic 57.5 %.
     assert halfway.brightness == pytest.approx(54.4, abs=0.1)
     # Colour moves in mireds (250 → 454.5), by the share of light each end gives:
@@ -113,7 +116,7 @@ def test_calm_mode_ends_by_giving_back_exactly_what_was_there() -> None:
         },
         {},
     )
-    state, message = planner.press("calm_now", at("2026-11-25 20:00"), modes.RuntimeState(), before)
+    state, message = press(planner, "calm_now", at("2026-11-25 20:00"), RuntimeState(), before)
     assert message == "calm_now pressed: 2 lights, ends 20:10"
     sim = simulate(
         planner, at("2026-11-25 20:00"), at("2026-11-25 20:30"), state=state, readings=before
@@ -141,12 +144,12 @@ def test_calm_mode_can_be_ended_early_and_pressed_again_without_a_jump() -> None
     cfg = home_config(calm_modes={"calm_now": {"scene": "calm", "duration": "1h", "fade": "4min"}})
     planner = Planner(cfg)
     readings = _readings(sofa=LightState(80, 3000))
-    state, _ = planner.press("calm_now", at("2026-11-25 20:00"), modes.RuntimeState(), readings)
-    state, message = modes.end_calm(state, "calm_now", at("2026-11-25 20:10"))
+    state, _ = press(planner, "calm_now", at("2026-11-25 20:00"), RuntimeState(), readings)
+    state, message = end_calm(state, "calm_now", at("2026-11-25 20:10"))
     assert message == "calm_now ended"
-    mid_fade = _light(planner.desired(at("2026-11-25 20:12"), state, readings), "sofa")
-    state, _ = planner.press("calm_now", at("2026-11-25 20:12"), state, readings)
-    again = _light(planner.desired(at("2026-11-25 20:12"), state, readings), "sofa")
+    mid_fade = _light(desired(planner, at("2026-11-25 20:12"), state, readings), "sofa")
+    state, _ = press(planner, "calm_now", at("2026-11-25 20:12"), state, readings)
+    again = _light(desired(planner, at("2026-11-25 20:12"), state, readings), "sofa")
     assert again.brightness == pytest.approx(mid_fade.brightness, abs=0.01)
 
 
@@ -157,26 +160,24 @@ def test_a_manual_change_is_left_alone_until_the_next_ritual() -> None:
     )
     planner = Planner(cfg)
     readings = _readings(sofa=LightState(0))
-    state, _ = planner.advance(at("2026-11-25 19:00"), modes.RuntimeState(), readings)
-    state, message = modes.set_override(
-        cfg, state, "sofa", frozenset({modes.BRIGHTNESS}), at("2026-11-25 19:30")
+    state, _ = advance(planner, at("2026-11-25 19:00"), RuntimeState(), readings)
+    state, message = set_override(
+        cfg, state, "sofa", frozenset({BRIGHTNESS}), at("2026-11-25 19:30")
     )
     assert "left alone" in message
-    target = planner.desired(at("2026-11-25 19:45"), state, readings)["sofa"]
+    target = desired(planner, at("2026-11-25 19:45"), state, readings)["sofa"]
     assert isinstance(target, LightTarget)
     assert target.keep_brightness
     assert not target.keep_kelvin  # a person who only dimmed keeps the colour following
     # Turning it off by hand wins over the running fade: the light gets nothing at all.
-    state, _ = modes.set_override(
-        cfg, state, "sofa", frozenset({modes.POWER}), at("2026-11-25 19:50")
-    )
-    assert "sofa" not in planner.desired(at("2026-11-25 19:55"), state, readings)
+    state, _ = set_override(cfg, state, "sofa", frozenset({POWER}), at("2026-11-25 19:50"))
+    assert "sofa" not in desired(planner, at("2026-11-25 19:55"), state, readings)
     # The next ritual touching it takes it back, fading from how the person left it.
     left = _readings(sofa=LightState(10, 2700))
-    state, _ = planner.advance(at("2026-11-25 22:00"), state, left)
-    state, _ = planner.advance(at("2026-11-26 07:00"), state, left)
+    state, _ = advance(planner, at("2026-11-25 22:00"), state, left)
+    state, _ = advance(planner, at("2026-11-26 07:00"), state, left)
     assert state.holds["sofa"].override is None
-    resumed = _light(planner.desired(at("2026-11-26 07:00"), state, left), "sofa")
+    resumed = _light(desired(planner, at("2026-11-26 07:00"), state, left), "sofa")
     assert resumed == LightState(10, 2700)
 
 
@@ -184,18 +185,16 @@ def test_an_override_times_out_and_cocoon_takes_over_gently() -> None:
     cfg = home_config(rituals={"evening": EVENING}, settings={"override_timeout": "30min"})
     planner = Planner(cfg)
     readings = _readings(sofa=LightState(35, 2200))
-    state, _ = planner.advance(at("2026-11-25 19:00"), modes.RuntimeState(), readings)
-    state, _ = modes.set_override(
-        cfg, state, "sofa", frozenset({modes.POWER}), at("2026-11-25 20:00")
-    )
-    assert planner.next_wakeup(at("2026-11-25 20:00"), state, readings) == at("2026-11-25 20:30")
+    state, _ = advance(planner, at("2026-11-25 19:00"), RuntimeState(), readings)
+    state, _ = set_override(cfg, state, "sofa", frozenset({POWER}), at("2026-11-25 20:00"))
+    assert next_wakeup(planner, at("2026-11-25 20:00"), state, readings) == at("2026-11-25 20:30")
     person = _readings(sofa=LightState(90, 5000))
-    state, notes = planner.advance(at("2026-11-25 20:30"), state, person)
+    state, notes = advance(planner, at("2026-11-25 20:30"), state, person)
     assert "sofa: manual override timed out, cocoon takes it back" in notes
-    assert _light(planner.desired(at("2026-11-25 20:30"), state, person), "sofa") == LightState(
+    assert _light(desired(planner, at("2026-11-25 20:30"), state, person), "sofa") == LightState(
         90, 5000
     )
-    assert _light(planner.desired(at("2026-11-25 20:33"), state, person), "sofa") == LightState(
+    assert _light(desired(planner, at("2026-11-25 20:33"), state, person), "sofa") == LightState(
         35, 2200
     )
 
@@ -204,13 +203,13 @@ def test_hands_off_pauses_everything_and_resumes_from_where_things_are() -> None
     cfg = home_config(rituals={"evening": EVENING})
     planner = Planner(cfg)
     readings = _readings(sofa=LightState(35, 2200))
-    state, _ = planner.advance(at("2026-11-25 19:00"), modes.RuntimeState(), readings)
-    state, _ = modes.pause(state, at("2026-11-25 20:00"))
-    assert planner.desired(at("2026-11-25 20:30"), state, readings) == {}
+    state, _ = advance(planner, at("2026-11-25 19:00"), RuntimeState(), readings)
+    state, _ = pause(state, at("2026-11-25 20:00"))
+    assert desired(planner, at("2026-11-25 20:30"), state, readings) == {}
     moved = _readings(sofa=LightState(100, 6000))
-    state, message = modes.resume(cfg, state, at("2026-11-25 21:00"), moved)
+    state, message = resume(cfg, state, at("2026-11-25 21:00"), moved)
     assert "takes over again" in message
-    assert _light(planner.desired(at("2026-11-25 21:00"), state, moved), "sofa") == LightState(
+    assert _light(desired(planner, at("2026-11-25 21:00"), state, moved), "sofa") == LightState(
         100, 6000
     )
 
@@ -218,28 +217,28 @@ def test_hands_off_pauses_everything_and_resumes_from_where_things_are() -> None
 def test_a_ritual_missed_while_down_runs_late_only_within_grace() -> None:
     tea = {"at": "19:00", "duration": "3h", "scene": "evening", "fade": "40min"}
     planner = Planner(home_config(rituals={"tea": tea}))
-    late, notes = planner.advance(at("2026-11-25 19:08"), modes.RuntimeState(), _readings())
+    late, notes = advance(planner, at("2026-11-25 19:08"), RuntimeState(), _readings())
     assert notes == ["ritual tea started, until 22:00"]
     assert late.runs["tea"].start == at("2026-11-25 19:08")  # fades in from now
-    missed, notes = planner.advance(at("2026-11-25 19:30"), modes.RuntimeState(), _readings())
+    missed, notes = advance(planner, at("2026-11-25 19:30"), RuntimeState(), _readings())
     assert notes == ["ritual tea missed by 30 min (grace 10min): skipped today"]
-    assert planner.desired(at("2026-11-25 19:31"), missed, _readings()) == {}
+    assert desired(planner, at("2026-11-25 19:31"), missed, _readings()) == {}
     # A restart mid-ritual (the run was persisted) carries on.
-    carried, notes = planner.advance(at("2026-11-25 21:00"), late, _readings())
+    carried, notes = advance(planner, at("2026-11-25 21:00"), late, _readings())
     assert notes == []
-    assert "sofa" in planner.desired(at("2026-11-25 21:00"), carried, _readings())
+    assert "sofa" in desired(planner, at("2026-11-25 21:00"), carried, _readings())
 
 
 def test_a_window_that_passed_whole_since_the_last_look_is_noted_as_missed() -> None:
     planner = Planner(home_config(rituals={"evening": EVENING}))
     since = at("2026-11-25 18:00")
-    state, notes = planner.advance(at("2026-11-25 23:00"), modes.RuntimeState(), _readings(), since)
+    state, notes = advance(planner, at("2026-11-25 23:00"), RuntimeState(), _readings(), since)
     assert notes == ["ritual evening missed by 240 min (grace 10min): skipped today"]
     assert state.runs["evening"].missed
-    _, again = planner.advance(at("2026-11-25 23:05"), state, _readings(), at("2026-11-25 23:00"))
+    _, again = advance(planner, at("2026-11-25 23:05"), state, _readings(), at("2026-11-25 23:00"))
     assert again == []
     # Without knowing when it last looked (a first start), a past window says nothing.
-    _, quiet = planner.advance(at("2026-11-25 23:00"), modes.RuntimeState(), _readings())
+    _, quiet = advance(planner, at("2026-11-25 23:00"), RuntimeState(), _readings())
     assert quiet == []
 
 
@@ -248,20 +247,20 @@ def test_a_step_back_of_the_wall_clock_carries_on_what_had_started() -> None:
     planner = Planner(home_config(rituals={"evening": EVENING}, calm_modes={"calm_now": calm_now}))
     readings = _readings(sofa=LightState(80, 4000))
     seen = at("2026-11-25 19:20")
-    state, _ = planner.advance(at("2026-11-25 19:00"), modes.RuntimeState(), readings)
-    state, _ = planner.press("calm_now", at("2026-11-25 19:10"), state, readings)
-    before = planner.desired(seen, state, readings)
-    stepped = modes.rewind(state, seen, at("2026-11-25 18:20"))
+    state, _ = advance(planner, at("2026-11-25 19:00"), RuntimeState(), readings)
+    state, _ = press(planner, "calm_now", at("2026-11-25 19:10"), state, readings)
+    before = desired(planner, seen, state, readings)
+    stepped = rewind(state, seen, at("2026-11-25 18:20"))
     # The same looks at the earlier wall-clock instant: nothing replays or jumps.
-    assert planner.desired(at("2026-11-25 18:20"), stepped, readings) == before
+    assert desired(planner, at("2026-11-25 18:20"), stepped, readings) == before
     assert stepped.runs["evening"].start == at("2026-11-25 18:00")
     assert stepped.runs["evening"].end == at("2026-11-25 22:00")  # its window is wall clock
     calm = state.calm["calm_now"]
     assert stepped.calm["calm_now"].end - stepped.calm["calm_now"].start == calm.end - calm.start
     # A ritual that had ended before the step stays ended.
-    ended = modes.rewind(state, at("2026-11-25 23:30"), at("2026-11-25 22:30"))
+    ended = rewind(state, at("2026-11-25 23:30"), at("2026-11-25 22:30"))
     assert ended.runs["evening"].end == at("2026-11-25 21:00")
-    assert "sofa" not in planner.desired(at("2026-11-25 22:30"), ended, readings)
+    assert "sofa" not in desired(planner, at("2026-11-25 22:30"), ended, readings)
 
 
 def test_a_thirsty_plant_gets_a_soft_cue_inside_its_ritual_once() -> None:
@@ -279,13 +278,13 @@ def test_a_thirsty_plant_gets_a_soft_cue_inside_its_ritual_once() -> None:
         lights_off().devices,
         {("soil", "soil_moisture"): SensorReading("soil_moisture", 12, at("2026-11-25 06:00"))},
     )
-    state, notes = planner.advance(at("2026-11-25 07:15"), modes.RuntimeState(), dry)
+    state, notes = advance(planner, at("2026-11-25 07:15"), RuntimeState(), dry)
     assert "plant fern: thirsty" in notes
     assert state.runs["tea"].cues == ("fern",)
-    cue = planner.desired(at("2026-11-25 07:17"), state, dry)["desk"]
+    cue = desired(planner, at("2026-11-25 07:17"), state, dry)["desk"]
     assert isinstance(cue, LightTarget)
     assert cue.state == LightState(15, 5000)
-    after = _light(planner.desired(at("2026-11-25 07:25"), state, dry), "desk")
+    after = _light(desired(planner, at("2026-11-25 07:25"), state, dry), "desk")
     assert after == LightState(40, 2400)
 
 
@@ -298,15 +297,15 @@ def test_plant_status_has_hysteresis_and_reports_stale_sensors() -> None:
             {}, {("soil", "soil_moisture"): SensorReading("soil_moisture", value, at(when))}
         )
 
-    state, _ = planner.advance(
-        at("2026-11-25 08:00"), modes.RuntimeState(), reading(24, "2026-11-25 08:00")
+    state, _ = advance(
+        planner, at("2026-11-25 08:00"), RuntimeState(), reading(24, "2026-11-25 08:00")
     )
     assert state.plants["fern"].needs_care
-    state, _ = planner.advance(at("2026-11-25 09:00"), state, reading(27, "2026-11-25 09:00"))
+    state, _ = advance(planner, at("2026-11-25 09:00"), state, reading(27, "2026-11-25 09:00"))
     assert state.plants["fern"].needs_care  # 27 is not yet 25 + 5
-    state, _ = planner.advance(at("2026-11-25 10:00"), state, reading(31, "2026-11-25 10:00"))
+    state, _ = advance(planner, at("2026-11-25 10:00"), state, reading(31, "2026-11-25 10:00"))
     assert not state.plants["fern"].needs_care
-    state, notes = planner.advance(at("2026-11-26 10:01"), state, reading(31, "2026-11-25 10:00"))
+    state, notes = advance(planner, at("2026-11-26 10:01"), state, reading(31, "2026-11-25 10:00"))
     assert state.plants["fern"].stale == {"moisture"}
     assert not state.plants["fern"].needs_care
     assert notes == ["plant fern: moisture sensor silent"]
@@ -314,20 +313,24 @@ def test_plant_status_has_hysteresis_and_reports_stale_sensors() -> None:
 
 def test_next_wakeup_is_idle_until_the_next_boundary() -> None:
     planner = Planner(home_config(rituals={"evening": EVENING}))
-    state = modes.RuntimeState()
-    assert planner.next_wakeup(at("2026-11-25 12:00"), state, _readings()) == at("2026-11-25 19:00")
-    state, _ = planner.advance(at("2026-11-25 19:00"), state, _readings())
-    step = planner.next_wakeup(at("2026-11-25 19:00"), state, _readings())
+    state = RuntimeState()
+    assert next_wakeup(planner, at("2026-11-25 12:00"), state, _readings()) == at(
+        "2026-11-25 19:00"
+    )
+    state, _ = advance(planner, at("2026-11-25 19:00"), state, _readings())
+    step = next_wakeup(planner, at("2026-11-25 19:00"), state, _readings())
     assert timedelta(seconds=1) <= step - at("2026-11-25 19:00") <= timedelta(seconds=30)
-    assert planner.next_wakeup(at("2026-11-25 20:00"), state, _readings()) == at("2026-11-25 22:00")
+    assert next_wakeup(planner, at("2026-11-25 20:00"), state, _readings()) == at(
+        "2026-11-25 22:00"
+    )
 
 
 def test_a_fade_from_off_turns_the_light_on_gently_with_its_colour() -> None:
     planner = Planner(home_config(rituals={"evening": EVENING}))
     readings = _readings(sofa=LightState(0))
-    state, _ = planner.advance(at("2026-11-25 19:00"), modes.RuntimeState(), readings)
+    state, _ = advance(planner, at("2026-11-25 19:00"), RuntimeState(), readings)
     now = at("2026-11-25 19:00")
-    step = planner.next_wakeup(now, state, readings)
-    first = _light(planner.desired(step, state, follow(readings, {}, now)), "sofa")
+    step = next_wakeup(planner, now, state, readings)
+    first = _light(desired(planner, step, state, follow(readings, {}, now)), "sofa")
     assert 0 < first.brightness <= 5
     assert first.kelvin == 2200

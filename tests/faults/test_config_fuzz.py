@@ -23,6 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from cocoon.cli import main
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
+from cocoon.core.targets import desired
+from cocoon.core.transitions import advance, press
+from cocoon.core.wakeups import next_wakeup
 from cocoon.errors import ConfigError
 
 from . import knobs
@@ -265,8 +268,8 @@ def test_a_configuration_check_accepts_can_be_planned(tmp_path: Path, section: s
     from datetime import UTC, datetime
 
     from cocoon.core.model import Readings
-    from cocoon.core.modes import RuntimeState
     from cocoon.core.planner import Planner
+    from cocoon.core.state import RuntimeState
 
     (tmp_path / "cocoon.yaml").write_text(_MINIMAL + _LAMP + section)
     try:
@@ -274,8 +277,8 @@ def test_a_configuration_check_accepts_can_be_planned(tmp_path: Path, section: s
     except ConfigError:
         return  # refusing it is a fine answer too
     planner, now, readings = Planner(cfg), datetime(2026, 6, 1, 10, tzinfo=UTC), Readings({}, {})
-    state, _ = planner.advance(now, RuntimeState(), readings)
+    state, _ = advance(planner, now, RuntimeState(), readings)
     for name in cfg.calm_modes:
-        state, _ = planner.press(name, now, state, readings)
-    planner.desired(now, state, readings)
-    planner.next_wakeup(now, state, readings)
+        state, _ = press(planner, name, now, state, readings)
+    desired(planner, now, state, readings)
+    next_wakeup(planner, now, state, readings)

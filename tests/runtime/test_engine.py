@@ -19,7 +19,8 @@ from cocoon.core.events import (
     Wake,
 )
 from cocoon.core.model import ClimateCommand, Command, LightCommand, LightState
-from cocoon.core.modes import RuntimeState
+from cocoon.core.sent import SETTLE
+from cocoon.core.state import SETPOINT, RuntimeState
 from cocoon.runtime.engine import Engine
 
 from ..core.homes import at, home_config
@@ -261,6 +262,25 @@ def test_a_late_thermostat_report_of_an_earlier_command_is_not_a_person() -> Non
     assert [c.setpoint for c in gateway.sent if isinstance(c, ClimateCommand)] == [23.0, 20.0]
     engine.handle(ClimateReport("heat", 23.0, 19.0))  # the valve answers the first, late
     assert all(hold.override is None for hold in store.state.holds.values())
+
+
+def test_the_settle_window_runs_on_the_engines_clock_not_on_real_time() -> None:
+    # The engine's clock is a fake one (the demo's runs 1440 times faster than real
+    # time): what a report may still be answering is judged on it alone. No real time
+    # passes in this test, so a window on real time would still explain the late report.
+    engine, clock, gateway, store, _ = _engine(
+        calm_modes={"calm_now": {"scene": "calm", "duration": "1h", "fade": 0}}
+    )
+    engine.handle(ClimateReport("heat", 20.0, 19.0))
+    engine.handle(Press("calm_now"))
+    clock.moment += timedelta(seconds=2)
+    engine.handle(SelectMode("off"))
+    assert [c.setpoint for c in gateway.sent if isinstance(c, ClimateCommand)] == [23.0, 20.0]
+    clock.moment += SETTLE + timedelta(seconds=1)
+    engine.handle(ClimateReport("heat", 23.0, 19.0))  # the first command, long settled
+    override = store.state.holds["heat"].override
+    assert override is not None
+    assert override.attributes == {SETPOINT}
 
 
 def test_a_press_right_after_a_give_back_starts_from_what_was_given_back() -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cocoon.core.model import Colour, LightState
-from cocoon.core.modes import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
 from cocoon.core.plants import PlantStatus
+from cocoon.core.state import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
 from cocoon.runtime.store import JsonStore
 
 from ..core.homes import at

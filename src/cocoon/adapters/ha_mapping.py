@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cocoon.config.schema import Device
-from cocoon.core import modes
 from cocoon.core.events import ClimateReport, Event, LightReport, SensorReport
 from cocoon.core.model import ClimateCommand, LightCommand, LightState
 from cocoon.core.plants import STATE_KEY
+from cocoon.core.state import BRIGHTNESS, KELVIN, POWER, SETPOINT
 
 UNAVAILABLE = frozenset({"unavailable", "unknown"})
 # Home Assistant brightness runs 0-255.
@@ -56,18 +56,18 @@ def changed_by_hand(
     if device.kind == "thermostat":
         before = None if old is None else old.get("attributes", {}).get("temperature")
         after = new.get("attributes", {}).get("temperature")
-        return frozenset({modes.SETPOINT}) if before != after else frozenset()
+        return frozenset({SETPOINT}) if before != after else frozenset()
     if device.kind != "light" or old is None:
         return frozenset()
     a = light_look(old.get("state", ""), old.get("attributes", {}))
     b = light_look(new.get("state", ""), new.get("attributes", {}))
     if a.on != b.on:
-        return frozenset({modes.POWER})
+        return frozenset({POWER})
     changed = set()
     if abs(a.brightness - b.brightness) > 0.5:
-        changed.add(modes.BRIGHTNESS)
+        changed.add(BRIGHTNESS)
     if a.kelvin is not None and b.kelvin is not None and abs(a.kelvin - b.kelvin) > 10:
-        changed.add(modes.KELVIN)
+        changed.add(KELVIN)
     return frozenset(changed)
 
 

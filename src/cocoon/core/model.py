@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeAlias
 
@@ -88,10 +88,12 @@ Reading: TypeAlias = LightReading | ClimateReading
 
 @dataclass(frozen=True, slots=True)
 class Readings:
-    """Everything known about the devices: last reports of lights, thermostats and sensors."""
+    """Everything known about the devices: what they last reported, and what each can show."""
 
     devices: dict[str, Reading]
     sensors: dict[tuple[str, str], SensorReading]
+    abilities: dict[str, Ability] = field(default_factory=dict)
+    """What each device can show or hold, where its gateway said."""
 
     def light(self, device: str) -> LightState | None:
         """The last reported look of a light, if it reported one."""

@@ -1,26 +1,16 @@
-"""Targets against what was last commanded: the fewest commands that get there.
-
-Also the other direction: a report that matches nothing cocoon asked for is a person's
-hand (a manual override).
-"""
+"""Targets against what each device was last told: the fewest commands that get there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping
 from datetime import datetime
 
 from cocoon.config.schema import CocoonConfig
-from cocoon.core import modes
 from cocoon.core.model import (
-    Ability,
-    ClimateAbility,
     ClimateCommand,
     ClimateTarget,
     Command,
-    LightAbility,
     LightCommand,
-    LightState,
     LightTarget,
     Readings,
     Target,
@@ -30,10 +20,6 @@ from cocoon.core.model import (
 BRIGHTNESS_TOLERANCE = 0.5
 KELVIN_TOLERANCE = 10
 SETPOINT_TOLERANCE = 0.05
-# A report this close to what cocoon asked for is cocoon's own doing (device rounding,
-# kelvin stored as mireds, brightness as 0-254).
-REPORT_BRIGHTNESS_TOLERANCE = 2.0
-REPORT_KELVIN_TOLERANCE = 0.03
 # A Zigbee transition lasts at most 6553.5 s.
 MAX_TRANSITION = 6553.0
 
@@ -102,7 +88,7 @@ def commands(
 
     A device cocoon has not commanded yet is compared with what it reports, so a light
     already as it should be gets no message. A fading light's target is its look at
-    the next step (`Planner.aims`), and it glides there over the time until then. A
+    the next step (`targets.aims`), and it glides there over the time until then. A
     light being switched on gets brightness and colour in the same command, never "on"
     first.
     """
@@ -120,101 +106,3 @@ def commands(
             if not _close(target.setpoint, old_setpoint, SETPOINT_TOLERANCE):
                 out.append(ClimateCommand(device, target.setpoint, target.reason))
     return out
-
-
-def shown(command: Command, ability: Ability | None) -> Command:
-    """What a device can show of a command: clamped and rounded to what it is able to do.
-
-    A bulb warmest at 2200 K asked for 2000 K shows 2200 K; a light that does not dim is
-    at full when on; a valve in whole degrees asked for 20.5 °C shows 20 or 21.
-    """
-    if isinstance(command, LightCommand) and isinstance(ability, LightAbility):
-        brightness, kelvin, colour = command.brightness, command.kelvin, command.colour
-        if command.on and not ability.dims:
-            brightness = 100.0
-        if kelvin is not None and ability.kelvin is not None:
-            warmest, coldest = ability.kelvin
-            kelvin = round(min(coldest, max(warmest, kelvin)))
-        if not ability.colour:
-            colour = None
-        return replace(command, brightness=brightness, kelvin=kelvin, colour=colour)
-    if isinstance(command, ClimateCommand) and isinstance(ability, ClimateAbility):
-        setpoint = command.setpoint
-        if ability.step:
-            setpoint = round(setpoint / ability.step) * ability.step
-        if ability.low is not None:
-            setpoint = max(ability.low, setpoint)
-        if ability.high is not None:
-            setpoint = min(ability.high, setpoint)
-        return replace(command, setpoint=round(setpoint, 2))
-    return command
-
-
-def _within(value: float, expected: Iterable[float], tolerance: float) -> bool:
-    values = list(expected)
-    if not values:
-        return True
-    return min(values) - tolerance <= value <= max(values) + tolerance
-
-
-def manual_light_change(
-    observed: LightState, sent: Sequence[LightCommand], ability: LightAbility | None = None
-) -> frozenset[str]:
-    """Which attributes of a light report no recent command of cocoon's explains.
-
-    `sent` holds the commands still settling (the last one, and those whose
-    transition may still be running); a value between two of them is a fade in flight.
-    Each is compared as the light can show it (`ability`), so a light that clamps or
-    rounds what it was told is not taken for a person's hand.
-    """
-    if not sent:
-        return frozenset()
-    sent = [c for c in (shown(command, ability) for command in sent) if isinstance(c, LightCommand)]
-    if all(command.on != observed.on for command in sent):
-        return frozenset({modes.POWER})
-    if not observed.on:
-        return frozenset()
-    changed: set[str] = set()
-    levels = [c.brightness for c in sent if c.on and c.brightness is not None]
-    if not _within(observed.brightness, levels, REPORT_BRIGHTNESS_TOLERANCE):
-        changed.add(modes.BRIGHTNESS)
-    colours = [float(c.kelvin) for c in sent if c.on and c.kelvin is not None]
-    if observed.kelvin is not None and colours:
-        slack = max(colours) * REPORT_KELVIN_TOLERANCE
-        if not _within(observed.kelvin, colours, slack):
-            changed.add(modes.KELVIN)
-    # A colour cocoon set is cocoon's; any other, after cocoon set a colour or a white,
-    # is a person's (the light left colour-temperature mode). A light cocoon told nothing
-    # of colour keeps showing whatever colour it had.
-    coloured = [c for c in sent if c.on and (c.kelvin is not None or c.colour is not None)]
-    if observed.colour is not None and coloured:
-        mine = [c.colour for c in coloured if c.colour is not None]
-        if not any(observed.colour.close(colour) for colour in mine):
-            changed.add(modes.COLOUR)
-    return frozenset(changed)
-
-
-def manual_setpoint_change(
-    observed: float | None,
-    sent: Sequence[ClimateCommand],
-    ability: ClimateAbility | None = None,
-) -> bool:
-    """Whether a thermostat's reported setpoint is none that cocoon recently asked for.
-
-    Valves report seconds late, so a report may answer an earlier command than the last.
-    Each command is compared as the valve can hold it (`ability`: its range and step; a
-    valve may round either way, so half a step either side is still the valve's doing).
-    """
-    if observed is None or not sent:
-        return False
-    slack = SETPOINT_TOLERANCE
-    if ability is not None and ability.step:
-        slack = max(slack, ability.step / 2 + 1e-6)
-    for command in sent:
-        held = shown(command, ability)
-        assert isinstance(held, ClimateCommand)
-        if abs(observed - held.setpoint) <= SETPOINT_TOLERANCE:
-            return False
-        if abs(observed - command.setpoint) <= slack:
-            return False
-    return True

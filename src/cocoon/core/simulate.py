@@ -1,4 +1,4 @@
-"""A stretch of time played through the planner, with devices that do what they are told.
+"""A stretch of time played through `core.step`, with devices that do what they are told.
 
 Used by `cocoon plan` to show a day, by the benchmarks and by tests: a whole day takes
 milliseconds because time is only ever a parameter here.
@@ -12,21 +12,26 @@ from datetime import UTC, datetime, timedelta
 from cocoon.core.model import (
     ClimateReading,
     ClimateTarget,
+    Command,
     LightReading,
     LightTarget,
     Readings,
     Target,
 )
-from cocoon.core.modes import RuntimeState
 from cocoon.core.planner import Planner
+from cocoon.core.sent import Sent
+from cocoon.core.state import RuntimeState
+from cocoon.core.step import step
+from cocoon.core.wakeups import next_boundary
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """The targets at one instant."""
+    """The targets at one instant, and the commands a daemon would send there."""
 
     at: datetime
     targets: dict[str, Target]
+    commands: tuple[Command, ...] = ()
 
 
 @dataclass(slots=True)
@@ -37,6 +42,7 @@ class Simulation:
     notes: list[tuple[datetime, str]] = field(default_factory=list)
     state: RuntimeState = field(default_factory=RuntimeState)
     readings: Readings = field(default_factory=lambda: Readings({}, {}))
+    sent: Sent = field(default_factory=Sent)
 
 
 def follow(readings: Readings, targets: dict[str, Target], now: datetime) -> Readings:
@@ -71,11 +77,12 @@ def simulate(
     sim = Simulation(state=state or RuntimeState(), readings=readings or Readings({}, {}))
     now = start
     while now < end:
-        sim.state, notes = planner.advance(now, sim.state, sim.readings)
-        sim.notes.extend((now, note) for note in notes)
-        targets = planner.desired(now, sim.state, sim.readings)
-        sim.steps.append(Step(now, targets))
-        sim.readings = follow(sim.readings, targets, now)
+        outcome = step(planner, sim.state, sim.readings, sim.sent, now)
+        sim.state, sim.sent = outcome.state, outcome.sent
+        sim.notes.extend((now, note) for note in outcome.notes)
+        sim.steps.append(Step(now, outcome.targets, tuple(outcome.commands)))
+        # The simulated devices show their targets at once (no transitions to wait for).
+        sim.readings = follow(sim.readings, outcome.targets, now)
         grid = start + ((now - start) // every + 1) * every
-        now = min(grid, planner.next_boundary(now, sim.state))
+        now = min(grid, next_boundary(planner, now, sim.state))
     return sim

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cocoon.core.model import ClimateTarget, LightTarget, Target
-from cocoon.core.modes import RuntimeState
 from cocoon.core.planner import Planner
 from cocoon.core.plants import PlantStatus
+from cocoon.core.state import RuntimeState
 
 
 @dataclass(frozen=True, slots=True)

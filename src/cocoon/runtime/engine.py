@@ -1,70 +1,44 @@
 """The engine: one queue of events, one consumer, the core asked after each one.
 
-Every event updates what cocoon knows (readings, people's intents); then the engine
-moves the runtime state to now, asks the planner for targets, sends only the
-differences, saves the state if it changed, publishes its status, and arms the
-scheduler for the next instant anything changes. Reconciling again is always safe.
+Every event is handed to the core (`core.apply`); then the engine asks the core for one
+step to now (`core.step`), sends the commands it returns, saves the state, publishes the
+status, and arms the scheduler for the wake-up the step named. The engine decides
+nothing itself: it keeps the core's values between steps and does the I/O. Stepping
+again is always safe.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from cocoon.config.schema import CocoonConfig
-from cocoon.core import modes, reconcile
+from cocoon.core import Planner, RuntimeState, Sent, apply, step
 from cocoon.core.events import (
     Announce,
     Availability,
-    Capability,
-    ClimateReport,
     Connection,
     Event,
-    LightReport,
     Press,
     Problem,
     SelectMode,
-    SensorReport,
     SetHandsOff,
     Wake,
 )
-from cocoon.core.model import (
-    OFF,
-    Ability,
-    ClimateAbility,
-    ClimateCommand,
-    ClimateReading,
-    Command,
-    Fade,
-    LightAbility,
-    LightCommand,
-    LightReading,
-    LightState,
-    LightTarget,
-    Readings,
-    SensorReading,
-    Target,
-)
-from cocoon.core.planner import Planner
-from cocoon.core.plants import reading_key
+from cocoon.core.model import Command, Readings, Target
 from cocoon.core.status import Status, describe
+from cocoon.core.transitions import GiveBack, give_back_removed, reconfigure, rewind
 from cocoon.errors import CocoonError
 from cocoon.ports import Clock, DeviceGateway, Store
 from cocoon.runtime.pacer import Pacer
 
 _LOGGER = logging.getLogger(__name__)
 
-# How long a sent command can still explain a report (its transition, plus slack).
-SETTLE_SECONDS = 10.0
 # Events applied before one reconcile, at most.
 BATCH = 1000
-# A sensor repeating its value is looked at again after this long.
-REFRESH = timedelta(hours=1)
 # A state that could not be saved is tried again after the first delay, doubling up to
 # the second, for as long as it takes.
 SAVE_RETRY = (timedelta(seconds=1), timedelta(minutes=1))
@@ -94,18 +68,16 @@ class Engine:
         self.arm = arm
         self.on_status = on_status
         self.on_announce = on_announce
-        self.state = modes.RuntimeState()
+        self.state = RuntimeState()
         self.readings = Readings({}, {})
-        self.last: dict[str, Command] = {}
+        self.sent = Sent()
+        """What was sent to each device, and when (on `clock`)."""
         self.targets: dict[str, Target] = {}
         self.status: Status | None = None
         self.problems: dict[str, str] = {}
-        self.abilities: dict[str, Ability] = {}
-        """What each device can show or hold, where its gateway said."""
         self._wake = self._now = clock.now()
         self._seen: datetime | None = None
         """The instant the state was last moved to (None until the first reconcile)."""
-        self._plant_keys = _plant_keys(cfg)
         self._away: set[str] = set()
         """Devices a gateway said are offline or unavailable (only those come back online)."""
         self._settling = False
@@ -118,7 +90,6 @@ class Engine:
         self._unsaved_since: datetime | None = None
         self.handled = 0
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
-        self._sent: dict[str, deque[tuple[float, Command]]] = {}
         self._pacer = Pacer(cfg.settings.rate_limit, self._dispatch)
 
     def start(self) -> None:
@@ -128,7 +99,7 @@ class Engine:
         dropped; a device held then cannot be reached to be given back, and is left as is.
         """
         loaded = self.store.load()
-        self.state, orphans, notes = modes.reconfigure(self.cfg, self.cfg, loaded, self.clock.now())
+        self.state, orphans, notes = reconfigure(self.cfg, self.cfg, loaded, self.clock.now())
         for note in notes:
             _LOGGER.info("%s", note)
         for device in orphans:
@@ -169,7 +140,7 @@ class Engine:
         changed = False
         if self._seen is not None and now < self._seen:
             # The wall clock was stepped back: what had started carries on where it was.
-            self.state = modes.rewind(self.state, self._seen, now)
+            self.state = rewind(self.state, self._seen, now)
             self._seen = now
             changed = True
         for event in events:
@@ -194,7 +165,7 @@ class Engine:
             self._pacer.close()  # what waits to be sent is not this one's to send now
         else:
             # Whatever the other one did meanwhile, compare with what the devices say.
-            self.last.clear()
+            self.sent = self.sent.retell()
             self.submit(Wake("driving again"))
 
     def stop(self) -> None:
@@ -210,89 +181,45 @@ class Engine:
         """
         now = self.clock.now()
         old = self.cfg
-        self.state, removed, notes = modes.reconfigure(old, cfg, self.state, now)
+        self.state, removed, notes = reconfigure(old, cfg, self.state, now)
         for note in notes:
             _LOGGER.info("%s", note)
         for device, hold in removed.items():
-            self._give_back_removed(old, device, hold, now)
+            self._give_back(device, give_back_removed(old, device, hold, now))
         if gateways is not None:
             self.gateways = list(gateways)
         self.cfg = cfg
         self.planner = Planner(cfg)
-        self._plant_keys = _plant_keys(cfg)
         self._pacer.rate = cfg.settings.rate_limit
-        self.last = {k: v for k, v in self.last.items() if k in cfg.devices}
+        self.sent = self.sent.only(cfg.devices)
         self._glide = cfg.settings.fade_step.total_seconds()
         _LOGGER.info("Configuration reloaded")
         self.submit(Announce("configuration reloaded"))
 
-    def _give_back_removed(
-        self, old: CocoonConfig, device: str, hold: modes.Hold, now: datetime
-    ) -> None:
-        """Give a held device back as the configuration that knew it would have."""
+    def _give_back(self, device: str, back: GiveBack) -> None:
+        """Send what gives a device the configuration no longer has back, if it can go."""
+        if back.command is None:
+            (_LOGGER.warning if back.warn else _LOGGER.info)("%s", back.note)
+            return
         gone = f"{device} was removed from the configuration while cocoon held it"
-        if hold.override is not None and now < hold.override.until:
-            _LOGGER.info("%s: left as the person set it", gone)
-            return
-        glide = old.settings.fade_step.total_seconds()
-        command: Command
-        if hold.snapshot is not None:
-            target = LightTarget(device, hold.snapshot, Fade("given back: no longer configured"))
-            command = reconcile.light_command(old, target, glide)
-        elif hold.setpoint is not None:
-            command = ClimateCommand(device, hold.setpoint, "given back: no longer configured")
-        else:
-            _LOGGER.warning("%s, before it ever said how it was: left as it is", gone)
-            return
         gateway = self._gateway(device)
         if not self.driving or gateway is None or not gateway.available(device):
             _LOGGER.warning("%s, and cannot be reached now: left as it is", gone)
             return
         try:
-            gateway.send(command)
+            gateway.send(back.command)
         except CocoonError as exc:
             _LOGGER.warning("%s, and could not be given back (%s): left as it is", gone, exc)
             return
-        _LOGGER.info("%s: given back", gone)
+        _LOGGER.info("%s", back.note)
 
     def _apply(self, event: Event, now: datetime) -> bool:
-        """Take in one event; whether anything changed that a reconcile must look at."""
+        """Take in one event; whether anything changed that a step must look at."""
         match event:
-            case Press(name=name):
-                self._press(name, now)
-            case SelectMode(mode=mode):
-                self._select(mode, now)
-            case SetHandsOff(on=on):
-                if on:
-                    self.state, message = modes.pause(self.state, now)
-                else:
-                    self.state, message = modes.resume(self.cfg, self.state, now, self.readings)
-                _LOGGER.info("%s", message)
-            case LightReport():
-                if self.readings.light(event.device) == event.state and not event.by_hand:
-                    return False  # the same again (a chatty device, a flood): nothing new
-                self._light_report(event, now)
-            case ClimateReport():
-                known = self.readings.devices.get(event.device)
-                same = ClimateReading(event.setpoint, event.current, now)
-                if isinstance(known, ClimateReading) and replace(known, at=now) == same:
-                    return False
-                self._climate_report(event, now)
-            case SensorReport(device=device, key=key, value=value):
-                if (device, key) not in self._plant_keys:
-                    return False  # a reading no plant looks at is not kept
-                known_value = self.readings.sensors.get((device, key))
-                sensors = dict(self.readings.sensors)
-                sensors[(device, key)] = SensorReading(key, value, now)
-                self.readings = replace(self.readings, sensors=sensors)
-                # A repeated value only refreshes the reading's age; plants care about
-                # that once it is old (a sensor going stale), not on every report.
-                if known_value is not None and known_value.value == value:
-                    return now - known_value.at > REFRESH
             case Availability(device=device, online=online):
                 if online:
                     # Whatever it was told before it went away, tell it again.
-                    self.last.pop(device, None)
+                    self.sent = self.sent.retell([device])
                     if device in self._away:
                         self._away.discard(device)
                         _LOGGER.info("%s is back online", device)
@@ -304,9 +231,6 @@ class Engine:
                     if device not in self._away:
                         self._away.add(device)
                         _LOGGER.info("%s is offline", device)
-            case Capability(device=device, ability=ability):
-                self.abilities[device] = ability
-                _LOGGER.info("%s can show %s", device, _describe(ability))
             case Problem(subject=subject, detail=detail):
                 if not detail:
                     if self.problems.pop(subject, None) is not None:
@@ -330,85 +254,46 @@ class Engine:
                     self.on_announce()
             case Wake():
                 pass
+            case _:
+                # Only a person's intent needs to know who is away: a flood of reports
+                # must not look at every device for each report.
+                away = self._reach()[0] if isinstance(event, _PERSON) else frozenset()
+                applied = apply(
+                    self.planner, self.state, self.readings, self.sent, event, now, away
+                )
+                self.state, self.readings = applied.state, applied.readings
+                for note in applied.notes:
+                    _LOGGER.info("%s", note)
+                if applied.warning is not None:
+                    _LOGGER.warning("%s", applied.warning)
+                return applied.changed
         return True
 
-    def _press(self, name: str, now: datetime) -> None:
-        if name not in self.cfg.calm_modes and name not in self.cfg.rituals:
-            _LOGGER.warning("Press of unknown button %r ignored", name)
-            return
-        self.state, message = self.planner.press(
-            name, now, self.state, self.readings, self._unreached()
-        )
-        _LOGGER.info("%s", message)
-
-    def _select(self, mode: str, now: datetime) -> None:
-        if mode == "off":
-            for name in list(self.state.calm):
-                self.state, message = modes.end_calm(self.state, name, now)
-                _LOGGER.info("%s", message)
-        elif mode not in self.state.calm or now >= self.state.calm[mode].end:
-            self._press(mode, now)
-
-    def _light_report(self, event: LightReport, now: datetime) -> None:
-        devices = dict(self.readings.devices)
-        devices[event.device] = LightReading(event.state, now)
-        self.readings = replace(self.readings, devices=devices)
-        if event.device not in self.state.holds or self.state.paused_since is not None:
-            return
-        changed = event.by_hand
-        if changed is None:
-            lights = [c for c in self._recent(event.device) if isinstance(c, LightCommand)]
-            ability = self.abilities.get(event.device)
-            changed = reconcile.manual_light_change(
-                event.state, lights, ability if isinstance(ability, LightAbility) else None
-            )
-        if changed:
-            self.state, message = modes.set_override(
-                self.cfg, self.state, event.device, changed, now
-            )
-            _LOGGER.info("%s", message)
-
-    def _climate_report(self, event: ClimateReport, now: datetime) -> None:
-        devices = dict(self.readings.devices)
-        devices[event.device] = ClimateReading(event.setpoint, event.current, now)
-        self.readings = replace(self.readings, devices=devices)
-        by_hand = event.by_hand
-        if by_hand is None:
-            recent = [c for c in self._recent(event.device) if isinstance(c, ClimateCommand)]
-            ability = self.abilities.get(event.device)
-            by_hand = reconcile.manual_setpoint_change(
-                event.setpoint, recent, ability if isinstance(ability, ClimateAbility) else None
-            )
-        if event.device in self.state.holds and by_hand:
-            changed = frozenset({modes.SETPOINT})
-            self.state, message = modes.set_override(
-                self.cfg, self.state, event.device, changed, now
-            )
-            _LOGGER.info("%s", message)
-
     def _reconcile(self, now: datetime, *, urgent: bool = False) -> None:
-        self.state, notes = self.planner.advance(
-            now, self.state, self.readings, self._seen, self._unreached()
+        away, unreachable = self._reach()
+        outcome = step(
+            self.planner,
+            self.state,
+            self.readings,
+            self.sent,
+            now,
+            since=self._seen,
+            away=away,
+            unreachable=unreachable,
+            driving=self.driving,
+            glide=self._glide,
         )
-        for note in notes:
+        for note in outcome.notes:
             _LOGGER.info("%s", note)
-        self.targets = self.planner.desired(now, self.state, self.readings)
-        wake = self.planner.next_wakeup(now, self.state, self.readings)
-        aims = self.planner.aims(self.targets, wake, self.state, self.readings)
-        commands = reconcile.commands(self.cfg, aims, self.last, self.readings, now, wake)
-        if not self.driving:
-            commands = []
-        elif self._glide:
-            # The first commands after a reload: whatever changed arrives as a glide.
-            commands = [_gliding(command, self._glide) for command in commands]
-            self._glide = 0.0
-        for command in commands:
-            gateway = self._gateway(command.device)
-            if gateway is None or not gateway.available(command.device):
-                continue
-            self.last[command.device] = command
+        self.state, self.targets, self.sent = outcome.state, outcome.targets, outcome.sent
+        self.readings = outcome.readings
+        if self.driving:
+            self._glide = 0.0  # only the first commands after a reload glide
+        # The record has them as sent at `now`: for a fade step the pacer holds back (a
+        # burst over the rate limit), the settle window starts that much early.
+        for command in outcome.commands:
             self._pacer.submit(command, urgent=urgent)
-        self._wake, self._now, self._seen = wake, now, now
+        self._wake, self._now, self._seen = outcome.wake, now, now
         # Saving (two fsyncs), the status and the scheduler wait until the commands are
         # on their way: a gateway that sends from a task of its own goes first.
         try:
@@ -466,64 +351,24 @@ class Engine:
     def _gateway(self, device: str) -> DeviceGateway | None:
         return next((g for g in self.gateways if g.reaches(device)), None)
 
-    def _unreached(self) -> frozenset[str]:
-        """Held devices whose gateway cannot reach them now (a command would be skipped)."""
-        return frozenset(
-            device
-            for device in self.state.holds
-            if (gateway := self._gateway(device)) is not None and not gateway.available(device)
-        )
+    def _reach(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Devices a gateway cannot reach now, and devices no gateway reaches at all."""
+        away: set[str] = set()
+        unreachable: set[str] = set()
+        for device in self.cfg.devices:
+            gateway = self._gateway(device)
+            if gateway is None:
+                unreachable.add(device)
+            elif not gateway.available(device):
+                away.add(device)
+        return frozenset(away), frozenset(unreachable)
 
     def _dispatch(self, command: Command) -> None:
         gateway = self._gateway(command.device)
         if gateway is None:
             return
-        sent = self._sent.setdefault(command.device, deque(maxlen=8))
-        sent.append((time.monotonic(), command))
         _LOGGER.debug("%s → %s", command.device, command)
         gateway.send(command)
-        self._expect(command)
-
-    def _expect(self, command: Command) -> None:
-        """Take a sent command's outcome for the device's reading until the device reports.
-
-        A snapshot taken in between (a press right after a give-back) is then what cocoon
-        has just given back, not the look the give-back replaces.
-        """
-        known = self.readings.devices.get(command.device)
-        # What the device will show: a bulb clamps its colour, a valve rounds its setpoint.
-        command = reconcile.shown(command, self.abilities.get(command.device))
-        reading: LightReading | ClimateReading
-        if isinstance(command, LightCommand) and isinstance(known, LightReading):
-            state = OFF
-            if command.on:
-                brightness, colour = command.brightness, command.colour
-                kelvin = None if command.kelvin is None else float(command.kelvin)
-                if kelvin is None and colour is None:
-                    kelvin, colour = known.state.kelvin, known.state.colour
-                state = LightState(
-                    known.state.brightness if brightness is None else brightness, kelvin, colour
-                )
-            reading = LightReading(state, self.clock.now())
-        elif isinstance(command, ClimateCommand) and isinstance(known, ClimateReading):
-            reading = replace(known, setpoint=command.setpoint, at=self.clock.now())
-        else:
-            return
-        devices = {**self.readings.devices, command.device: reading}
-        self.readings = replace(self.readings, devices=devices)
-
-    def _recent(self, device: str) -> list[Command]:
-        """The commands a report from `device` may still be answering (at least the last)."""
-        sent = self._sent.get(device)
-        if not sent:
-            return []
-        cutoff = time.monotonic() - SETTLE_SECONDS
-        recent = [
-            command
-            for stamp, command in sent
-            if stamp >= cutoff - (command.transition if isinstance(command, LightCommand) else 0)
-        ]
-        return recent or [sent[-1][1]]
 
     def _publish_status(self, now: datetime) -> None:
         status = describe(self.planner, now, self.state, self.targets)
@@ -537,30 +382,11 @@ class Engine:
         return moment.astimezone(self.cfg.home.zone).strftime("%H:%M")
 
 
-def _gliding(command: Command, seconds: float) -> Command:
-    if isinstance(command, LightCommand) and command.transition < seconds:
-        return replace(command, transition=min(seconds, reconcile.MAX_TRANSITION))
-    return command
-
-
 def _reason(exc: Exception) -> str:
     """What went wrong with a file, in a few words: `No space left on device: /x/state.json`."""
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return str(exc) or type(exc).__name__
-
-
-def _describe(ability: Ability) -> str:
-    if isinstance(ability, ClimateAbility):
-        low, high, step = ability.low, ability.high, ability.step
-        span = "" if low is None or high is None else f" {low:g}–{high:g}"
-        return f"setpoints{span}" + ("" if step is None else f" in steps of {step:g}")
-    parts = ["dims" if ability.dims else "does not dim"]
-    if ability.kelvin is not None:
-        parts.append(f"{ability.kelvin[0]:.0f}–{ability.kelvin[1]:.0f} K")
-    if ability.colour:
-        parts.append("colours")
-    return ", ".join(parts)
 
 
 def _visible(status: Status | None) -> object:
@@ -570,12 +396,3 @@ def _visible(status: Status | None) -> object:
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _PERSON = (Press, SelectMode, SetHandsOff)
-
-
-def _plant_keys(cfg: CocoonConfig) -> set[tuple[str, str]]:
-    """Every (sensor, report key) a plant reads."""
-    return {
-        reading_key(cfg, kind, threshold)
-        for plant in cfg.plants.values()
-        for kind, threshold in plant.thresholds().items()
-    }

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from cocoon.core.model import Colour, LightState
-from cocoon.core.modes import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
 from cocoon.core.plants import PlantStatus
+from cocoon.core.state import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
 
 _LOGGER = logging.getLogger(__name__)
 

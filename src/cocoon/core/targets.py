@@ -1,0 +1,228 @@
+"""Targets: what every held device should show at an instant, and what to send towards it.
+
+Instants are handled in UTC (see `schedule`); a `now` in any zone is converted first.
+The layers in force at `now` are blended bottom up, over the snapshot (what the person
+left); a manual override keeps the attributes a person set; hands off leaves every
+device alone; a device no layer holds any more is given its snapshot back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from cocoon.core.layers import Layer
+from cocoon.core.model import ClimateTarget, Fade, LightState, LightTarget, Readings, Target
+from cocoon.core.planner import Planner
+from cocoon.core.scenes import blend, blend_states
+from cocoon.core.state import BRIGHTNESS, COLOUR, KELVIN, POWER, SETPOINT, Hold, RuntimeState
+
+# The largest colour change between two fade steps, in mireds (even steps to the eye),
+# for a light bright enough that its colour shows.
+MIRED_STEP = 10.0
+VISIBLE = 5.0
+_NO_HOLD = Hold()
+_GIVEN_BACK = Fade("given back")
+
+
+@dataclass(frozen=True, slots=True)
+class _Active:
+    layer: Layer
+    weight: float
+    fading: bool
+    why: Fade
+
+
+def desired(
+    plans: Planner, now: datetime, state: RuntimeState, readings: Readings
+) -> dict[str, Target]:
+    """Every held device's target at `now`; a device missing is left alone.
+
+    The result is shared with later calls for the same instant, state and readings:
+    it is never to be changed in place.
+    """
+    now = now.astimezone(UTC)
+    for at, seen_state, seen_readings, found in plans.recent:
+        # The very objects, held here, so their ids cannot be reused meanwhile.
+        if at == now and seen_state is state and seen_readings is readings:
+            return found  # type: ignore[return-value]
+    targets = _desired(plans, now, state, readings)
+    plans.recent = [(now, state, readings, targets), *plans.recent[:3]]
+    return targets
+
+
+def _desired(
+    plans: Planner, now: datetime, state: RuntimeState, readings: Readings
+) -> dict[str, Target]:
+    if state.paused_since is not None:
+        return {}
+    lights: dict[str, list[_Active]] = {}
+    heat: dict[str, list[_Active]] = {}
+    for layer in plans.layers(state):
+        envelope = layer.envelope
+        if not envelope.holds(now):
+            continue
+        active = _Active(layer, envelope.weight(now), envelope.fading(now), layer.why)
+        for device in layer.lights:
+            lights.setdefault(device, []).append(active)
+        for device in layer.heat:
+            heat.setdefault(device, []).append(active)
+    targets: dict[str, Target] = {}
+    for device, entries in lights.items():
+        light = _light(device, entries, now, state, readings)
+        if light is not None:
+            targets[device] = light
+    for device, entries in heat.items():
+        climate = _climate(plans, device, entries, now, state, readings)
+        if climate is not None:
+            targets[device] = climate
+    for device, hold in state.holds.items():
+        if hold.releasing and hold.snapshot is not None:
+            # Late, it glides from wherever the light is; else the fade-out is done.
+            glide = plans.cfg.settings.fade_step.total_seconds() if hold.late else 0.0
+            targets[device] = LightTarget(device, hold.snapshot, _GIVEN_BACK, glide=glide)
+        elif hold.releasing and hold.setpoint is not None:
+            targets[device] = ClimateTarget(device, hold.setpoint, _GIVEN_BACK)
+    return targets
+
+
+def _light(
+    device: str,
+    entries: list[_Active],
+    now: datetime,
+    state: RuntimeState,
+    readings: Readings,
+) -> LightTarget | None:
+    hold = state.holds.get(device, _NO_HOLD)
+    kept = _overridden(hold, now) if hold.override is not None else frozenset()
+    if POWER in kept:
+        return None
+    value = hold.snapshot or readings.light(device)
+    if value is None:
+        return None
+    top, below, fading = entries[-1], value, False
+    for entry in entries:
+        before = value
+        look = entry.layer.looks.get(device) if entry.weight >= 1 else None
+        value = look or blend(value, entry.layer.lights[device], entry.weight)
+        fading = fading or entry.fading
+        if entry.weight > 0:
+            top, below = entry, before
+    why = _why(top, below, device, now) if top.fading else top.why
+    handover = hold.handover
+    if handover is not None and (weight := handover.weight(now)) < 1:
+        value = blend_states(handover.start, value, weight)
+        fading = True
+        why = Fade(f"{why.layer}, taking over again")
+    return LightTarget(
+        device,
+        value,
+        why,
+        fading,
+        keep_brightness=BRIGHTNESS in kept,
+        keep_kelvin=bool(kept & {KELVIN, COLOUR}),
+    )
+
+
+def _climate(
+    plans: Planner,
+    device: str,
+    entries: list[_Active],
+    now: datetime,
+    state: RuntimeState,
+    readings: Readings,
+) -> ClimateTarget | None:
+    hold = state.holds.get(device, _NO_HOLD)
+    if SETPOINT in _overridden(hold, now):
+        return None
+    baseline = hold.setpoint if hold.setpoint is not None else readings.setpoint(device)
+    wanted, why = baseline, Fade("back to how it was")
+    for entry in reversed(entries):
+        # A setpoint does not fade: it is handed back as soon as its layer ends.
+        if entry.weight > 0 and now < entry.layer.envelope.end:
+            wanted = entry.layer.heat[device].apply(baseline)
+            why = Fade(entry.layer.name)
+            break
+    if wanted is None:
+        return None
+    config = plans.cfg.devices[device]
+    low, high = config.bounds
+    clamped = min(high, max(low, round(wanted / config.step) * config.step))
+    if clamped != round(wanted / config.step) * config.step:
+        why = Fade(f"{why.layer} (held within {low:g}–{high:g})")
+    return ClimateTarget(device, clamped, why)
+
+
+def aims(
+    plans: Planner,
+    targets: dict[str, Target],
+    wake: datetime,
+    state: RuntimeState,
+    readings: Readings,
+) -> dict[str, Target]:
+    """What to send now: a fading light aims at its look at the next step, `wake`.
+
+    The command glides there over the time until `wake`, so a fade's first step
+    leaves the moment it starts (a press shows at once) and the light is never a
+    step behind. `wakeups.next_wakeup` sizes steps so that look is at most one step away.
+    """
+    fading = [
+        device
+        for device, target in targets.items()
+        if isinstance(target, LightTarget) and target.fading
+    ]
+    if not fading:
+        return targets
+    later = desired(plans, wake, state, readings)
+    aimed = dict(targets)
+    for device in fading:
+        now_target, ahead = targets[device], later.get(device)
+        if isinstance(ahead, LightTarget) and isinstance(now_target, LightTarget):
+            # What a person holds at this instant stays theirs until the next step.
+            aimed[device] = replace(
+                ahead,
+                fading=True,
+                keep_brightness=now_target.keep_brightness,
+                keep_kelvin=now_target.keep_kelvin,
+            )
+    return aimed
+
+
+def gentle(plans: Planner, before: dict[str, Target], after: dict[str, Target]) -> bool:
+    """Whether every light moves at most one brightness step and one colour step."""
+    for device, target in after.items():
+        previous = before.get(device)
+        if not isinstance(target, LightTarget) or not isinstance(previous, LightTarget):
+            continue
+        if abs(target.state.brightness - previous.state.brightness) > plans.cfg.settings.max_step:
+            return False
+        if _mired_jump(previous.state, target.state) > MIRED_STEP:
+            return False
+    return True
+
+
+def _mired_jump(before: LightState, after: LightState) -> float:
+    if before.kelvin is None or after.kelvin is None:
+        return 0.0
+    if min(before.brightness, after.brightness) < VISIBLE:
+        return 0.0
+    return abs(1e6 / after.kelvin - 1e6 / before.kelvin)
+
+
+def _overridden(hold: Hold, now: datetime) -> frozenset[str]:
+    override = hold.override
+    if override is None or override.until <= now:
+        return frozenset()
+    return override.attributes
+
+
+def _why(top: _Active, below: LightState, device: str, now: datetime) -> Fade:
+    if not top.fading:
+        return top.why
+    setting = top.layer.lights[device]
+    goal = 0.0 if not setting.on else setting.brightness
+    if goal is None:
+        return Fade(top.layer.name)
+    if now >= top.layer.envelope.end:
+        return Fade(f"{top.layer.name} ending", goal, below.brightness)
+    return Fade(top.layer.name, below.brightness, goal)
