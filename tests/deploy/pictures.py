@@ -73,7 +73,7 @@ DAY_PICTURE = Picture(
         "config/cocoon.yaml",
         "config/secrets.yaml",
         "src/cocoon/config/*.py",
-        "src/cocoon/core/*.py",
+        "src/cocoon/core/**/*.py",
         "src/cocoon/report/*.py",
         THIS,
     ),
