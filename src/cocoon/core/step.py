@@ -128,17 +128,13 @@ def apply(
             try:
                 state, message = press(plans, name, now, state, readings, away)
             except KeyError:
-                return Applied(
-                    state, readings, [], warning=f"Press of unknown button {name!r} ignored"
-                )
+                return _unknown(state, readings, name)
             return Applied(state, readings, [message])
         case SelectMode(mode=mode):
             try:
                 state, notes = select(plans, mode, now, state, readings, away)
             except KeyError:
-                return Applied(
-                    state, readings, [], warning=f"Press of unknown button {mode!r} ignored"
-                )
+                return _unknown(state, readings, mode)
             return Applied(state, readings, notes)
         case SetHandsOff(on=on):
             if on:
