@@ -65,7 +65,9 @@ def test_reports() -> None:
     assert light == [LightReport("sofa", LightState(128 * 100 / 255, 2700), frozenset())]
     heat = report("heat", HEAT, _state("heat", temperature=21, current_temperature=19.5), None)
     assert heat == [ClimateReport("heat", 21.0, 19.5, None)]
-    assert report("soil", SOIL, _state("22.0"), None) == [SensorReport("soil", "state", 22.0)]
+    moisture = report("soil", SOIL, _state("22.0"), None, frozenset({"moisture"}))
+    assert moisture == [SensorReport("soil", "moisture", 22.0)]
+    assert report("soil", SOIL, _state("22.0"), None) == []
     assert report("sofa", LIGHT, _state("unavailable"), None) == []
     assert report("soil", SOIL, _state("not a number"), None) == []
 

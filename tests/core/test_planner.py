@@ -276,7 +276,7 @@ def test_a_thirsty_plant_gets_a_soft_cue_inside_its_ritual_once() -> None:
     planner = Planner(cfg)
     dry = Readings(
         lights_off().devices,
-        {("soil", "soil_moisture"): SensorReading("soil_moisture", 12, at("2026-11-25 06:00"))},
+        {("soil", "moisture"): SensorReading("moisture", 12, at("2026-11-25 06:00"))},
     )
     state, notes = advance(planner, at("2026-11-25 07:15"), RuntimeState(), dry)
     assert "plant fern: thirsty" in notes
@@ -293,9 +293,7 @@ def test_plant_status_has_hysteresis_and_reports_stale_sensors() -> None:
     planner = Planner(cfg)
 
     def reading(value: float, when: str) -> Readings:
-        return Readings(
-            {}, {("soil", "soil_moisture"): SensorReading("soil_moisture", value, at(when))}
-        )
+        return Readings({}, {("soil", "moisture"): SensorReading("moisture", value, at(when))})
 
     state, _ = advance(
         planner, at("2026-11-25 08:00"), RuntimeState(), reading(24, "2026-11-25 08:00")

@@ -9,7 +9,6 @@ from typing import Any
 from cocoon.config.schema import Device
 from cocoon.core.events import ClimateReport, Event, LightReport, SensorReport
 from cocoon.core.model import ClimateCommand, LightCommand, LightState
-from cocoon.core.plants import STATE_KEY
 from cocoon.core.state import BRIGHTNESS, KELVIN, POWER, SETPOINT
 
 UNAVAILABLE = frozenset({"unavailable", "unknown"})
@@ -76,8 +75,10 @@ def report(
     device: Device,
     entity_state: dict[str, Any],
     by_hand: frozenset[str] | None,
+    kinds: frozenset[str] = frozenset(),
 ) -> list[Event]:
-    """The events an entity's state stands for (none for an unavailable one)."""
+    """The events an entity's state stands for (none for an unavailable one); a sensor's
+    state is each of the plant readings `kinds` it carries."""
     state = entity_state.get("state")
     attributes = entity_state.get("attributes") or {}
     if not isinstance(state, str) or state in UNAVAILABLE or not isinstance(attributes, dict):
@@ -90,7 +91,7 @@ def report(
         current = _number(attributes.get("current_temperature"))
         return [ClimateReport(name, setpoint, current, manual)]
     value = _number(state)
-    return [] if value is None else [SensorReport(name, STATE_KEY, value)]
+    return [] if value is None else [SensorReport(name, kind, value) for kind in sorted(kinds)]
 
 
 def light_call(command: LightCommand, entity: str, attributes: dict[str, Any]) -> ServiceCall:

@@ -27,6 +27,7 @@ from cocoon.adapters.ha_mapping import (
     light_call,
     report,
 )
+from cocoon.adapters.plant_keys import STATE_KEY, kinds_by_key
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import Availability, Event, Press
 from cocoon.core.model import ClimateCommand, Command, LightCommand
@@ -47,6 +48,8 @@ class HomeAssistantGateway:
             raise GatewayError("Home Assistant entities need a home_assistant: section")
         self.submit = submit
         self.devices = {name: d for name, d in cfg.devices.items() if d.entity is not None}
+        self.kinds = kinds_by_key(cfg)
+        """The plant readings each sensor's state carries."""
         self.by_entity = {d.entity: name for name, d in self.devices.items() if d.entity}
         self.link = HomeAssistantLink(
             cfg.home_assistant,
@@ -185,7 +188,13 @@ class HomeAssistantGateway:
         self._report(name, new, by_hand)
 
     def _report(self, name: str, entity_state: dict[str, Any], by_hand: frozenset[str]) -> None:
-        for report_event in report(name, self.devices[name], entity_state, by_hand):
+        for report_event in report(
+            name,
+            self.devices[name],
+            entity_state,
+            by_hand,
+            self.kinds.get((name, STATE_KEY), frozenset()),
+        ):
             self.submit(report_event)
 
     def _trigger(self, event: dict[str, Any]) -> None:

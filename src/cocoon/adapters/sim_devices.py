@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cocoon.adapters.plant_keys import report_key
 from cocoon.config.schema import CocoonConfig, DeviceKind
-from cocoon.core.plants import reading_key
 
 _FULL = 254
 SETPOINT_RANGE = (5.0, 30.0)
@@ -125,7 +125,7 @@ def initial_devices(cfg: CocoonConfig, mireds: tuple[int, int]) -> dict[str, Sim
     plant_keys: dict[str, dict[str, float]] = {}
     for plant in cfg.plants.values():
         for kind, threshold in plant.thresholds().items():
-            sensor, key = reading_key(cfg, kind, threshold)
+            sensor, key = report_key(cfg, kind, threshold)
             plant_keys.setdefault(sensor, dict(_PLANT_SENSOR))[key] = _READINGS[kind]
     found: dict[str, Simulated] = {}
     for number, (device_id, device) in enumerate(cfg.devices.items()):

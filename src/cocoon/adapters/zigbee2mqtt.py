@@ -14,6 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 
+from cocoon.adapters.plant_keys import kinds_by_key
 from cocoon.adapters.z2m_bridge import DEFAULT_SETPOINT, Exposed, online_state
 from cocoon.config.schema import CocoonConfig, Device, DeviceKind
 from cocoon.core.events import Availability, ClimateReport, Event, LightReport, SensorReport
@@ -24,7 +25,6 @@ DEFAULT_BASE = "zigbee2mqtt"
 # Zigbee carries a transition in tenths of a second in 16 bits.
 MAX_TRANSITION = 6553.0
 _FULL = 254
-_SKIPPED_KEYS = frozenset({"linkquality"})
 # What a light is asked for on `/get` (`color` only of lights that show colours).
 _LIGHT_GET = ("state", "brightness", "color_temp")
 
@@ -203,6 +203,7 @@ class Zigbee2MqttDevices:
             self._availability[f"{topic}/availability"] = _Route(
                 device_id, device.kind, availability=True
             )
+        self._kinds = kinds_by_key(cfg)
         # A light that reports "ON" without a brightness keeps the one it had.
         self._brightness: dict[str, float] = {}
         self.exposed: dict[str, Exposed] = {}
@@ -234,7 +235,7 @@ class Zigbee2MqttDevices:
             return self._light(route.device, data)
         if route.kind == "thermostat":
             return self._climate(route.device, data)
-        return _sensor(route.device, data)
+        return self._sensor(route.device, data)
 
     def _light(self, device: str, data: dict[str, object]) -> list[Event]:
         state = data.get("state")
@@ -277,8 +278,13 @@ class Zigbee2MqttDevices:
             return []
         return [ClimateReport(device, setpoint, current)]
 
-
-def _sensor(device: str, data: dict[str, object]) -> list[Event]:
-    # A report mixes readings with text (update state, alarms): only numbers are readings.
-    readings = ((key, _finite(value)) for key, value in data.items() if key not in _SKIPPED_KEYS)
-    return [SensorReport(device, key, value) for key, value in readings if value is not None]
+    def _sensor(self, device: str, data: dict[str, object]) -> list[Event]:
+        # A report mixes readings with text (update state, alarms): only numbers are
+        # readings, and only those a plant reads are passed on, by kind.
+        found: list[Event] = []
+        for key, raw in data.items():
+            value = _finite(raw)
+            if value is not None:
+                kinds = self._kinds.get((device, key), frozenset())
+                found += [SensorReport(device, kind, value) for kind in sorted(kinds)]
+        return found

@@ -54,10 +54,11 @@ class ClimateReport:
 
 @dataclass(frozen=True, slots=True)
 class SensorReport:
-    """A sensor reported one value."""
+    """A sensor reported one plant reading (its gateway found it in the device's report)."""
 
     device: str
-    key: str
+    kind: str
+    """moisture, illuminance or temperature."""
     value: float
 
 

@@ -76,9 +76,10 @@ class ClimateReading:
 
 @dataclass(frozen=True, slots=True)
 class SensorReading:
-    """One value a sensor reported (moisture, illuminance, temperature...)."""
+    """One plant reading a sensor reported."""
 
-    key: str
+    kind: str
+    """moisture, illuminance or temperature."""
     value: float
     at: datetime
 
@@ -92,6 +93,7 @@ class Readings:
 
     devices: dict[str, Reading]
     sensors: dict[tuple[str, str], SensorReading]
+    """Plant readings by (sensor device, kind of reading)."""
     abilities: dict[str, Ability] = field(default_factory=dict)
     """What each device can show or hold, where its gateway said."""
 

@@ -71,11 +71,11 @@ def take(
             if isinstance(known, ClimateReading) and replace(known, at=now) == same:
                 return Taken(state, readings, [], False)
             return _climate(plans, state, readings, sent, report, now)
-        case SensorReport(device=device, key=key, value=value):
-            if (device, key) not in plans.plant_keys:
+        case SensorReport(device=device, kind=kind, value=value):
+            if (device, kind) not in plans.plant_readings:
                 return Taken(state, readings, [], False)  # a reading no plant looks at
-            known_value = readings.sensors.get((device, key))
-            sensors = {**readings.sensors, (device, key): SensorReading(key, value, now)}
+            known_value = readings.sensors.get((device, kind))
+            sensors = {**readings.sensors, (device, kind): SensorReading(kind, value, now)}
             readings = replace(readings, sensors=sensors)
             # A repeated value only refreshes the reading's age; plants care about
             # that once it is old (a sensor going stale), not on every report.

@@ -9,7 +9,7 @@ from cocoon.app import Daemon
 from cocoon.config.schema import CocoonConfig, Threshold
 from cocoon.core.model import SensorReading
 from cocoon.core.names import layer_name
-from cocoon.core.plants import PlantStatus, reading_key
+from cocoon.core.plants import PlantStatus
 from cocoon.core.status import Status
 from cocoon.core.sun import SunTimes, sun_times
 from cocoon.demo.feed import Feed
@@ -201,9 +201,9 @@ class Snapshots:
             unheard: set[str] = set()
             room = _OTHER_ROOM
             for kind, threshold in plant.thresholds().items():
-                sensor, key = reading_key(cfg, kind, threshold)
+                sensor = threshold.sensor
                 room = cfg.devices[sensor].room or room
-                reading = engine.readings.sensors.get((sensor, key))
+                reading = engine.readings.sensors.get((sensor, kind))
                 if reading is not None:
                     readings.append(self._reading(kind, threshold, reading, known))
                 else:

@@ -156,7 +156,7 @@ def _update_plants(
 ) -> RuntimeState:
     cfg = plans.cfg
     statuses = {
-        name: evaluate(cfg, plant, state.plants.get(name, PlantStatus()), readings, now)
+        name: evaluate(plant, state.plants.get(name, PlantStatus()), readings, now)
         for name, plant in cfg.plants.items()
     }
     if statuses == state.plants:
