@@ -8,7 +8,7 @@ from typing import Any
 
 from cocoon.config.schema import Device
 from cocoon.core.events import ClimateReport, Event, LightReport, SensorReport
-from cocoon.core.model import ClimateCommand, LightCommand, LightState
+from cocoon.core.model import MAX_TRANSITION, ClimateCommand, LightCommand, LightState
 from cocoon.core.state import BRIGHTNESS, KELVIN, POWER, SETPOINT
 
 UNAVAILABLE = frozenset({"unavailable", "unknown"})
@@ -102,7 +102,7 @@ def light_call(command: LightCommand, entity: str, attributes: dict[str, Any]) -
     """
     data: dict[str, Any] = {"entity_id": entity}
     if command.transition > 0:
-        data["transition"] = round(min(command.transition, 6553), 1)
+        data["transition"] = round(min(command.transition, MAX_TRANSITION), 1)
     if not command.on:
         return ServiceCall("light", "turn_off", data)
     if command.brightness is not None:

@@ -15,16 +15,13 @@ import math
 from dataclasses import dataclass
 
 from cocoon.adapters.plant_keys import kinds_by_key
-from cocoon.adapters.z2m_bridge import DEFAULT_SETPOINT, Exposed, online_state
+from cocoon.adapters.z2m_bridge import DEFAULT_SETPOINT, FULL_BRIGHTNESS, Exposed, online_state
 from cocoon.config.schema import CocoonConfig, Device, DeviceKind
 from cocoon.core.events import Availability, ClimateReport, Event, LightReport, SensorReport
-from cocoon.core.model import ClimateCommand, Colour, LightCommand, LightState
+from cocoon.core.model import MAX_TRANSITION, ClimateCommand, Colour, LightCommand, LightState
 from cocoon.ports import Message
 
 DEFAULT_BASE = "zigbee2mqtt"
-# Zigbee carries a transition in tenths of a second in 16 bits.
-MAX_TRANSITION = 6553.0
-_FULL = 254
 # What a light is asked for on `/get` (`color` only of lights that show colours).
 _LIGHT_GET = ("state", "brightness", "color_temp")
 
@@ -60,8 +57,8 @@ def light_payload(
     payload: dict[str, object] = {"state": "ON" if command.on else "OFF"}
     if command.on and command.brightness is not None:
         # An "on" of brightness 0 would switch the light off again.
-        level = round(command.brightness * _FULL / 100)
-        payload["brightness"] = min(_FULL, max(1, level))
+        level = round(command.brightness * FULL_BRIGHTNESS / 100)
+        payload["brightness"] = min(FULL_BRIGHTNESS, max(1, level))
     if command.on and command.colour is not None:
         colour = command.colour
         if colour.space == "xy":
@@ -242,14 +239,14 @@ class Zigbee2MqttDevices:
         if state is not None and (not isinstance(state, str) or state.upper() not in {"ON", "OFF"}):
             raise ValueError(f"state is {state!r}, not ON or OFF")
         level = _number(data, "brightness")
-        if level is not None and not 0 <= level <= _FULL:
-            raise ValueError(f"brightness {level:g} is outside 0-254")
+        if level is not None and not 0 <= level <= FULL_BRIGHTNESS:
+            raise ValueError(f"brightness {level:g} is outside 0-{FULL_BRIGHTNESS}")
         mireds = _number(data, "color_temp")
         if mireds is not None and not 50 <= mireds <= 1000:
             raise ValueError(f"color_temp {mireds:g} is not a colour temperature")
         if level is not None:
             # A light that is off still reports the brightness it will come back at.
-            self._brightness[device] = round(level * 100 / _FULL, 1)
+            self._brightness[device] = round(level * 100 / FULL_BRIGHTNESS, 1)
         if state is None:
             return []  # not a report of the light's look (an update notice, say)
         colour = _colour(data)
@@ -265,7 +262,9 @@ class Zigbee2MqttDevices:
             self.wanted.add(device)
             return []
         # "ON" at brightness 0 is still on: the dimmest step, not off.
-        return [LightReport(device, LightState(max(percent, 100 / _FULL), kelvin, colour))]
+        return [
+            LightReport(device, LightState(max(percent, 100 / FULL_BRIGHTNESS), kelvin, colour))
+        ]
 
     def _climate(self, device: str, data: dict[str, object]) -> list[Event]:
         exposed = self.exposed.get(device)

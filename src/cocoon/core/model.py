@@ -9,6 +9,9 @@ from typing import Literal, TypeAlias
 # Two colours this close (CIE x/y, or hue degrees and saturation percent over 100) are
 # one colour to a device: it stores them in steps of 1/65536 (x/y) or 1/254 (hue, sat).
 COLOUR_TOLERANCE = 0.01
+# The longest transition a command carries, in seconds: Zigbee carries a transition in
+# tenths of a second in 16 bits (6553.5 s), and Home Assistant passes it on as it is.
+MAX_TRANSITION = 6553.0
 
 
 @dataclass(frozen=True, slots=True)

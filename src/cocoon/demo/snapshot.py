@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from cocoon.adapters.simulator import Zigbee2MqttSimulator
+from cocoon.adapters.z2m_bridge import FULL_BRIGHTNESS
 from cocoon.app import Daemon
 from cocoon.config.schema import CocoonConfig, Threshold
 from cocoon.core.model import SensorReading
@@ -15,7 +16,6 @@ from cocoon.core.sun import SunTimes, sun_times
 from cocoon.demo.feed import Feed
 from cocoon.demo.view import Frame, HeatLook, LightLook, PlantLook, Room
 
-_FULL = 254
 _UNITS = {"moisture": "%", "illuminance": "lx", "temperature": "°C"}
 _OTHER_ROOM = "Elsewhere"
 # What a plant needs when a reading passes each bound, in a newcomer's words.
@@ -183,7 +183,7 @@ class Snapshots:
                 light = LightLook(
                     name,
                     state.get("state") == "ON",
-                    brightness * 100 / _FULL,
+                    brightness * 100 / FULL_BRIGHTNESS,
                     None if not mireds else 1e6 / mireds,
                 )
                 lights.setdefault(room, []).append(light)
