@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cocoon.core.model import Colour, LightState
+from cocoon.core.model import Attribute, Colour, LightState
 from cocoon.core.plants import PlantStatus
 from cocoon.core.state import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
 from cocoon.runtime.store import JsonStore
@@ -28,7 +28,7 @@ FULL = RuntimeState(
         "sofa": Hold(
             snapshot=LightState(60.0, 3000.0),
             override=Override(
-                frozenset({"brightness"}), at("2026-11-25 20:10"), at("2026-11-25 22:10")
+                frozenset({Attribute.BRIGHTNESS}), at("2026-11-25 20:10"), at("2026-11-25 22:10")
             ),
             handover=Handover(
                 LightState(10.0, 2700.0), at("2026-11-25 20:11"), timedelta(minutes=2)

@@ -8,8 +8,7 @@ from typing import Any
 
 from cocoon.config.schema import Device
 from cocoon.core.events import ClimateReport, Event, LightReport, SensorReport
-from cocoon.core.model import MAX_TRANSITION, ClimateCommand, LightCommand, LightState
-from cocoon.core.state import BRIGHTNESS, KELVIN, POWER, SETPOINT
+from cocoon.core.model import MAX_TRANSITION, Attribute, ClimateCommand, LightCommand, LightState
 
 UNAVAILABLE = frozenset({"unavailable", "unknown"})
 # Home Assistant brightness runs 0-255.
@@ -50,23 +49,23 @@ def light_look(state: str, attributes: dict[str, Any]) -> LightState:
 
 def changed_by_hand(
     device: Device, old: dict[str, Any] | None, new: dict[str, Any]
-) -> frozenset[str]:
+) -> frozenset[Attribute]:
     """Which attributes a state change touched (for a change that is not cocoon's own)."""
     if device.kind == "thermostat":
         before = None if old is None else old.get("attributes", {}).get("temperature")
         after = new.get("attributes", {}).get("temperature")
-        return frozenset({SETPOINT}) if before != after else frozenset()
+        return frozenset({Attribute.SETPOINT}) if before != after else frozenset()
     if device.kind != "light" or old is None:
         return frozenset()
     a = light_look(old.get("state", ""), old.get("attributes", {}))
     b = light_look(new.get("state", ""), new.get("attributes", {}))
     if a.on != b.on:
-        return frozenset({POWER})
-    changed = set()
+        return frozenset({Attribute.POWER})
+    changed: set[Attribute] = set()
     if abs(a.brightness - b.brightness) > 0.5:
-        changed.add(BRIGHTNESS)
+        changed.add(Attribute.BRIGHTNESS)
     if a.kelvin is not None and b.kelvin is not None and abs(a.kelvin - b.kelvin) > 10:
-        changed.add(KELVIN)
+        changed.add(Attribute.KELVIN)
     return frozenset(changed)
 
 
@@ -74,7 +73,7 @@ def report(
     name: str,
     device: Device,
     entity_state: dict[str, Any],
-    by_hand: frozenset[str] | None,
+    by_hand: frozenset[Attribute] | None,
     kinds: frozenset[str] = frozenset(),
 ) -> list[Event]:
     """The events an entity's state stands for (none for an unavailable one); a sensor's

@@ -30,7 +30,7 @@ from cocoon.adapters.ha_mapping import (
 from cocoon.adapters.plant_keys import STATE_KEY, kinds_by_key
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import Availability, Event, Press
-from cocoon.core.model import ClimateCommand, Command, LightCommand
+from cocoon.core.model import Attribute, ClimateCommand, Command, LightCommand
 from cocoon.errors import GatewayError
 
 _LOGGER = logging.getLogger(__name__)
@@ -187,7 +187,9 @@ class HomeAssistantGateway:
         by_hand = frozenset() if ours else changed_by_hand(self.devices[name], old, new)
         self._report(name, new, by_hand)
 
-    def _report(self, name: str, entity_state: dict[str, Any], by_hand: frozenset[str]) -> None:
+    def _report(
+        self, name: str, entity_state: dict[str, Any], by_hand: frozenset[Attribute]
+    ) -> None:
         for report_event in report(
             name,
             self.devices[name],

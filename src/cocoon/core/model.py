@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal, TypeAlias
 
 # Two colours this close (CIE x/y, or hue degrees and saturation percent over 100) are
@@ -12,6 +13,17 @@ COLOUR_TOLERANCE = 0.01
 # The longest transition a command carries, in seconds: Zigbee carries a transition in
 # tenths of a second in 16 bits (6553.5 s), and Home Assistant passes it on as it is.
 MAX_TRANSITION = 6553.0
+
+
+class Attribute(StrEnum):
+    """What of a device a person can change by hand, and cocoon then leaves alone."""
+
+    POWER = "power"
+    BRIGHTNESS = "brightness"
+    KELVIN = "kelvin"
+    COLOUR = "colour"
+    """A colour off the white line: cocoon then leaves the light's colour alone."""
+    SETPOINT = "setpoint"
 
 
 @dataclass(frozen=True, slots=True)

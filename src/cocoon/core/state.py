@@ -9,12 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from cocoon.core.model import LightState
+from cocoon.core.model import Attribute, LightState
 from cocoon.core.plants import PlantStatus
-
-POWER, BRIGHTNESS, KELVIN, SETPOINT = "power", "brightness", "kelvin", "setpoint"
-COLOUR = "colour"
-"""A colour off the white line, set by hand: cocoon then leaves the light's colour alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +41,7 @@ class CalmRun:
 class Override:
     """A person changed these attributes by hand; cocoon leaves them alone until `until`."""
 
-    attributes: frozenset[str]
+    attributes: frozenset[Attribute]
     since: datetime
     until: datetime
 

@@ -12,10 +12,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from cocoon.core.layers import Layer
-from cocoon.core.model import ClimateTarget, Fade, LightState, LightTarget, Readings, Target
+from cocoon.core.model import (
+    Attribute,
+    ClimateTarget,
+    Fade,
+    LightState,
+    LightTarget,
+    Readings,
+    Target,
+)
 from cocoon.core.planner import Planner
 from cocoon.core.scenes import blend, blend_states
-from cocoon.core.state import BRIGHTNESS, COLOUR, KELVIN, POWER, SETPOINT, Hold, RuntimeState
+from cocoon.core.state import Hold, RuntimeState
 
 # The largest colour change between two fade steps, in mireds (even steps to the eye),
 # for a light bright enough that its colour shows.
@@ -95,7 +103,7 @@ def _light(
 ) -> LightTarget | None:
     hold = state.holds.get(device, _NO_HOLD)
     kept = _overridden(hold, now) if hold.override is not None else frozenset()
-    if POWER in kept:
+    if Attribute.POWER in kept:
         return None
     value = hold.snapshot or readings.light(device)
     if value is None:
@@ -119,8 +127,8 @@ def _light(
         value,
         why,
         fading,
-        keep_brightness=BRIGHTNESS in kept,
-        keep_kelvin=bool(kept & {KELVIN, COLOUR}),
+        keep_brightness=Attribute.BRIGHTNESS in kept,
+        keep_kelvin=bool(kept & {Attribute.KELVIN, Attribute.COLOUR}),
     )
 
 
@@ -133,7 +141,7 @@ def _climate(
     readings: Readings,
 ) -> ClimateTarget | None:
     hold = state.holds.get(device, _NO_HOLD)
-    if SETPOINT in _overridden(hold, now):
+    if Attribute.SETPOINT in _overridden(hold, now):
         return None
     baseline = hold.setpoint if hold.setpoint is not None else readings.setpoint(device)
     wanted, why = baseline, Fade("back to how it was")

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cocoon.core.model import Colour, LightState
+from cocoon.core.model import Attribute, Colour, LightState
 from cocoon.core.plants import PlantStatus
 from cocoon.core.state import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
 
@@ -115,7 +115,9 @@ def _hold(data: dict[str, Any]) -> Hold:
         override=None
         if override is None
         else Override(
-            frozenset(override["attributes"]), _time(override["since"]), _time(override["until"])
+            frozenset(Attribute(name) for name in override["attributes"]),
+            _time(override["since"]),
+            _time(override["until"]),
         ),
         handover=None
         if handover is None

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from cocoon.config.schema import CocoonConfig
-from cocoon.core.model import Readings
+from cocoon.core.model import Attribute, Readings
 from cocoon.core.planner import Planner
 from cocoon.core.scenes import Envelope
 from cocoon.core.schedule import ritual_window
@@ -101,7 +101,7 @@ def set_override(
     cfg: CocoonConfig,
     state: RuntimeState,
     device: str,
-    attributes: frozenset[str],
+    attributes: frozenset[Attribute],
     now: datetime,
 ) -> tuple[RuntimeState, str]:
     """A person changed `attributes` of `device`: leave them alone for `override_timeout`."""
