@@ -12,13 +12,13 @@ from cocoon.core.model import (
     ClimateReading,
     ClimateTarget,
     Colour,
-    Fade,
     LightAbility,
     LightCommand,
     LightReading,
     LightState,
     LightTarget,
     Readings,
+    Reason,
 )
 from cocoon.core.reconcile import commands
 from cocoon.core.reports import manual_light_change, manual_setpoint_change
@@ -31,7 +31,7 @@ CFG = home_config()
 
 
 def _target(state: LightState, *, fading: bool = False, **kept: bool) -> LightTarget:
-    return LightTarget("sofa", state, Fade("ritual evening"), fading, **kept)
+    return LightTarget("sofa", state, Reason("ritual evening"), fading, **kept)
 
 
 def _send(target: LightTarget, last: dict[str, LightCommand] | None = None) -> list[object]:
@@ -108,7 +108,7 @@ def test_overridden_attributes_are_left_out_of_the_command() -> None:
 
 
 def test_thermostat_commands_only_on_change() -> None:
-    target = {"heat": ClimateTarget("heat", 21.0, Fade("ritual evening"))}
+    target = {"heat": ClimateTarget("heat", 21.0, Reason("ritual evening"))}
     readings = Readings({"heat": ClimateReading(20.0, 19.0, NOW)}, {})
     (command,) = commands(CFG, target, {}, readings, NOW, LATER)
     assert command == ClimateCommand("heat", 21.0, "ritual evening")

@@ -127,8 +127,9 @@ NO_READINGS = Readings({}, {})
 
 
 @dataclass(frozen=True, slots=True)
-class Fade:
-    """Why a target is what it is: the layer in charge, and where its fade goes."""
+class Reason:
+    """Why a target is what it is: the layer in charge and, while it fades, the
+    brightness the fade runs from and to (in percent)."""
 
     layer: str
     start: float | None = None
@@ -146,7 +147,7 @@ class LightTarget:
 
     device: str
     state: LightState
-    why: Fade
+    why: Reason
     fading: bool = False
     keep_brightness: bool = False
     keep_kelvin: bool = False
@@ -166,7 +167,7 @@ class ClimateTarget:
 
     device: str
     setpoint: float
-    why: Fade
+    why: Reason
 
     @property
     def reason(self) -> str:

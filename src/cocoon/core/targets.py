@@ -15,10 +15,10 @@ from cocoon.core.layers import Layer
 from cocoon.core.model import (
     Attribute,
     ClimateTarget,
-    Fade,
     LightState,
     LightTarget,
     Readings,
+    Reason,
     Target,
 )
 from cocoon.core.planner import Planner
@@ -30,7 +30,7 @@ from cocoon.core.state import Hold, RuntimeState
 MIRED_STEP = 10.0
 VISIBLE = 5.0
 _NO_HOLD = Hold()
-_GIVEN_BACK = Fade("given back")
+_GIVEN_BACK = Reason("given back")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class _Active:
     layer: Layer
     weight: float
     fading: bool
-    why: Fade
+    why: Reason
 
 
 def desired(
@@ -121,7 +121,7 @@ def _light(
     if handover is not None and (weight := handover.weight(now)) < 1:
         value = blend_states(handover.start, value, weight)
         fading = True
-        why = Fade(f"{why.layer}, taking over again")
+        why = Reason(f"{why.layer}, taking over again")
     return LightTarget(
         device,
         value,
@@ -144,12 +144,12 @@ def _climate(
     if Attribute.SETPOINT in _overridden(hold, now):
         return None
     baseline = hold.setpoint if hold.setpoint is not None else readings.setpoint(device)
-    wanted, why = baseline, Fade("back to how it was")
+    wanted, why = baseline, Reason("back to how it was")
     for entry in reversed(entries):
         # A setpoint does not fade: it is handed back as soon as its layer ends.
         if entry.weight > 0 and now < entry.layer.envelope.end:
             wanted = entry.layer.heat[device].apply(baseline)
-            why = Fade(entry.layer.name)
+            why = Reason(entry.layer.name)
             break
     if wanted is None:
         return None
@@ -157,7 +157,7 @@ def _climate(
     low, high = config.bounds
     clamped = min(high, max(low, round(wanted / config.step) * config.step))
     if clamped != round(wanted / config.step) * config.step:
-        why = Fade(f"{why.layer} (held within {low:g}–{high:g})")
+        why = Reason(f"{why.layer} (held within {low:g}–{high:g})")
     return ClimateTarget(device, clamped, why)
 
 
@@ -224,13 +224,13 @@ def _overridden(hold: Hold, now: datetime) -> frozenset[str]:
     return override.attributes
 
 
-def _why(top: _Active, below: LightState, device: str, now: datetime) -> Fade:
+def _why(top: _Active, below: LightState, device: str, now: datetime) -> Reason:
     if not top.fading:
         return top.why
     setting = top.layer.lights[device]
     goal = 0.0 if not setting.on else setting.brightness
     if goal is None:
-        return Fade(top.layer.name)
+        return Reason(top.layer.name)
     if now >= top.layer.envelope.end:
-        return Fade(f"{top.layer.name} ending", goal, below.brightness)
-    return Fade(top.layer.name, below.brightness, goal)
+        return Reason(f"{top.layer.name} ending", goal, below.brightness)
+    return Reason(top.layer.name, below.brightness, goal)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.values import format_duration
-from cocoon.core.model import ClimateCommand, Command, Fade, LightTarget
+from cocoon.core.model import ClimateCommand, Command, LightTarget, Reason
 from cocoon.core.reconcile import light_command
 from cocoon.core.state import Hold, RitualRun, RuntimeState
 from cocoon.core.transitions.people import clock
@@ -31,7 +31,7 @@ def give_back_removed(old: CocoonConfig, device: str, hold: Hold, now: datetime)
     why = "given back: no longer configured"
     if hold.snapshot is not None:
         glide = old.settings.fade_step.total_seconds()
-        target = LightTarget(device, hold.snapshot, Fade(why))
+        target = LightTarget(device, hold.snapshot, Reason(why))
         return GiveBack(light_command(old, target, glide), f"{gone}: given back")
     if hold.setpoint is not None:
         return GiveBack(ClimateCommand(device, hold.setpoint, why), f"{gone}: given back")
