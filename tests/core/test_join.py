@@ -156,7 +156,7 @@ def test_a_hand_during_the_glide_wins() -> None:
     state, _ = set_override(
         cfg, state, "sofa", frozenset({Attribute.BRIGHTNESS}), at("2026-11-26 01:01")
     )
-    assert state.holds["sofa"].handover is None
+    assert state.holds["sofa"].taking_back is None
     sofa = desired(planner, at("2026-11-26 01:01"), state, readings)["sofa"]
     assert isinstance(sofa, LightTarget)
     assert sofa.keep_brightness

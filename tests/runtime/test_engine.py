@@ -107,7 +107,7 @@ def test_off_on_the_mode_select_ends_calm_and_gives_back_the_snapshot() -> None:
     clock.moment += timedelta(seconds=1)
     engine.handle(Wake())  # the snapshot is given back once more, then let go
     assert store.state.calm == {}
-    assert all(hold.releasing for hold in store.state.holds.values())
+    assert all(hold.giving_back for hold in store.state.holds.values())
     clock.moment += timedelta(seconds=1)
     engine.handle(Wake())
     assert store.state.holds == {}

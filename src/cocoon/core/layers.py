@@ -52,7 +52,7 @@ def build_layers(cfg: CocoonConfig, state: RuntimeState) -> list[Layer]:
         if run.missed or ritual is None:
             continue
         scene = cfg.scenes[ritual.scene]
-        envelope = Envelope(run.start, run.end, ritual.fade, ritual.hand_back)
+        envelope = Envelope(run.start, run.end, ritual.fade, ritual.give_back_fade)
         found.append(Layer(f"ritual {run.ritual}", RITUAL, envelope, scene.lights, scene.heat))
         for plant in run.cues:
             cue = cfg.plants[plant].cue
@@ -67,7 +67,7 @@ def build_layers(cfg: CocoonConfig, state: RuntimeState) -> list[Layer]:
         if mode is None:
             continue
         scene = cfg.scenes[mode.scene]
-        envelope = Envelope(calm.start, calm.end, mode.fade, mode.hand_back)
+        envelope = Envelope(calm.start, calm.end, mode.fade, mode.give_back_fade)
         found.append(Layer(calm.mode, CALM, envelope, scene.lights, scene.heat))
     found.sort(key=lambda layer: (layer.rank, layer.envelope.start))
     return found

@@ -47,7 +47,7 @@ class Override:
 
 
 @dataclass(frozen=True, slots=True)
-class Handover:
+class TakeBack:
     """cocoon takes a device back: it fades from `start` (what the person left) to its targets."""
 
     start: LightState
@@ -68,8 +68,8 @@ class Hold:
     snapshot: LightState | None = None
     setpoint: float | None = None
     override: Override | None = None
-    handover: Handover | None = None
-    releasing: bool = False
+    taking_back: TakeBack | None = None
+    giving_back: bool = False
     """No layer holds the device any more: the snapshot is given back once, then let go."""
     late: bool = False
     """The give-back comes after its layer's own fade-out could show it (the device was

@@ -85,11 +85,11 @@ def _desired(
         if climate is not None:
             targets[device] = climate
     for device, hold in state.holds.items():
-        if hold.releasing and hold.snapshot is not None:
+        if hold.giving_back and hold.snapshot is not None:
             # Late, it glides from wherever the light is; else the fade-out is done.
             glide = plans.cfg.settings.fade_step.total_seconds() if hold.late else 0.0
             targets[device] = LightTarget(device, hold.snapshot, _GIVEN_BACK, glide=glide)
-        elif hold.releasing and hold.setpoint is not None:
+        elif hold.giving_back and hold.setpoint is not None:
             targets[device] = ClimateTarget(device, hold.setpoint, _GIVEN_BACK)
     return targets
 
@@ -117,9 +117,9 @@ def _light(
         if entry.weight > 0:
             top, below = entry, before
     why = _why(top, below, device, now) if top.fading else top.why
-    handover = hold.handover
-    if handover is not None and (weight := handover.weight(now)) < 1:
-        value = blend_states(handover.start, value, weight)
+    taking_back = hold.taking_back
+    if taking_back is not None and (weight := taking_back.weight(now)) < 1:
+        value = blend_states(taking_back.start, value, weight)
         fading = True
         why = Reason(f"{why.layer}, taking over again")
     return LightTarget(
@@ -146,7 +146,7 @@ def _climate(
     baseline = hold.setpoint if hold.setpoint is not None else readings.setpoint(device)
     wanted, why = baseline, Reason("back to how it was")
     for entry in reversed(entries):
-        # A setpoint does not fade: it is handed back as soon as its layer ends.
+        # A setpoint does not fade: it is given back as soon as its layer ends.
         if entry.weight > 0 and now < entry.layer.envelope.end:
             wanted = entry.layer.heat[device].apply(baseline)
             why = Reason(entry.layer.name)

@@ -48,12 +48,12 @@ def rewind(state: RuntimeState, seen: datetime, now: datetime) -> RuntimeState:
     delta = now - seen
 
     def hold(value: Hold) -> Hold:
-        override, handover = value.override, value.handover
+        override, taking_back = value.override, value.taking_back
         if override is not None:
             override = replace(override, since=override.since + delta, until=override.until + delta)
-        if handover is not None:
-            handover = replace(handover, at=handover.at + delta)
-        return replace(value, override=override, handover=handover)
+        if taking_back is not None:
+            taking_back = replace(taking_back, at=taking_back.at + delta)
+        return replace(value, override=override, taking_back=taking_back)
 
     def run(value: RitualRun) -> RitualRun:
         end = value.end if seen < value.end else value.end + delta

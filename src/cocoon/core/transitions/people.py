@@ -81,7 +81,7 @@ def press_calm(
         begin = now
         if running is not None and calm.fade > timedelta(0):
             # Pressed while fading out: continue from the weight it has now, without a jump.
-            envelope = Envelope(running.start, running.end, calm.fade, calm.hand_back)
+            envelope = Envelope(running.start, running.end, calm.fade, calm.give_back_fade)
             begin = now - calm.fade * envelope.weight(now)
         run = CalmRun(mode, begin, end)
         lights = len(cfg.scenes[calm.scene].lights)
@@ -109,7 +109,7 @@ def set_override(
     if hold.override is not None:
         attributes = attributes | hold.override.attributes
     until = now + cfg.settings.override_timeout
-    hold = replace(hold, override=Override(attributes, now, until), handover=None)
+    hold = replace(hold, override=Override(attributes, now, until), taking_back=None)
     what = ", ".join(sorted(attributes))
     message = (
         f"{device} changed by hand ({what}):"
