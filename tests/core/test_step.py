@@ -6,9 +6,15 @@ from datetime import timedelta
 
 from cocoon.core import Planner, RuntimeState, Sent, apply, step
 from cocoon.core.events import LightReport, Press
-from cocoon.core.model import ClimateCommand, LightCommand, LightReading, LightState, Readings
+from cocoon.core.model import (
+    Attribute,
+    ClimateCommand,
+    LightCommand,
+    LightReading,
+    LightState,
+    Readings,
+)
 from cocoon.core.sent import KEPT, SETTLE
-from cocoon.core.state import BRIGHTNESS
 
 from .homes import at, home_config
 
@@ -95,4 +101,4 @@ def test_a_report_long_after_the_command_is_judged_by_the_instants_passed_in() -
     taken = apply(planner, first.state, first.readings, first.sent, dimmed, soon)
     override = taken.state.holds["sofa"].override
     assert override is not None
-    assert BRIGHTNESS in override.attributes
+    assert Attribute.BRIGHTNESS in override.attributes

@@ -388,7 +388,7 @@ class Ritual(Model):
     fade: Duration = timedelta(minutes=2)
     """How long the scene takes to fade in; clipped to the window, never extending it."""
     fade_out: Duration | None = None
-    """How long the hand-back takes at the end (the fade when not given)."""
+    """How long the give-back takes at the end (the fade when not given)."""
     not_before: Clock | None = None
     """Never start earlier than this clock time (a winter sunset is early)."""
     not_after: Clock | None = None
@@ -409,7 +409,7 @@ class Ritual(Model):
         return self
 
     @property
-    def hand_back(self) -> timedelta:
+    def give_back_fade(self) -> timedelta:
         """The fade used when the ritual ends."""
         return self.fade if self.fade_out is None else self.fade_out
 
@@ -426,7 +426,7 @@ class CalmMode(Model):
     capitalised, when not given."""
 
     @property
-    def hand_back(self) -> timedelta:
+    def give_back_fade(self) -> timedelta:
         """The fade used when the mode ends."""
         return self.fade if self.fade_out is None else self.fade_out
 

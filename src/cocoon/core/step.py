@@ -24,7 +24,7 @@ from cocoon.core.events import (
     SensorReport,
     SetHandsOff,
 )
-from cocoon.core.model import Command, LightCommand, Readings, Target
+from cocoon.core.model import MAX_TRANSITION, Command, LightCommand, Readings, Target
 from cocoon.core.planner import Planner
 from cocoon.core.reports import take
 from cocoon.core.sent import Sent
@@ -157,5 +157,5 @@ def _unknown(state: RuntimeState, readings: Readings, name: str) -> Applied:
 
 def _gliding(command: Command, seconds: float) -> Command:
     if isinstance(command, LightCommand) and command.transition < seconds:
-        return replace(command, transition=min(seconds, reconcile.MAX_TRANSITION))
+        return replace(command, transition=min(seconds, MAX_TRANSITION))
     return command

@@ -12,17 +12,25 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from cocoon.core.layers import Layer
-from cocoon.core.model import ClimateTarget, Fade, LightState, LightTarget, Readings, Target
+from cocoon.core.model import (
+    Attribute,
+    ClimateTarget,
+    LightState,
+    LightTarget,
+    Readings,
+    Reason,
+    Target,
+)
 from cocoon.core.planner import Planner
 from cocoon.core.scenes import blend, blend_states
-from cocoon.core.state import BRIGHTNESS, COLOUR, KELVIN, POWER, SETPOINT, Hold, RuntimeState
+from cocoon.core.state import Hold, RuntimeState
 
 # The largest colour change between two fade steps, in mireds (even steps to the eye),
 # for a light bright enough that its colour shows.
 MIRED_STEP = 10.0
 VISIBLE = 5.0
 _NO_HOLD = Hold()
-_GIVEN_BACK = Fade("given back")
+_GIVEN_BACK = Reason("given back")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +38,7 @@ class _Active:
     layer: Layer
     weight: float
     fading: bool
-    why: Fade
+    why: Reason
 
 
 def desired(
@@ -77,11 +85,11 @@ def _desired(
         if climate is not None:
             targets[device] = climate
     for device, hold in state.holds.items():
-        if hold.releasing and hold.snapshot is not None:
+        if hold.giving_back and hold.snapshot is not None:
             # Late, it glides from wherever the light is; else the fade-out is done.
             glide = plans.cfg.settings.fade_step.total_seconds() if hold.late else 0.0
             targets[device] = LightTarget(device, hold.snapshot, _GIVEN_BACK, glide=glide)
-        elif hold.releasing and hold.setpoint is not None:
+        elif hold.giving_back and hold.setpoint is not None:
             targets[device] = ClimateTarget(device, hold.setpoint, _GIVEN_BACK)
     return targets
 
@@ -95,7 +103,7 @@ def _light(
 ) -> LightTarget | None:
     hold = state.holds.get(device, _NO_HOLD)
     kept = _overridden(hold, now) if hold.override is not None else frozenset()
-    if POWER in kept:
+    if Attribute.POWER in kept:
         return None
     value = hold.snapshot or readings.light(device)
     if value is None:
@@ -109,18 +117,18 @@ def _light(
         if entry.weight > 0:
             top, below = entry, before
     why = _why(top, below, device, now) if top.fading else top.why
-    handover = hold.handover
-    if handover is not None and (weight := handover.weight(now)) < 1:
-        value = blend_states(handover.start, value, weight)
+    taking_back = hold.taking_back
+    if taking_back is not None and (weight := taking_back.weight(now)) < 1:
+        value = blend_states(taking_back.start, value, weight)
         fading = True
-        why = Fade(f"{why.layer}, taking over again")
+        why = Reason(f"{why.layer}, taking over again")
     return LightTarget(
         device,
         value,
         why,
         fading,
-        keep_brightness=BRIGHTNESS in kept,
-        keep_kelvin=bool(kept & {KELVIN, COLOUR}),
+        keep_brightness=Attribute.BRIGHTNESS in kept,
+        keep_kelvin=bool(kept & {Attribute.KELVIN, Attribute.COLOUR}),
     )
 
 
@@ -133,15 +141,15 @@ def _climate(
     readings: Readings,
 ) -> ClimateTarget | None:
     hold = state.holds.get(device, _NO_HOLD)
-    if SETPOINT in _overridden(hold, now):
+    if Attribute.SETPOINT in _overridden(hold, now):
         return None
     baseline = hold.setpoint if hold.setpoint is not None else readings.setpoint(device)
-    wanted, why = baseline, Fade("back to how it was")
+    wanted, why = baseline, Reason("back to how it was")
     for entry in reversed(entries):
-        # A setpoint does not fade: it is handed back as soon as its layer ends.
+        # A setpoint does not fade: it is given back as soon as its layer ends.
         if entry.weight > 0 and now < entry.layer.envelope.end:
             wanted = entry.layer.heat[device].apply(baseline)
-            why = Fade(entry.layer.name)
+            why = Reason(entry.layer.name)
             break
     if wanted is None:
         return None
@@ -149,7 +157,7 @@ def _climate(
     low, high = config.bounds
     clamped = min(high, max(low, round(wanted / config.step) * config.step))
     if clamped != round(wanted / config.step) * config.step:
-        why = Fade(f"{why.layer} (held within {low:g}–{high:g})")
+        why = Reason(f"{why.layer} (held within {low:g}–{high:g})")
     return ClimateTarget(device, clamped, why)
 
 
@@ -216,13 +224,13 @@ def _overridden(hold: Hold, now: datetime) -> frozenset[str]:
     return override.attributes
 
 
-def _why(top: _Active, below: LightState, device: str, now: datetime) -> Fade:
+def _why(top: _Active, below: LightState, device: str, now: datetime) -> Reason:
     if not top.fading:
         return top.why
     setting = top.layer.lights[device]
     goal = 0.0 if not setting.on else setting.brightness
     if goal is None:
-        return Fade(top.layer.name)
+        return Reason(top.layer.name)
     if now >= top.layer.envelope.end:
-        return Fade(f"{top.layer.name} ending", goal, below.brightness)
-    return Fade(top.layer.name, below.brightness, goal)
+        return Reason(f"{top.layer.name} ending", goal, below.brightness)
+    return Reason(top.layer.name, below.brightness, goal)

@@ -28,12 +28,12 @@ def next_boundary(plans: Planner, now: datetime, state: RuntimeState) -> datetim
     for day in (today, today + timedelta(days=1)):
         candidates.extend(w.start for w in plans.day(day).windows if w.start > now)
     for hold in state.holds.values():
-        if hold.releasing:
+        if hold.giving_back:
             candidates.append(now + MIN_STEP)
         if hold.override is not None:
             candidates.append(hold.override.until)
-        if hold.handover is not None:
-            candidates.append(hold.handover.at + hold.handover.fade)
+        if hold.taking_back is not None:
+            candidates.append(hold.taking_back.at + hold.taking_back.fade)
     # With nothing due, the next local midnight: a stable instant to wake at.
     midnight = local_instant(today + timedelta(days=1), time(0), plans.zone)
     return min((c for c in candidates if c > now), default=midnight)
@@ -45,7 +45,8 @@ def next_wakeup(plans: Planner, now: datetime, state: RuntimeState, readings: Re
     fading = any(
         layer.lights and layer.envelope.fading(now) for layer in plans.layers(state)
     ) or any(
-        hold.handover is not None and hold.handover.weight(now) < 1 for hold in state.holds.values()
+        hold.taking_back is not None and hold.taking_back.weight(now) < 1
+        for hold in state.holds.values()
     )
     # A plant sensor going silent turns the plant's status to stale.
     silent = [

@@ -291,7 +291,7 @@ def setpoint_steps(view: DayView, device: str) -> list[tuple[datetime, float]]:
     """Each setpoint a thermostat is given during the day, at the instant it is given.
 
     A setpoint does not fade: the thermostat jumps to it and holds it, also after cocoon
-    lets go (it keeps what it was handed back), so the steps are all there is to draw.
+    lets go (it keeps what it was given back), so the steps are all there is to draw.
     """
     steps: list[tuple[datetime, float]] = []
     for segment in view.segments:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from cocoon.config.schema import CocoonConfig
-from cocoon.core.model import Readings
+from cocoon.core.model import Attribute, Readings
 from cocoon.core.planner import Planner
 from cocoon.core.scenes import Envelope
 from cocoon.core.schedule import ritual_window
@@ -81,7 +81,7 @@ def press_calm(
         begin = now
         if running is not None and calm.fade > timedelta(0):
             # Pressed while fading out: continue from the weight it has now, without a jump.
-            envelope = Envelope(running.start, running.end, calm.fade, calm.hand_back)
+            envelope = Envelope(running.start, running.end, calm.fade, calm.give_back_fade)
             begin = now - calm.fade * envelope.weight(now)
         run = CalmRun(mode, begin, end)
         lights = len(cfg.scenes[calm.scene].lights)
@@ -101,7 +101,7 @@ def set_override(
     cfg: CocoonConfig,
     state: RuntimeState,
     device: str,
-    attributes: frozenset[str],
+    attributes: frozenset[Attribute],
     now: datetime,
 ) -> tuple[RuntimeState, str]:
     """A person changed `attributes` of `device`: leave them alone for `override_timeout`."""
@@ -109,7 +109,7 @@ def set_override(
     if hold.override is not None:
         attributes = attributes | hold.override.attributes
     until = now + cfg.settings.override_timeout
-    hold = replace(hold, override=Override(attributes, now, until), handover=None)
+    hold = replace(hold, override=Override(attributes, now, until), taking_back=None)
     what = ", ".join(sorted(attributes))
     message = (
         f"{device} changed by hand ({what}):"
