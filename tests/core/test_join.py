@@ -14,9 +14,9 @@ from cocoon.core.planner import Planner
 from cocoon.core.scenes import Envelope, blend
 from cocoon.core.simulate import follow
 from cocoon.core.state import RuntimeState
+from cocoon.core.step import next_wakeup
 from cocoon.core.targets import aims, desired
 from cocoon.core.transitions import advance, set_override
-from cocoon.core.wakeups import next_wakeup
 from cocoon.runtime.store import decode, encode
 
 from .homes import at, home_config

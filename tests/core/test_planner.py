@@ -19,9 +19,9 @@ from cocoon.core.model import (
 from cocoon.core.planner import Planner
 from cocoon.core.simulate import follow, simulate
 from cocoon.core.state import RuntimeState
+from cocoon.core.step import next_wakeup
 from cocoon.core.targets import desired
 from cocoon.core.transitions import advance, end_calm, pause, press, resume, rewind, set_override
-from cocoon.core.wakeups import next_wakeup
 
 from .homes import at, home_config, lights_off
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal, TypeAlias
 
@@ -13,6 +13,8 @@ COLOUR_TOLERANCE = 0.01
 # The longest transition a command carries, in seconds: Zigbee carries a transition in
 # tenths of a second in 16 bits (6553.5 s), and Home Assistant passes it on as it is.
 MAX_TRANSITION = 6553.0
+MIN_STEP = timedelta(seconds=0.05)
+"""Fade steps are never closer together than this."""
 
 
 class Attribute(StrEnum):

@@ -29,9 +29,9 @@ from cocoon.core.planner import Planner
 from cocoon.core.reports import take
 from cocoon.core.sent import Sent
 from cocoon.core.state import RuntimeState
-from cocoon.core.targets import aims, desired
+from cocoon.core.targets import aims, desired, fade_step
 from cocoon.core.transitions import advance, pause, press, resume, select
-from cocoon.core.wakeups import next_wakeup
+from cocoon.core.wakeups import next_change
 
 NOBODY: frozenset[str] = frozenset()
 
@@ -93,8 +93,9 @@ def step(
     """
     now = now.astimezone(UTC)
     state, notes = advance(plans, now, state, readings, since, away)
+    boundary, fading = next_change(plans, now, state, readings)
     targets = desired(plans, now, state, readings)
-    wake = next_wakeup(plans, now, state, readings)
+    wake = fade_step(plans, now, boundary, state, readings, targets) if fading else boundary
     aimed = aims(plans, targets, wake, state, readings)
     commands: list[Command] = []
     if driving:
@@ -107,6 +108,14 @@ def step(
     if commands:
         readings = expect(readings, commands, now)
     return Outcome(state, targets, commands, wake, notes, sent.add(commands, now), readings)
+
+
+def next_wakeup(plans: Planner, now: datetime, state: RuntimeState, readings: Readings) -> datetime:
+    """The next instant anything changes: a boundary, or the next step of a fade."""
+    boundary, fading = next_change(plans, now, state, readings)
+    if not fading:
+        return boundary
+    return fade_step(plans, now, boundary, state, readings, desired(plans, now, state, readings))
 
 
 def apply(

@@ -1,9 +1,8 @@
-"""Targets: what every held device should show at an instant, and what to send towards it.
-
-Instants are handled in UTC (see `schedule`); a `now` in any zone is converted first.
-The layers in force at `now` are blended bottom up, over the snapshot (what the person
-left); a manual override keeps the attributes a person set; hands off leaves every
-device alone; a device no layer holds any more is given its snapshot back.
+"""Targets: what every held device should show at an instant, what to send towards it,
+and how far a fade may go in one step. The layers in force at `now` (any zone, UTC
+inside) are blended bottom up over the snapshot (what the person left); a manual
+override keeps the attributes a person set; hands off leaves every device alone; a
+device no layer holds any more is given its snapshot back.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from datetime import UTC, datetime
 
 from cocoon.core.layers import Layer
 from cocoon.core.model import (
+    MIN_STEP,
     Attribute,
     ClimateTarget,
     LightState,
@@ -25,9 +25,8 @@ from cocoon.core.planner import Planner
 from cocoon.core.scenes import blend, blend_states
 from cocoon.core.state import Hold, RuntimeState
 
-# The largest colour change between two fade steps, in mireds (even steps to the eye),
-# for a light bright enough that its colour shows.
 MIRED_STEP = 10.0
+"""The largest colour change between two fade steps, in mireds, of a visible light."""
 VISIBLE = 5.0
 _NO_HOLD = Hold()
 _GIVEN_BACK = Reason("given back")
@@ -172,7 +171,7 @@ def aims(
 
     The command glides there over the time until `wake`, so a fade's first step
     leaves the moment it starts (a press shows at once) and the light is never a
-    step behind. `wakeups.next_wakeup` sizes steps so that look is at most one step away.
+    step behind. `fade_step` sizes steps so that look is at most one step away.
     """
     fading = [
         device
@@ -196,6 +195,24 @@ def aims(
     return aimed
 
 
+def fade_step(
+    plans: Planner,
+    now: datetime,
+    limit: datetime,
+    state: RuntimeState,
+    readings: Readings,
+    current: dict[str, Target],
+) -> datetime:
+    """The furthest instant (one fade step, `limit` at most) at which no light has moved
+    more than one step from `current`, its targets at `now`: the next wake-up."""
+    step = min(limit - now, plans.cfg.settings.fade_step)
+    while step > MIN_STEP:
+        if gentle(plans, current, desired(plans, now + step, state, readings)):
+            break
+        step = max(MIN_STEP, step / 2)
+    return now + step
+
+
 def gentle(plans: Planner, before: dict[str, Target], after: dict[str, Target]) -> bool:
     """Whether every light moves at most one brightness step and one colour step."""
     for device, target in after.items():
@@ -210,18 +227,15 @@ def gentle(plans: Planner, before: dict[str, Target], after: dict[str, Target]) 
 
 
 def _mired_jump(before: LightState, after: LightState) -> float:
-    if before.kelvin is None or after.kelvin is None:
-        return 0.0
-    if min(before.brightness, after.brightness) < VISIBLE:
+    dim = min(before.brightness, after.brightness) < VISIBLE  # its colour does not show
+    if before.kelvin is None or after.kelvin is None or dim:
         return 0.0
     return abs(1e6 / after.kelvin - 1e6 / before.kelvin)
 
 
 def _overridden(hold: Hold, now: datetime) -> frozenset[str]:
     override = hold.override
-    if override is None or override.until <= now:
-        return frozenset()
-    return override.attributes
+    return override.attributes if override is not None and override.until > now else frozenset()
 
 
 def _why(top: _Active, below: LightState, device: str, now: datetime) -> Reason:
