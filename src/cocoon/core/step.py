@@ -125,7 +125,6 @@ def apply(
     sent: Sent,
     event: Event,
     now: datetime,
-    away: frozenset[str] = NOBODY,
 ) -> Applied:
     """Take in one event at `now`: a person's intent, a report, what a device can do.
 
@@ -135,13 +134,13 @@ def apply(
     match event:
         case Press(name=name):
             try:
-                state, message = press(plans, name, now, state, readings, away)
+                state, message = press(plans, name, now, state, readings)
             except KeyError:
                 return _unknown(state, readings, name)
             return Applied(state, readings, [message])
         case SelectMode(mode=mode):
             try:
-                state, notes = select(plans, mode, now, state, readings, away)
+                state, notes = select(plans, mode, now, state, readings)
             except KeyError:
                 return _unknown(state, readings, mode)
             return Applied(state, readings, notes)

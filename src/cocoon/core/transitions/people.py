@@ -15,7 +15,7 @@ from cocoon.core.planner import Planner
 from cocoon.core.scenes import Envelope
 from cocoon.core.schedule import ritual_window
 from cocoon.core.state import CalmRun, Hold, Override, RuntimeState
-from cocoon.core.transitions.holds import settle, take_back
+from cocoon.core.transitions.holds import take_back
 from cocoon.core.transitions.rituals import start
 
 
@@ -25,11 +25,11 @@ def press(
     now: datetime,
     state: RuntimeState,
     readings: Readings,
-    unreached: frozenset[str] = frozenset(),
 ) -> tuple[RuntimeState, str]:
     """A button: a calm mode starts (or extends), a ritual starts now.
 
-    `unreached` as for `rituals.advance`. An unknown name raises `KeyError`.
+    The devices it takes are snapshotted when the state moves on to `now`
+    (`rituals.advance`, in every step). An unknown name raises `KeyError`.
     """
     now = now.astimezone(UTC)
     if name in plans.cfg.calm_modes:
@@ -43,7 +43,7 @@ def press(
         message = f"{name} pressed: {notes[0]}"
     else:
         raise KeyError(name)
-    return settle(plans, now, state, readings, unreached), message
+    return state, message
 
 
 def select(
@@ -52,7 +52,6 @@ def select(
     now: datetime,
     state: RuntimeState,
     readings: Readings,
-    unreached: frozenset[str] = frozenset(),
 ) -> tuple[RuntimeState, list[str]]:
     """The mode select: "off" ends every calm mode; a mode not on yet is pressed."""
     if mode == "off":
@@ -62,7 +61,7 @@ def select(
             notes.append(message)
         return state, notes
     if mode not in state.calm or now >= state.calm[mode].end:
-        state, message = press(plans, mode, now, state, readings, unreached)
+        state, message = press(plans, mode, now, state, readings)
         return state, [message]
     return state, []
 
