@@ -94,13 +94,18 @@ def _light(
     now: datetime,
 ) -> Taken:
     device = report.device
+    # The first word from a device since cocoon started says how it is: it may answer
+    # cocoon's question, asked before a command that crossed it; it is no person's hand.
+    first = readings.light(device) is None
     readings = replace(
         readings, devices={**readings.devices, device: LightReading(report.state, now)}
     )
     if device not in state.holds or state.paused_since is not None:
         return Taken(state, readings, [], True)
     changed = report.by_hand
-    if changed is None:
+    if changed is None and first:
+        changed = frozenset()
+    elif changed is None:
         lights = [c for c in sent.answering(device, now) if isinstance(c, LightCommand)]
         ability = readings.abilities.get(device)
         changed = manual_light_change(
@@ -121,10 +126,13 @@ def _climate(
     now: datetime,
 ) -> Taken:
     device = report.device
+    first = readings.setpoint(device) is None  # as for a light: no person's hand
     reading = ClimateReading(report.setpoint, report.current, now)
     readings = replace(readings, devices={**readings.devices, device: reading})
     by_hand = report.by_hand
-    if by_hand is None:
+    if by_hand is None and first:
+        by_hand = False
+    elif by_hand is None:
         recent = [c for c in sent.answering(device, now) if isinstance(c, ClimateCommand)]
         ability = readings.abilities.get(device)
         by_hand = manual_setpoint_change(
