@@ -43,7 +43,7 @@ def running_home(
             for device in probe.devices:
                 probe.report(device)
             daemon.start()
-            probe.first(0, lambda topic, body: topic == MODE_TOPIC and body == b"off", 15)
+            probe.first(0, lambda topic, body: topic == MODE_TOPIC and body == b"Off", 15)
             yield broker, daemon, probe
         except Exception:
             if daemon is not None:

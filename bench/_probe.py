@@ -177,10 +177,10 @@ def press_once(probe: Probe, rng: random.Random, qos: int = 1) -> float:
     mark = len(probe.inbox)
     began = probe.press(PRESS_TOPIC, "PRESS", qos)
     arrived = probe.first(mark, lambda topic, _: topic in SET_TOPICS)
-    settle(probe, mark, b"calm_now")
+    settle(probe, mark, b"Calm now")
     mark = len(probe.inbox)
     probe.press(MODE_SET, "off")
-    settle(probe, mark, b"off")
+    settle(probe, mark, b"Off")
     return (arrived - began) * 1000
 
 

@@ -95,12 +95,12 @@ def one_run(
     began = probe.press(PRESS_TOPIC, "PRESS")
     arrived = probe.first(pressed, lambda topic, _: topic in SET_TOPICS, CATCH_UP_TIMEOUT)
     cpu_total = cpu_seconds(pid) - cpu_before
-    settle(probe, pressed, b"calm_now")
+    settle(probe, pressed, b"Calm now")
     sender.disconnect()
     probe.follow_reports(True)
     mark = len(probe.inbox)
     probe.press(MODE_SET, "off")
-    settle(probe, mark, b"off")
+    settle(probe, mark, b"Off")
     share = cpu_window / took * 100
     return [
         (f"{name}: sent", f"{sent} in {took:.2f} s ({sent / took:,.0f}/s)", f"{RATE:,}/s"),

@@ -302,7 +302,7 @@ class Bench:
         `off` is that event; such rounds are counted (`stuck`).
         """
         if pressed:
-            await self.watch.until(self.select, lambda s: s.get("state") == "calm_now", "mode")
+            await self.watch.until(self.select, lambda s: s.get("state") == "Calm now", "mode")
         self.pub.publish(self.topics.mode_set, "off", qos=QOS)
         level = BEFORE["brightness"]
 
@@ -311,10 +311,10 @@ class Bench:
 
         if not await self.watch.until(CEILING, given_back, "", GIVE_BACK_WAIT, fail=False):
             self.stuck += 1
-            await self.watch.until(self.select, lambda s: s.get("state") == "off", "mode off")
+            await self.watch.until(self.select, lambda s: s.get("state") == "Off", "mode off")
             self.pub.publish(self.topics.mode_set, "off", qos=QOS)
             await self.watch.until(CEILING, given_back, "give-back after a second `off`")
-        await self.watch.until(self.select, lambda s: s.get("state") == "off", "mode off")
+        await self.watch.until(self.select, lambda s: s.get("state") == "Off", "mode off")
         # cocoon publishes its status (retained, QoS 1) 50 ms after a change, and the test
         # broker saves its database on every change: let both pass before the next pause.
         await asyncio.sleep(STATUS_SETTLE)
@@ -397,7 +397,7 @@ async def measure(
     try:
         bench = Bench(pub, watch, topics, rng)
         await watch.until(
-            bench.select, lambda s: s.get("state") == "off", "cocoon's mode select", 15
+            bench.select, lambda s: s.get("state") == "Off", "cocoon's mode select", 15
         )
         levels = iter(range(3, 3 + PROBES))  # never a level of the measured rounds
         native_tries = await bench.probe("native", lambda: bench.native(next(levels)))
