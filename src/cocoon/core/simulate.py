@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from cocoon.core.model import (
     ClimateReading,
     ClimateTarget,
-    Command,
     LightReading,
     LightTarget,
     Readings,
@@ -27,11 +26,10 @@ from cocoon.core.wakeups import next_boundary
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """The targets at one instant, and the commands a daemon would send there."""
+    """The targets at one instant."""
 
     at: datetime
     targets: dict[str, Target]
-    commands: tuple[Command, ...] = ()
 
 
 @dataclass(slots=True)
@@ -42,7 +40,6 @@ class Simulation:
     notes: list[tuple[datetime, str]] = field(default_factory=list)
     state: RuntimeState = field(default_factory=RuntimeState)
     readings: Readings = field(default_factory=lambda: Readings({}, {}))
-    sent: Sent = field(default_factory=Sent)
 
 
 def follow(readings: Readings, targets: dict[str, Target], now: datetime) -> Readings:
@@ -77,10 +74,11 @@ def simulate(
     sim = Simulation(state=state or RuntimeState(), readings=readings or Readings({}, {}))
     now = start
     while now < end:
-        outcome = step(planner, sim.state, sim.readings, sim.sent, now)
-        sim.state, sim.sent = outcome.state, outcome.sent
+        # Looked at, not driven: the targets of each instant, no commands to work out.
+        outcome = step(planner, sim.state, sim.readings, Sent(), now, driving=False)
+        sim.state = outcome.state
         sim.notes.extend((now, note) for note in outcome.notes)
-        sim.steps.append(Step(now, outcome.targets, tuple(outcome.commands)))
+        sim.steps.append(Step(now, outcome.targets))
         # The simulated devices show their targets at once (no transitions to wait for).
         sim.readings = follow(sim.readings, outcome.targets, now)
         grid = start + ((now - start) // every + 1) * every

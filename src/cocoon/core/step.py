@@ -87,7 +87,9 @@ def step(
     and closed in between is missed). `away` are the devices whose gateway cannot reach
     them now: nothing is sent to them, and what they are to be given back waits for
     them; `unreachable` are devices no gateway reaches at all: nothing is sent to them.
-    While not `driving` (another cocoon drives the home) no command goes out. `glide`
+    While not `driving` (another cocoon drives the home, or a plan is only looked at)
+    no command goes out, and no fade step is waited for: the wake-up is the next
+    boundary. `glide`
     is the shortest transition of the commands, in seconds (after a reload: whatever
     changed arrives as a glide).
     """
@@ -95,16 +97,16 @@ def step(
     state, notes = advance(plans, now, state, readings, since, away)
     boundary, fading = next_change(plans, now, state, readings)
     targets = desired(plans, now, state, readings)
+    if not driving:
+        return Outcome(state, targets, [], boundary, notes, sent, readings)
     wake = fade_step(plans, now, boundary, state, readings, targets) if fading else boundary
     aimed = aims(plans, targets, wake, state, readings)
-    commands: list[Command] = []
-    if driving:
-        diff = reconcile.commands(plans.cfg, aimed, sent.told(), readings, now, wake)
-        commands = [
-            _gliding(command, glide)
-            for command in diff
-            if command.device not in away and command.device not in unreachable
-        ]
+    diff = reconcile.commands(plans.cfg, aimed, sent.told(), readings, now, wake)
+    commands: list[Command] = [
+        _gliding(command, glide)
+        for command in diff
+        if command.device not in away and command.device not in unreachable
+    ]
     if commands:
         readings = expect(readings, commands, now)
     return Outcome(state, targets, commands, wake, notes, sent.add(commands, now), readings)
