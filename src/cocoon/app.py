@@ -155,6 +155,7 @@ class Daemon:
         self.cfg = cfg
         old, self.gateway = self.gateway, Zigbee2MqttGateway(cfg, self.link.publish)
         self.router.reload(cfg, self.gateway)
+        self.ownership.reload(cfg)
         self.announcer.reload(cfg)
         self.engine.reload(cfg, self._gateways())
         for event in self.gateway.carry_over(old):

@@ -44,6 +44,10 @@ class Ownership:
         """Other cocoons for this home that said they wait."""
         self._stepping_back: asyncio.Task[None] | None = None
 
+    def reload(self, cfg: CocoonConfig) -> None:
+        """Take a new configuration (the home's name in what this one says)."""
+        self.cfg = cfg
+
     def subscriptions(self) -> list[str]:
         """The topics other cocoons for this home speak on."""
         return [self.topics.owner, self.topics.owner_waiting]
