@@ -15,7 +15,7 @@ for both stamps):
   (`fade: 0`). t1 = the `state_changed` of the ceiling at brightness 51 (20 % of 255).
   Then, untimed, the mode goes back to `off` and the ceiling back to its 200, so every
   press is a real change (a second `off` when cocoon does not give back at once, see
-  `Bench.hand_back`), and 0.2 s pass for cocoon's status publish.
+  `Bench.give_back`), and 0.2 s pass for cocoon's status publish.
 
 The measuring process has a paho 2.x publisher without a network thread (`publish()`
 writes to the socket in the calling thread; `loop(0)` runs between rounds) and one raw
@@ -72,9 +72,9 @@ from cocoon.config.load import load_config  # noqa: E402
 WARM_UP, ROUNDS = 20, 300
 PAUSE = (0.050, 0.150)  # idle before every timed publish, seconds
 TIMEOUT = 2.0  # a round without its state change in this time is lost
-SETTLE_TIMEOUT = 5.0  # untimed waits (hand-back, readiness)
-HAND_BACK_WAIT = 0.3  # then a second `off` (see Bench.hand_back)
-STATUS_SETTLE = 0.2  # untimed, after each hand-back (see Bench.hand_back)
+SETTLE_TIMEOUT = 5.0  # untimed waits (give-back, readiness)
+GIVE_BACK_WAIT = 0.3  # then a second `off` (see Bench.give_back)
+STATUS_SETTLE = 0.2  # untimed, after each give-back (see Bench.give_back)
 PROBES = 10
 QOS = 1  # what Home Assistant's MQTT button sends; the same for the native trigger
 TARGET_RATIO = 1.0  # cocoon / native, for p50 and p99
@@ -247,7 +247,7 @@ class Sample:
     ms: float | None  # None: lost
     fired_ms: float | None  # Home Assistant's time_fired of the state change, after t0
     before: str | None  # the system measured just before in this round
-    stuck: bool = False  # cocoon: the hand-back needed a second `off`
+    stuck: bool = False  # cocoon: the give-back needed a second `off`
 
 
 class Bench:
@@ -290,15 +290,15 @@ class Bench:
             CEILING,
             lambda s: brightness_of(s) == CALM_BRIGHTNESS,
         )
-        await self.hand_back(pressed=result[0] is not None)
+        await self.give_back(pressed=result[0] is not None)
         return result
 
-    async def hand_back(self, *, pressed: bool) -> None:
+    async def give_back(self, *, pressed: bool) -> None:
         """Untimed: let the calm mode settle, end it, wait for the ceiling's 200 and `off`.
 
         cocoon does not give back at the instant `off` ends a calm mode with `fade: 0`
         (the layer still has full weight at its end instant and no wake-up is armed after
-        it), only at its next event. When nothing comes within HAND_BACK_WAIT, a second
+        it), only at its next event. When nothing comes within GIVE_BACK_WAIT, a second
         `off` is that event; such rounds are counted (`stuck`).
         """
         if pressed:
@@ -309,11 +309,11 @@ class Bench:
         def given_back(state: dict[str, Any]) -> bool:
             return brightness_of(state) == level
 
-        if not await self.watch.until(CEILING, given_back, "", HAND_BACK_WAIT, fail=False):
+        if not await self.watch.until(CEILING, given_back, "", GIVE_BACK_WAIT, fail=False):
             self.stuck += 1
             await self.watch.until(self.select, lambda s: s.get("state") == "off", "mode off")
             self.pub.publish(self.topics.mode_set, "off", qos=QOS)
-            await self.watch.until(CEILING, given_back, "hand-back after a second `off`")
+            await self.watch.until(CEILING, given_back, "give-back after a second `off`")
         await self.watch.until(self.select, lambda s: s.get("state") == "off", "mode off")
         # cocoon publishes its status (retained, QoS 1) 50 ms after a change, and the test
         # broker saves its database on every change: let both pass before the next pause.

@@ -19,9 +19,9 @@ from cocoon.core.model import OFF, LightReading, Readings
 from cocoon.core.planner import Planner
 from cocoon.core.simulate import follow, simulate
 from cocoon.core.state import RuntimeState
+from cocoon.core.step import next_wakeup
 from cocoon.core.targets import desired
 from cocoon.core.transitions import advance
-from cocoon.core.wakeups import next_wakeup
 
 DAY = date(2026, 4, 14)  # an ordinary Tuesday in Brussels
 LIGHTS, THERMOSTATS, RITUALS, PER_SCENE = 100, 4, 20, 10

@@ -12,7 +12,7 @@ hears the `/set` topics and reports each device's new state back. Both stamps co
 
 Presses are sporadic, as a person's are: an idle pause of 50-150 ms before
 each, so every press meets an idle daemon, as in a home. After each press the mode is set
-back to `off` and the hand-back commands are awaited, so every press changes something.
+back to `off` and the give-back commands are awaited, so every press changes something.
 The broker's own round trip (publish → receive on one connection at QoS 1, same pattern)
 is the floor under any daemon. The broker saves its database on every change, as
 deploy/docker's does so that no press is lost to a crash; each QoS 1 press to cocoon's

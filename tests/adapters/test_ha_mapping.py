@@ -7,8 +7,7 @@ import pytest
 from cocoon.adapters.ha_mapping import changed_by_hand, climate_call, light_call, light_look, report
 from cocoon.config.schema import Device
 from cocoon.core.events import ClimateReport, LightReport, SensorReport
-from cocoon.core.model import ClimateCommand, LightCommand, LightState
-from cocoon.core.state import BRIGHTNESS, KELVIN, POWER, SETPOINT
+from cocoon.core.model import Attribute, ClimateCommand, LightCommand, LightState
 
 LIGHT = Device.model_validate({"entity": "light.sofa"})
 HEAT = Device.model_validate({"entity": "climate.living", "min": 16, "max": 23})
@@ -65,7 +64,9 @@ def test_reports() -> None:
     assert light == [LightReport("sofa", LightState(128 * 100 / 255, 2700), frozenset())]
     heat = report("heat", HEAT, _state("heat", temperature=21, current_temperature=19.5), None)
     assert heat == [ClimateReport("heat", 21.0, 19.5, None)]
-    assert report("soil", SOIL, _state("22.0"), None) == [SensorReport("soil", "state", 22.0)]
+    moisture = report("soil", SOIL, _state("22.0"), None, frozenset({"moisture"}))
+    assert moisture == [SensorReport("soil", "moisture", 22.0)]
+    assert report("soil", SOIL, _state("22.0"), None) == []
     assert report("sofa", LIGHT, _state("unavailable"), None) == []
     assert report("soil", SOIL, _state("not a number"), None) == []
 
@@ -73,16 +74,16 @@ def test_reports() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "changed"),
     [
-        (_state("on", brightness=100), _state("off"), {POWER}),
+        (_state("on", brightness=100), _state("off"), {Attribute.POWER}),
         (
             _state("on", brightness=100, color_temp_kelvin=2700),
             _state("on", brightness=200, color_temp_kelvin=2700),
-            {BRIGHTNESS},
+            {Attribute.BRIGHTNESS},
         ),
         (
             _state("on", brightness=100, color_temp_kelvin=2700),
             _state("on", brightness=100, color_temp_kelvin=4000),
-            {KELVIN},
+            {Attribute.KELVIN},
         ),
         (_state("on", brightness=100), _state("on", brightness=100), set()),
     ],
@@ -95,4 +96,4 @@ def test_what_a_person_changed(
 
 def test_a_setpoint_changed_by_hand() -> None:
     old, new = _state("heat", temperature=20), _state("heat", temperature=17)
-    assert changed_by_hand(HEAT, old, new) == {SETPOINT}
+    assert changed_by_hand(HEAT, old, new) == {Attribute.SETPOINT}

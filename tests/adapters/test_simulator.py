@@ -382,7 +382,7 @@ def test_the_gateway_drives_the_simulator_and_reports_decode_back(
     assert devices.decode(probe.received("radiator")) == [ClimateReport("heat", 21.0, 19.5)]
     simulator.set_reading("soil", "soil_moisture", 22)
     probe.wait_last("soil", lambda d: d["soil_moisture"] == 22)
-    assert SensorReport("soil", "soil_moisture", 22.0) in devices.decode(probe.received("soil"))
+    assert SensorReport("soil", "moisture", 22.0) in devices.decode(probe.received("soil"))
     simulator.set_available("desk", False)
     probe.wait_last("desk/availability", lambda d: d == {"state": "offline"})
     assert devices.decode(probe.received("desk/availability")) == [Availability("desk", False)]

@@ -291,8 +291,13 @@ def test_a_thermostat_report_with_one_value() -> None:
     assert events == [ClimateReport("heat", None, 18.0)]
 
 
-def test_a_sensor_report_gives_one_event_per_number() -> None:
-    events = Zigbee2MqttDevices(CFG).decode(
+def test_a_sensor_report_gives_one_event_per_plant_reading_it_carries() -> None:
+    fern = {
+        "moisture": {"sensor": "soil", "below": 25},
+        "illuminance": {"sensor": "soil", "below": 200, "property": "illuminance_lux"},
+        "temperature": {"sensor": "soil", "below": 15},
+    }
+    events = Zigbee2MqttDevices(config(plants={"fern": fern})).decode(
         report(
             "z2m/soil",
             {
@@ -311,12 +316,9 @@ def test_a_sensor_report_gives_one_event_per_number() -> None:
         )
     )
     assert events == [
-        SensorReport("soil", "soil_moisture", 23.0),
+        SensorReport("soil", "moisture", 23.0),
         SensorReport("soil", "illuminance", 812.0),
-        SensorReport("soil", "illuminance_lux", 812.0),
         SensorReport("soil", "temperature", 21.4),
-        SensorReport("soil", "humidity", 55.1),
-        SensorReport("soil", "battery", 97.0),
     ]
 
 

@@ -23,9 +23,9 @@ from cocoon.core.model import LightReading, LightState, LightTarget, Readings
 from cocoon.core.planner import Planner
 from cocoon.core.simulate import follow
 from cocoon.core.state import RuntimeState
+from cocoon.core.step import next_wakeup
 from cocoon.core.targets import MIRED_STEP, VISIBLE, aims, desired
 from cocoon.core.transitions import advance, press
-from cocoon.core.wakeups import next_wakeup
 
 LIGHTS = ("sofa", "desk", "floor")
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from cocoon.core.model import LightReading, LightState, LightTarget, Readings
+from cocoon.core.model import Attribute, LightReading, LightState, LightTarget, Readings
 from cocoon.core.planner import Planner
 from cocoon.core.scenes import Envelope, blend
 from cocoon.core.simulate import follow
-from cocoon.core.state import BRIGHTNESS, RuntimeState
+from cocoon.core.state import RuntimeState
+from cocoon.core.step import next_wakeup
 from cocoon.core.targets import aims, desired
 from cocoon.core.transitions import advance, set_override
-from cocoon.core.wakeups import next_wakeup
 from cocoon.runtime.store import decode, encode
 
 from .homes import at, home_config
@@ -134,7 +134,9 @@ def test_a_return_after_the_grace_joins_and_keeps_a_persons_override() -> None:
     planner = Planner(cfg)
     readings = _readings(sofa=LightState(60, 3000))
     state, _ = advance(planner, at("2026-11-25 21:00"), RuntimeState(), readings)
-    state, _ = set_override(cfg, state, "sofa", frozenset({BRIGHTNESS}), at("2026-11-25 21:50"))
+    state, _ = set_override(
+        cfg, state, "sofa", frozenset({Attribute.BRIGHTNESS}), at("2026-11-25 21:50")
+    )
     # Down from 21:55 to 22:50: the night began meanwhile; the saved state comes back.
     state = decode(encode(state))
     state, notes = advance(planner, at("2026-11-25 22:50"), state, readings)
@@ -151,8 +153,10 @@ def test_a_hand_during_the_glide_wins() -> None:
     planner = Planner(cfg)
     readings = _readings(sofa=LightState(80, 4000))
     state, _ = advance(planner, at("2026-11-26 01:00"), RuntimeState(), readings)
-    state, _ = set_override(cfg, state, "sofa", frozenset({BRIGHTNESS}), at("2026-11-26 01:01"))
-    assert state.holds["sofa"].handover is None
+    state, _ = set_override(
+        cfg, state, "sofa", frozenset({Attribute.BRIGHTNESS}), at("2026-11-26 01:01")
+    )
+    assert state.holds["sofa"].taking_back is None
     sofa = desired(planner, at("2026-11-26 01:01"), state, readings)["sofa"]
     assert isinstance(sofa, LightTarget)
     assert sofa.keep_brightness

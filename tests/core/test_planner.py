@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from cocoon.core.model import (
+    Attribute,
     ClimateReading,
     ClimateTarget,
     LightReading,
@@ -17,10 +18,10 @@ from cocoon.core.model import (
 )
 from cocoon.core.planner import Planner
 from cocoon.core.simulate import follow, simulate
-from cocoon.core.state import BRIGHTNESS, POWER, RuntimeState
+from cocoon.core.state import RuntimeState
+from cocoon.core.step import next_wakeup
 from cocoon.core.targets import desired
 from cocoon.core.transitions import advance, end_calm, pause, press, resume, rewind, set_override
-from cocoon.core.wakeups import next_wakeup
 
 from .homes import at, home_config, lights_off
 
@@ -162,7 +163,7 @@ def test_a_manual_change_is_left_alone_until_the_next_ritual() -> None:
     readings = _readings(sofa=LightState(0))
     state, _ = advance(planner, at("2026-11-25 19:00"), RuntimeState(), readings)
     state, message = set_override(
-        cfg, state, "sofa", frozenset({BRIGHTNESS}), at("2026-11-25 19:30")
+        cfg, state, "sofa", frozenset({Attribute.BRIGHTNESS}), at("2026-11-25 19:30")
     )
     assert "left alone" in message
     target = desired(planner, at("2026-11-25 19:45"), state, readings)["sofa"]
@@ -170,7 +171,9 @@ def test_a_manual_change_is_left_alone_until_the_next_ritual() -> None:
     assert target.keep_brightness
     assert not target.keep_kelvin  # a person who only dimmed keeps the colour following
     # Turning it off by hand wins over the running fade: the light gets nothing at all.
-    state, _ = set_override(cfg, state, "sofa", frozenset({POWER}), at("2026-11-25 19:50"))
+    state, _ = set_override(
+        cfg, state, "sofa", frozenset({Attribute.POWER}), at("2026-11-25 19:50")
+    )
     assert "sofa" not in desired(planner, at("2026-11-25 19:55"), state, readings)
     # The next ritual touching it takes it back, fading from how the person left it.
     left = _readings(sofa=LightState(10, 2700))
@@ -186,7 +189,9 @@ def test_an_override_times_out_and_cocoon_takes_over_gently() -> None:
     planner = Planner(cfg)
     readings = _readings(sofa=LightState(35, 2200))
     state, _ = advance(planner, at("2026-11-25 19:00"), RuntimeState(), readings)
-    state, _ = set_override(cfg, state, "sofa", frozenset({POWER}), at("2026-11-25 20:00"))
+    state, _ = set_override(
+        cfg, state, "sofa", frozenset({Attribute.POWER}), at("2026-11-25 20:00")
+    )
     assert next_wakeup(planner, at("2026-11-25 20:00"), state, readings) == at("2026-11-25 20:30")
     person = _readings(sofa=LightState(90, 5000))
     state, notes = advance(planner, at("2026-11-25 20:30"), state, person)
@@ -276,7 +281,7 @@ def test_a_thirsty_plant_gets_a_soft_cue_inside_its_ritual_once() -> None:
     planner = Planner(cfg)
     dry = Readings(
         lights_off().devices,
-        {("soil", "soil_moisture"): SensorReading("soil_moisture", 12, at("2026-11-25 06:00"))},
+        {("soil", "moisture"): SensorReading("moisture", 12, at("2026-11-25 06:00"))},
     )
     state, notes = advance(planner, at("2026-11-25 07:15"), RuntimeState(), dry)
     assert "plant fern: thirsty" in notes
@@ -293,9 +298,7 @@ def test_plant_status_has_hysteresis_and_reports_stale_sensors() -> None:
     planner = Planner(cfg)
 
     def reading(value: float, when: str) -> Readings:
-        return Readings(
-            {}, {("soil", "soil_moisture"): SensorReading("soil_moisture", value, at(when))}
-        )
+        return Readings({}, {("soil", "moisture"): SensorReading("moisture", value, at(when))})
 
     state, _ = advance(
         planner, at("2026-11-25 08:00"), RuntimeState(), reading(24, "2026-11-25 08:00")

@@ -6,22 +6,22 @@ from datetime import timedelta
 
 from cocoon.core.abilities import shown
 from cocoon.core.model import (
+    Attribute,
     ClimateAbility,
     ClimateCommand,
     ClimateReading,
     ClimateTarget,
     Colour,
-    Fade,
     LightAbility,
     LightCommand,
     LightReading,
     LightState,
     LightTarget,
     Readings,
+    Reason,
 )
 from cocoon.core.reconcile import commands
 from cocoon.core.reports import manual_light_change, manual_setpoint_change
-from cocoon.core.state import BRIGHTNESS, COLOUR, KELVIN, POWER
 
 from .homes import at, home_config
 
@@ -31,7 +31,7 @@ CFG = home_config()
 
 
 def _target(state: LightState, *, fading: bool = False, **kept: bool) -> LightTarget:
-    return LightTarget("sofa", state, Fade("ritual evening"), fading, **kept)
+    return LightTarget("sofa", state, Reason("ritual evening"), fading, **kept)
 
 
 def _send(target: LightTarget, last: dict[str, LightCommand] | None = None) -> list[object]:
@@ -108,7 +108,7 @@ def test_overridden_attributes_are_left_out_of_the_command() -> None:
 
 
 def test_thermostat_commands_only_on_change() -> None:
-    target = {"heat": ClimateTarget("heat", 21.0, Fade("ritual evening"))}
+    target = {"heat": ClimateTarget("heat", 21.0, Reason("ritual evening"))}
     readings = Readings({"heat": ClimateReading(20.0, 19.0, NOW)}, {})
     (command,) = commands(CFG, target, {}, readings, NOW, LATER)
     assert command == ClimateCommand("heat", 21.0, "ritual evening")
@@ -127,9 +127,9 @@ def test_reports_matching_a_recent_command_are_cocoons_own() -> None:
 
 def test_a_person_dimming_is_told_apart_from_a_person_switching_off() -> None:
     sent = [LightCommand("sofa", True, 40.0, 2700, 0.0, "x")]
-    assert manual_light_change(LightState(80.0, 2700), sent) == {BRIGHTNESS}
-    assert manual_light_change(LightState(40.0, 4000), sent) == {KELVIN}
-    assert manual_light_change(LightState(0.0), sent) == {POWER}
+    assert manual_light_change(LightState(80.0, 2700), sent) == {Attribute.BRIGHTNESS}
+    assert manual_light_change(LightState(40.0, 4000), sent) == {Attribute.KELVIN}
+    assert manual_light_change(LightState(0.0), sent) == {Attribute.POWER}
     assert manual_light_change(LightState(0.0), []) == frozenset()
 
 
@@ -158,16 +158,16 @@ def test_a_bulb_clamps_a_colour_too_warm_for_it() -> None:
     assert shown(sent[0], WARM_BULB) == _light(20.0, 2203)
     assert manual_light_change(LightState(20.0, 2203), sent, WARM_BULB) == frozenset()
     # Without knowing the bulb, 2203 K for 2000 K asked looks like a hand.
-    assert manual_light_change(LightState(20.0, 2203), sent) == {KELVIN}
+    assert manual_light_change(LightState(20.0, 2203), sent) == {Attribute.KELVIN}
     # Within its range the bulb shows what it is told: another colour is a hand.
-    assert manual_light_change(LightState(20.0, 3000), sent, WARM_BULB) == {KELVIN}
+    assert manual_light_change(LightState(20.0, 3000), sent, WARM_BULB) == {Attribute.KELVIN}
 
 
 def test_a_light_that_does_not_dim_is_at_full_when_on() -> None:
     switch = LightAbility(dims=False)
     sent = [_light(20.0, None)]
     assert manual_light_change(LightState(100.0), sent, switch) == frozenset()
-    assert manual_light_change(LightState(100.0), sent) == {BRIGHTNESS}
+    assert manual_light_change(LightState(100.0), sent) == {Attribute.BRIGHTNESS}
 
 
 def test_brightness_in_steps_of_254_is_the_lights_rounding() -> None:
@@ -178,7 +178,7 @@ def test_brightness_in_steps_of_254_is_the_lights_rounding() -> None:
 def test_a_colour_set_by_hand_is_a_hand_and_a_colour_cocoon_set_is_not() -> None:
     red = Colour("xy", 0.6, 0.3)
     white = [_light(20.0, 2700)]
-    assert manual_light_change(LightState(20.0, None, red), white, WARM_BULB) == {COLOUR}
+    assert manual_light_change(LightState(20.0, None, red), white, WARM_BULB) == {Attribute.COLOUR}
     given_back = [_light(20.0, None, red)]
     assert manual_light_change(LightState(20.0, None, red), given_back, WARM_BULB) == frozenset()
     # cocoon told it nothing of colour (only brightness): its colour is not cocoon's business.

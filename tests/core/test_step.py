@@ -6,9 +6,15 @@ from datetime import timedelta
 
 from cocoon.core import Planner, RuntimeState, Sent, apply, step
 from cocoon.core.events import LightReport, Press
-from cocoon.core.model import ClimateCommand, LightCommand, LightReading, LightState, Readings
+from cocoon.core.model import (
+    Attribute,
+    ClimateCommand,
+    LightCommand,
+    LightReading,
+    LightState,
+    Readings,
+)
 from cocoon.core.sent import KEPT, SETTLE
-from cocoon.core.state import BRIGHTNESS
 
 from .homes import at, home_config
 
@@ -95,4 +101,27 @@ def test_a_report_long_after_the_command_is_judged_by_the_instants_passed_in() -
     taken = apply(planner, first.state, first.readings, first.sent, dimmed, soon)
     override = taken.state.holds["sofa"].override
     assert override is not None
-    assert BRIGHTNESS in override.attributes
+    assert Attribute.BRIGHTNESS in override.attributes
+
+
+def test_a_devices_first_word_after_a_restart_is_no_hand_even_across_a_command() -> None:
+    # cocoon restarts mid calm mode: the saved state holds the lamp, nothing has been
+    # heard from it yet. The step resumes the calm look at once; the lamp's answer to
+    # the question asked at start (what the killed process had it show, clamped by the
+    # bulb to its warmest, and cocoon not yet told the bulb's range) crosses that command.
+    planner = Planner(home_config(calm_modes=CALM))
+    readings = Readings({"sofa": LightReading(LightState(70, 3500), NOW)}, {})
+    pressed = apply(planner, RuntimeState(), readings, Sent(), Press("calm_now"), NOW)
+    state = step(planner, pressed.state, readings, Sent(), NOW + timedelta(minutes=2)).state
+    later = NOW + timedelta(minutes=3)
+    resumed = step(planner, state, Readings({}, {}), Sent(), later)
+    assert any(c.device == "sofa" for c in resumed.commands)
+    crossing = LightReport("sofa", LightState(20, 2203))
+    taken = apply(planner, resumed.state, resumed.readings, resumed.sent, crossing, later)
+    assert taken.state.holds["sofa"].override is None
+    # From then on, what the lamp says is weighed against what it was sent.
+    dimmed = LightReport("sofa", LightState(60, 2203))
+    taken = apply(planner, taken.state, taken.readings, resumed.sent, dimmed, later)
+    override = taken.state.holds["sofa"].override
+    assert override is not None
+    assert Attribute.BRIGHTNESS in override.attributes

@@ -50,7 +50,7 @@ class Home:
 
     def cocoon_reads(self, value: float) -> None:
         """The monstera's sensor reports `value` and cocoon takes it in."""
-        self.daemon.engine.handle(SensorReport("monstera_moisture", "soil_moisture", value))
+        self.daemon.engine.handle(SensorReport("monstera_moisture", "moisture", value))
 
     def frame(self) -> Frame:
         return self.snapshots.frame()
@@ -112,7 +112,7 @@ def test_a_plant_not_heard_from_since_the_start_is_waiting_not_silent(home: Home
 def test_a_plant_whose_sensor_went_silent_shows_when_it_last_heard(home: Home) -> None:
     home.cocoon_reads(40.0)
     home.clock.moment += timedelta(days=2)
-    home.daemon.engine.handle(SensorReport("basil_sensor", "soil_moisture", 40.0))
+    home.daemon.engine.handle(SensorReport("basil_sensor", "moisture", 40.0))
     monstera = _line(render(home.frame(), colour=False), "Monstera")
     assert monstera.endswith("moisture sensor silent · moisture 40 % (last heard 12:00)")
 

@@ -76,7 +76,7 @@ def test_the_add_on_command_makes_an_add_on_folder(tmp_path: Path) -> None:
     target = tmp_path / Path(words[1]).relative_to("/")
     subprocess.run([str(ROOT / words[0]), str(target)], check=True, capture_output=True)
     assert (target / "config.yaml").is_file()
-    assert (target / "src" / "cocoon" / "cli.py").is_file()
+    assert (target / "src" / "cocoon" / "cli" / "__init__.py").is_file()
 
 
 def test_the_systemd_commands_put_things_where_the_unit_looks() -> None:

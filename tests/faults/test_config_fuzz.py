@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from cocoon.cli import main
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
+from cocoon.core.step import next_wakeup
 from cocoon.core.targets import desired
 from cocoon.core.transitions import advance, press
-from cocoon.core.wakeups import next_wakeup
 from cocoon.errors import ConfigError
 
 from . import knobs

@@ -5,11 +5,11 @@ Mosquitto, five rituals fading in at any moment, while a separate process floods
 broker for `COCOON_FAULT_LOAD_SECONDS` (20 s here, 5 min in `bench/stress`). All along,
 "Calm now" is pressed sporadically (a random idle 0.2-1.0 s first, so each press meets a
 daemon that had nothing to wake it), the first `/set` to a calm light is timed, and after
-each press the mode is set back to `off` and every light's hand-back awaited. cocoon's RSS
+each press the mode is set back to `off` and every light's give-back awaited. cocoon's RSS
 is read every round.
 
 What must hold whatever the machine's load is asserted: no press is lost, none stalls
-(every calm light and its hand-back within `STALL` seconds), cocoon lives, and its RSS at
+(every calm light and its give-back within `STALL` seconds), cocoon lives, and its RSS at
 the end is within 10 % of what it was early in the flood. How quick the presses were (the
 target is p99 under 50 ms) is a figure, recorded for `bench/stress`, which prints it: a
 shared machine under load can always make one press slow.
@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _press_and_give_back(home: Home, topics: Topics) -> float:
     """Press "Calm now", wait for every calm light and the mode, set `off`, wait for the
-    hand-back; returns the milliseconds from the press to the first calm `/set`."""
+    give-back; returns the milliseconds from the press to the first calm `/set`."""
     mark = len(home.sets)
     began = home.press(topics.button("calm_now"))
     home.wait(lambda: home.calm_sets(mark), STALL, "first calm /set")
@@ -66,7 +66,7 @@ def _press_and_give_back(home: Home, topics: Topics) -> float:
     home.wait(
         lambda: len({n for _, n in home.calm_sets(mark)}) == len(CALM) and home.mode == b"Off",
         STALL,
-        "hand-back and mode off",
+        "give-back and mode off",
     )
     return (first - began) * 1000
 

@@ -117,7 +117,7 @@ def test_each_device_says_what_it_does_and_why() -> None:
 
 
 def test_a_fade_out_ends_off_and_the_next_fade_starts_from_off() -> None:
-    # The hand-back's last instant falls between two minutes; the light must still
+    # The give-back's last instant falls between two minutes; the light must still
     # be seen reaching what it was (off), not stay at the last fade step.
     rows = [row for row in timeline_rows(build_day(brussels(), ORDINARY)) if row.device == "sofa"]
     ending = [row for row in rows if row.reason == "Night ending"]

@@ -18,9 +18,9 @@ from cocoon.core.events import (
     SetHandsOff,
     Wake,
 )
-from cocoon.core.model import ClimateCommand, Command, LightCommand, LightState
+from cocoon.core.model import Attribute, ClimateCommand, Command, LightCommand, LightState
 from cocoon.core.sent import SETTLE
-from cocoon.core.state import SETPOINT, RuntimeState
+from cocoon.core.state import RuntimeState
 from cocoon.runtime.engine import Engine
 
 from ..core.homes import at, home_config
@@ -107,7 +107,7 @@ def test_off_on_the_mode_select_ends_calm_and_gives_back_the_snapshot() -> None:
     clock.moment += timedelta(seconds=1)
     engine.handle(Wake())  # the snapshot is given back once more, then let go
     assert store.state.calm == {}
-    assert all(hold.releasing for hold in store.state.holds.values())
+    assert all(hold.giving_back for hold in store.state.holds.values())
     clock.moment += timedelta(seconds=1)
     engine.handle(Wake())
     assert store.state.holds == {}
@@ -280,7 +280,7 @@ def test_the_settle_window_runs_on_the_engines_clock_not_on_real_time() -> None:
     engine.handle(ClimateReport("heat", 23.0, 19.0))  # the first command, long settled
     override = store.state.holds["heat"].override
     assert override is not None
-    assert override.attributes == {SETPOINT}
+    assert override.attributes == {Attribute.SETPOINT}
 
 
 def test_a_press_right_after_a_give_back_starts_from_what_was_given_back() -> None:

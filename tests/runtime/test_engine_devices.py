@@ -17,6 +17,7 @@ from cocoon.core.events import (
     Wake,
 )
 from cocoon.core.model import (
+    Attribute,
     ClimateAbility,
     ClimateCommand,
     Colour,
@@ -25,7 +26,6 @@ from cocoon.core.model import (
     LightCommand,
     LightState,
 )
-from cocoon.core.state import COLOUR, POWER, SETPOINT
 from cocoon.runtime.engine import Engine
 
 from ..core.homes import at, home_config
@@ -100,7 +100,7 @@ def test_a_valve_in_whole_degrees_is_no_hand() -> None:
     engine.handle(ClimateReport("heat", 20.0, 19.0))  # a person turned it down
     override = engine.state.holds["heat"].override
     assert override is not None
-    assert override.attributes == {SETPOINT}
+    assert override.attributes == {Attribute.SETPOINT}
 
 
 def test_a_colour_set_by_hand_is_a_hand_and_a_colour_before_is_given_back() -> None:
@@ -118,7 +118,7 @@ def test_a_colour_set_by_hand_is_a_hand_and_a_colour_before_is_given_back() -> N
     engine.handle(LightReport("desk", LightState(50, None, blue)))
     desk = engine.state.holds["desk"].override
     assert desk is not None
-    assert POWER in desk.attributes
+    assert Attribute.POWER in desk.attributes
     clock.moment += timedelta(minutes=11)
     engine.handle(Wake())
     given = _last(gateway.sent, "sofa")
@@ -134,7 +134,7 @@ def test_a_colour_chosen_by_hand_during_a_calm_mode_is_left_alone() -> None:
     engine.handle(LightReport("sofa", LightState(20, None, RED)))
     override = engine.state.holds["sofa"].override
     assert override is not None
-    assert override.attributes == {COLOUR}
+    assert override.attributes == {Attribute.COLOUR}
     # Brightness still follows cocoon; the colour is theirs.
     assert engine.targets["sofa"].keep_kelvin  # type: ignore[union-attr]
     assert not engine.targets["sofa"].keep_brightness  # type: ignore[union-attr]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cocoon.core.model import Colour, LightState
+from cocoon.core.model import Attribute, Colour, LightState
 from cocoon.core.plants import PlantStatus
-from cocoon.core.state import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
+from cocoon.core.state import CalmRun, Hold, Override, RitualRun, RuntimeState, TakeBack
 from cocoon.runtime.store import JsonStore
 
 from ..core.homes import at
@@ -28,9 +28,9 @@ FULL = RuntimeState(
         "sofa": Hold(
             snapshot=LightState(60.0, 3000.0),
             override=Override(
-                frozenset({"brightness"}), at("2026-11-25 20:10"), at("2026-11-25 22:10")
+                frozenset({Attribute.BRIGHTNESS}), at("2026-11-25 20:10"), at("2026-11-25 22:10")
             ),
-            handover=Handover(
+            taking_back=TakeBack(
                 LightState(10.0, 2700.0), at("2026-11-25 20:11"), timedelta(minutes=2)
             ),
         ),
@@ -44,6 +44,21 @@ FULL = RuntimeState(
 def test_state_survives_a_round_trip(tmp_path: Path) -> None:
     JsonStore(tmp_path).save(FULL)
     assert JsonStore(tmp_path).load() == FULL
+
+
+def test_a_file_with_the_older_words_for_taking_and_giving_back_still_loads(
+    tmp_path: Path,
+) -> None:
+    JsonStore(tmp_path).save(FULL)
+    data = json.loads((tmp_path / "state.json").read_text())
+    sofa = data["holds"]["sofa"]
+    sofa["handover"], sofa["releasing"] = sofa.pop("taking_back"), sofa.pop("giving_back")
+    del data["holds"]["heat"]["giving_back"]
+    data["holds"]["heat"]["releasing"] = True
+    (tmp_path / "state.json").write_text(json.dumps(data))
+    loaded = JsonStore(tmp_path).load()
+    assert loaded.holds["sofa"] == FULL.holds["sofa"]
+    assert loaded.holds["heat"] == Hold(setpoint=20.5, giving_back=True)
 
 
 def test_no_state_file_means_an_empty_state(tmp_path: Path) -> None:

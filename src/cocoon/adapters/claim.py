@@ -147,6 +147,12 @@ async def _wait_while_taken(
         if seen.get(topics.availability) != ONLINE or owner is None or owner.id == me.id:
             if told:
                 _LOGGER.warning("The other cocoon %s has stopped: this one takes over", home)
+            elif owner is not None and owner.id != me.id:
+                _LOGGER.warning(
+                    "The cocoon (%s) that claimed %s is offline: this one takes over",
+                    owner.describe(),
+                    home,
+                )
             return
         if not told:
             told = True

@@ -8,9 +8,7 @@ from typing import Any
 
 from cocoon.config.schema import Device
 from cocoon.core.events import ClimateReport, Event, LightReport, SensorReport
-from cocoon.core.model import ClimateCommand, LightCommand, LightState
-from cocoon.core.plants import STATE_KEY
-from cocoon.core.state import BRIGHTNESS, KELVIN, POWER, SETPOINT
+from cocoon.core.model import MAX_TRANSITION, Attribute, ClimateCommand, LightCommand, LightState
 
 UNAVAILABLE = frozenset({"unavailable", "unknown"})
 # Home Assistant brightness runs 0-255.
@@ -51,23 +49,23 @@ def light_look(state: str, attributes: dict[str, Any]) -> LightState:
 
 def changed_by_hand(
     device: Device, old: dict[str, Any] | None, new: dict[str, Any]
-) -> frozenset[str]:
+) -> frozenset[Attribute]:
     """Which attributes a state change touched (for a change that is not cocoon's own)."""
     if device.kind == "thermostat":
         before = None if old is None else old.get("attributes", {}).get("temperature")
         after = new.get("attributes", {}).get("temperature")
-        return frozenset({SETPOINT}) if before != after else frozenset()
+        return frozenset({Attribute.SETPOINT}) if before != after else frozenset()
     if device.kind != "light" or old is None:
         return frozenset()
     a = light_look(old.get("state", ""), old.get("attributes", {}))
     b = light_look(new.get("state", ""), new.get("attributes", {}))
     if a.on != b.on:
-        return frozenset({POWER})
-    changed = set()
+        return frozenset({Attribute.POWER})
+    changed: set[Attribute] = set()
     if abs(a.brightness - b.brightness) > 0.5:
-        changed.add(BRIGHTNESS)
+        changed.add(Attribute.BRIGHTNESS)
     if a.kelvin is not None and b.kelvin is not None and abs(a.kelvin - b.kelvin) > 10:
-        changed.add(KELVIN)
+        changed.add(Attribute.KELVIN)
     return frozenset(changed)
 
 
@@ -75,9 +73,11 @@ def report(
     name: str,
     device: Device,
     entity_state: dict[str, Any],
-    by_hand: frozenset[str] | None,
+    by_hand: frozenset[Attribute] | None,
+    kinds: frozenset[str] = frozenset(),
 ) -> list[Event]:
-    """The events an entity's state stands for (none for an unavailable one)."""
+    """The events an entity's state stands for (none for an unavailable one); a sensor's
+    state is each of the plant readings `kinds` it carries."""
     state = entity_state.get("state")
     attributes = entity_state.get("attributes") or {}
     if not isinstance(state, str) or state in UNAVAILABLE or not isinstance(attributes, dict):
@@ -90,7 +90,7 @@ def report(
         current = _number(attributes.get("current_temperature"))
         return [ClimateReport(name, setpoint, current, manual)]
     value = _number(state)
-    return [] if value is None else [SensorReport(name, STATE_KEY, value)]
+    return [] if value is None else [SensorReport(name, kind, value) for kind in sorted(kinds)]
 
 
 def light_call(command: LightCommand, entity: str, attributes: dict[str, Any]) -> ServiceCall:
@@ -101,7 +101,7 @@ def light_call(command: LightCommand, entity: str, attributes: dict[str, Any]) -
     """
     data: dict[str, Any] = {"entity_id": entity}
     if command.transition > 0:
-        data["transition"] = round(min(command.transition, 6553), 1)
+        data["transition"] = round(min(command.transition, MAX_TRANSITION), 1)
     if not command.on:
         return ServiceCall("light", "turn_off", data)
     if command.brightness is not None:

@@ -27,9 +27,10 @@ from cocoon.adapters.ha_mapping import (
     light_call,
     report,
 )
+from cocoon.adapters.plant_keys import STATE_KEY, kinds_by_key
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import Availability, Event, Press
-from cocoon.core.model import ClimateCommand, Command, LightCommand
+from cocoon.core.model import Attribute, ClimateCommand, Command, LightCommand
 from cocoon.errors import GatewayError
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class HomeAssistantGateway:
             raise GatewayError("Home Assistant entities need a home_assistant: section")
         self.submit = submit
         self.devices = {name: d for name, d in cfg.devices.items() if d.entity is not None}
+        self.kinds = kinds_by_key(cfg)
+        """The plant readings each sensor's state carries."""
         self.by_entity = {d.entity: name for name, d in self.devices.items() if d.entity}
         self.link = HomeAssistantLink(
             cfg.home_assistant,
@@ -184,8 +187,16 @@ class HomeAssistantGateway:
         by_hand = frozenset() if ours else changed_by_hand(self.devices[name], old, new)
         self._report(name, new, by_hand)
 
-    def _report(self, name: str, entity_state: dict[str, Any], by_hand: frozenset[str]) -> None:
-        for report_event in report(name, self.devices[name], entity_state, by_hand):
+    def _report(
+        self, name: str, entity_state: dict[str, Any], by_hand: frozenset[Attribute]
+    ) -> None:
+        for report_event in report(
+            name,
+            self.devices[name],
+            entity_state,
+            by_hand,
+            self.kinds.get((name, STATE_KEY), frozenset()),
+        ):
             self.submit(report_event)
 
     def _trigger(self, event: dict[str, Any]) -> None:

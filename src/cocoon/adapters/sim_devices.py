@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cocoon.adapters.plant_keys import report_key
+from cocoon.adapters.z2m_bridge import FULL_BRIGHTNESS
 from cocoon.config.schema import CocoonConfig, DeviceKind
-from cocoon.core.plants import reading_key
 
-_FULL = 254
 SETPOINT_RANGE = (5.0, 30.0)
 
 # A colour and white spectrum bulb: 153-454 mireds, 2200-6500 K.
@@ -101,7 +101,7 @@ def apply_light(device: Simulated, command: dict[str, Any], now: float) -> None:
         if brightness <= 0:
             on = False  # brightness 0 switches a light off; its level stays as it was
         else:
-            state["brightness"] = min(_FULL, max(1, round(brightness)))
+            state["brightness"] = min(FULL_BRIGHTNESS, max(1, round(brightness)))
             on = on if wanted is not None else True
     colour = number_field(command, "color_temp")
     if colour is not None:
@@ -125,7 +125,7 @@ def initial_devices(cfg: CocoonConfig, mireds: tuple[int, int]) -> dict[str, Sim
     plant_keys: dict[str, dict[str, float]] = {}
     for plant in cfg.plants.values():
         for kind, threshold in plant.thresholds().items():
-            sensor, key = reading_key(cfg, kind, threshold)
+            sensor, key = report_key(cfg, kind, threshold)
             plant_keys.setdefault(sensor, dict(_PLANT_SENSOR))[key] = _READINGS[kind]
     found: dict[str, Simulated] = {}
     for number, (device_id, device) in enumerate(cfg.devices.items()):
@@ -135,7 +135,7 @@ def initial_devices(cfg: CocoonConfig, mireds: tuple[int, int]) -> dict[str, Sim
         if device.kind == "light":
             state = {
                 "state": "OFF",
-                "brightness": _FULL,
+                "brightness": FULL_BRIGHTNESS,
                 "color_temp": 370,
                 "color_mode": "color_temp",
                 "color": {"x": 0.4599, "y": 0.4106},
@@ -167,7 +167,7 @@ def listing(
         features = [
             {"type": "binary", "name": "state", "property": "state", "access": 7,
              "value_on": "ON", "value_off": "OFF", "value_toggle": "TOGGLE"},
-            _numeric("brightness", value_min=0, value_max=_FULL),
+            _numeric("brightness", value_min=0, value_max=FULL_BRIGHTNESS),
             _numeric("color_temp", unit="mired", value_min=low, value_max=high),
             {"type": "composite", "name": "color_xy", "property": "color", "access": 7,
              "features": xy},

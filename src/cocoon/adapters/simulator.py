@@ -41,13 +41,13 @@ from cocoon.adapters.sim_devices import (
     listing,
     number_field,
 )
+from cocoon.adapters.z2m_bridge import FULL_BRIGHTNESS
 from cocoon.adapters.zigbee2mqtt import base_topic
 from cocoon.config.schema import CocoonConfig
 from cocoon.errors import BusError
 
 _LOGGER = logging.getLogger(__name__)
 
-_FULL = 254
 _START_TIMEOUT = 5.0
 
 
@@ -140,7 +140,9 @@ class Zigbee2MqttSimulator:
         """A person changes a light by hand (no transition): apply and report."""
         command: dict[str, object] = {"state": "ON" if on else "OFF"}
         if brightness_pct is not None:
-            command["brightness"] = max(1, min(_FULL, round(brightness_pct * _FULL / 100)))
+            command["brightness"] = max(
+                1, min(FULL_BRIGHTNESS, round(brightness_pct * FULL_BRIGHTNESS / 100))
+            )
         if kelvin is not None:
             command["color_temp"] = round(1e6 / kelvin)
         if xy is not None:

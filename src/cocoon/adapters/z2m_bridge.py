@@ -23,6 +23,9 @@ from cocoon.core.model import ClimateAbility, LightAbility
 SETPOINTS = ("occupied_heating_setpoint", "current_heating_setpoint")
 DEFAULT_SETPOINT = "current_heating_setpoint"
 
+# Zigbee2MQTT brightness runs 0-254.
+FULL_BRIGHTNESS = 254
+
 
 @dataclass(frozen=True, slots=True)
 class Exposed:

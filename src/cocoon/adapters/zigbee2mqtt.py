@@ -14,17 +14,14 @@ import json
 import math
 from dataclasses import dataclass
 
-from cocoon.adapters.z2m_bridge import DEFAULT_SETPOINT, Exposed, online_state
+from cocoon.adapters.plant_keys import kinds_by_key
+from cocoon.adapters.z2m_bridge import DEFAULT_SETPOINT, FULL_BRIGHTNESS, Exposed, online_state
 from cocoon.config.schema import CocoonConfig, Device, DeviceKind
 from cocoon.core.events import Availability, ClimateReport, Event, LightReport, SensorReport
-from cocoon.core.model import ClimateCommand, Colour, LightCommand, LightState
+from cocoon.core.model import MAX_TRANSITION, ClimateCommand, Colour, LightCommand, LightState
 from cocoon.ports import Message
 
 DEFAULT_BASE = "zigbee2mqtt"
-# Zigbee carries a transition in tenths of a second in 16 bits.
-MAX_TRANSITION = 6553.0
-_FULL = 254
-_SKIPPED_KEYS = frozenset({"linkquality"})
 # What a light is asked for on `/get` (`color` only of lights that show colours).
 _LIGHT_GET = ("state", "brightness", "color_temp")
 
@@ -60,8 +57,8 @@ def light_payload(
     payload: dict[str, object] = {"state": "ON" if command.on else "OFF"}
     if command.on and command.brightness is not None:
         # An "on" of brightness 0 would switch the light off again.
-        level = round(command.brightness * _FULL / 100)
-        payload["brightness"] = min(_FULL, max(1, level))
+        level = round(command.brightness * FULL_BRIGHTNESS / 100)
+        payload["brightness"] = min(FULL_BRIGHTNESS, max(1, level))
     if command.on and command.colour is not None:
         colour = command.colour
         if colour.space == "xy":
@@ -203,6 +200,7 @@ class Zigbee2MqttDevices:
             self._availability[f"{topic}/availability"] = _Route(
                 device_id, device.kind, availability=True
             )
+        self._kinds = kinds_by_key(cfg)
         # A light that reports "ON" without a brightness keeps the one it had.
         self._brightness: dict[str, float] = {}
         self.exposed: dict[str, Exposed] = {}
@@ -234,21 +232,21 @@ class Zigbee2MqttDevices:
             return self._light(route.device, data)
         if route.kind == "thermostat":
             return self._climate(route.device, data)
-        return _sensor(route.device, data)
+        return self._sensor(route.device, data)
 
     def _light(self, device: str, data: dict[str, object]) -> list[Event]:
         state = data.get("state")
         if state is not None and (not isinstance(state, str) or state.upper() not in {"ON", "OFF"}):
             raise ValueError(f"state is {state!r}, not ON or OFF")
         level = _number(data, "brightness")
-        if level is not None and not 0 <= level <= _FULL:
-            raise ValueError(f"brightness {level:g} is outside 0-254")
+        if level is not None and not 0 <= level <= FULL_BRIGHTNESS:
+            raise ValueError(f"brightness {level:g} is outside 0-{FULL_BRIGHTNESS}")
         mireds = _number(data, "color_temp")
         if mireds is not None and not 50 <= mireds <= 1000:
             raise ValueError(f"color_temp {mireds:g} is not a colour temperature")
         if level is not None:
             # A light that is off still reports the brightness it will come back at.
-            self._brightness[device] = round(level * 100 / _FULL, 1)
+            self._brightness[device] = round(level * 100 / FULL_BRIGHTNESS, 1)
         if state is None:
             return []  # not a report of the light's look (an update notice, say)
         colour = _colour(data)
@@ -264,7 +262,9 @@ class Zigbee2MqttDevices:
             self.wanted.add(device)
             return []
         # "ON" at brightness 0 is still on: the dimmest step, not off.
-        return [LightReport(device, LightState(max(percent, 100 / _FULL), kelvin, colour))]
+        return [
+            LightReport(device, LightState(max(percent, 100 / FULL_BRIGHTNESS), kelvin, colour))
+        ]
 
     def _climate(self, device: str, data: dict[str, object]) -> list[Event]:
         exposed = self.exposed.get(device)
@@ -277,8 +277,13 @@ class Zigbee2MqttDevices:
             return []
         return [ClimateReport(device, setpoint, current)]
 
-
-def _sensor(device: str, data: dict[str, object]) -> list[Event]:
-    # A report mixes readings with text (update state, alarms): only numbers are readings.
-    readings = ((key, _finite(value)) for key, value in data.items() if key not in _SKIPPED_KEYS)
-    return [SensorReport(device, key, value) for key, value in readings if value is not None]
+    def _sensor(self, device: str, data: dict[str, object]) -> list[Event]:
+        # A report mixes readings with text (update state, alarms): only numbers are
+        # readings, and only those a plant reads are passed on, by kind.
+        found: list[Event] = []
+        for key, raw in data.items():
+            value = _finite(raw)
+            if value is not None:
+                kinds = self._kinds.get((device, key), frozenset())
+                found += [SensorReport(device, kind, value) for kind in sorted(kinds)]
+        return found

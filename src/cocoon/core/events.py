@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from cocoon.core.model import Ability, LightState
+from cocoon.core.model import Ability, Attribute, LightState
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class LightReport:
 
     device: str
     state: LightState
-    by_hand: frozenset[str] | None = None
+    by_hand: frozenset[Attribute] | None = None
     """The attributes a person changed, when the source knows (Home Assistant's contexts);
     None when cocoon must judge by the commands it sent (Zigbee2MQTT)."""
 
@@ -54,10 +54,11 @@ class ClimateReport:
 
 @dataclass(frozen=True, slots=True)
 class SensorReport:
-    """A sensor reported one value."""
+    """A sensor reported one plant reading (its gateway found it in the device's report)."""
 
     device: str
-    key: str
+    kind: str
+    """moisture, illuminance or temperature."""
     value: float
 
 

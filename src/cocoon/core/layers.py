@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cocoon.config.schema import CocoonConfig, LightSetting, Setpoint
-from cocoon.core.model import Fade, LightState
+from cocoon.core.model import LightState, Reason
 from cocoon.core.scenes import Envelope
 from cocoon.core.state import RuntimeState
 
@@ -30,7 +30,7 @@ class Layer:
     lights: dict[str, LightSetting]
     heat: dict[str, Setpoint]
 
-    why: Fade = field(init=False)
+    why: Reason = field(init=False)
     looks: dict[str, LightState] = field(init=False)
     """The whole look a setting asks for, where it names one (light, with its colour)."""
 
@@ -40,7 +40,7 @@ class Layer:
             for device, setting in self.lights.items()
             if setting.on and setting.brightness and setting.kelvin is not None
         }
-        object.__setattr__(self, "why", Fade(self.name))
+        object.__setattr__(self, "why", Reason(self.name))
         object.__setattr__(self, "looks", looks)
 
 
@@ -52,7 +52,7 @@ def build_layers(cfg: CocoonConfig, state: RuntimeState) -> list[Layer]:
         if run.missed or ritual is None:
             continue
         scene = cfg.scenes[ritual.scene]
-        envelope = Envelope(run.start, run.end, ritual.fade, ritual.hand_back)
+        envelope = Envelope(run.start, run.end, ritual.fade, ritual.give_back_fade)
         found.append(Layer(f"ritual {run.ritual}", RITUAL, envelope, scene.lights, scene.heat))
         for plant in run.cues:
             cue = cfg.plants[plant].cue
@@ -67,7 +67,7 @@ def build_layers(cfg: CocoonConfig, state: RuntimeState) -> list[Layer]:
         if mode is None:
             continue
         scene = cfg.scenes[mode.scene]
-        envelope = Envelope(calm.start, calm.end, mode.fade, mode.hand_back)
+        envelope = Envelope(calm.start, calm.end, mode.fade, mode.give_back_fade)
         found.append(Layer(calm.mode, CALM, envelope, scene.lights, scene.heat))
     found.sort(key=lambda layer: (layer.rank, layer.envelope.start))
     return found

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Literal, TypeAlias
 
 # Two colours this close (CIE x/y, or hue degrees and saturation percent over 100) are
 # one colour to a device: it stores them in steps of 1/65536 (x/y) or 1/254 (hue, sat).
 COLOUR_TOLERANCE = 0.01
+# The longest transition a command carries, in seconds: Zigbee carries a transition in
+# tenths of a second in 16 bits (6553.5 s), and Home Assistant passes it on as it is.
+MAX_TRANSITION = 6553.0
+MIN_STEP = timedelta(seconds=0.05)
+"""Fade steps are never closer together than this."""
+
+
+class Attribute(StrEnum):
+    """What of a device a person can change by hand, and cocoon then leaves alone."""
+
+    POWER = "power"
+    BRIGHTNESS = "brightness"
+    KELVIN = "kelvin"
+    COLOUR = "colour"
+    """A colour off the white line: cocoon then leaves the light's colour alone."""
+    SETPOINT = "setpoint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +93,10 @@ class ClimateReading:
 
 @dataclass(frozen=True, slots=True)
 class SensorReading:
-    """One value a sensor reported (moisture, illuminance, temperature...)."""
+    """One plant reading a sensor reported."""
 
-    key: str
+    kind: str
+    """moisture, illuminance or temperature."""
     value: float
     at: datetime
 
@@ -92,6 +110,7 @@ class Readings:
 
     devices: dict[str, Reading]
     sensors: dict[tuple[str, str], SensorReading]
+    """Plant readings by (sensor device, kind of reading)."""
     abilities: dict[str, Ability] = field(default_factory=dict)
     """What each device can show or hold, where its gateway said."""
 
@@ -110,8 +129,9 @@ NO_READINGS = Readings({}, {})
 
 
 @dataclass(frozen=True, slots=True)
-class Fade:
-    """Why a target is what it is: the layer in charge, and where its fade goes."""
+class Reason:
+    """Why a target is what it is: the layer in charge and, while it fades, the
+    brightness the fade runs from and to (in percent)."""
 
     layer: str
     start: float | None = None
@@ -129,7 +149,7 @@ class LightTarget:
 
     device: str
     state: LightState
-    why: Fade
+    why: Reason
     fading: bool = False
     keep_brightness: bool = False
     keep_kelvin: bool = False
@@ -149,7 +169,7 @@ class ClimateTarget:
 
     device: str
     setpoint: float
-    why: Fade
+    why: Reason
 
     @property
     def reason(self) -> str:

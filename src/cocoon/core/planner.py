@@ -10,7 +10,6 @@ from datetime import date, datetime
 
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.layers import Layer, build_layers
-from cocoon.core.plants import reading_key
 from cocoon.core.schedule import DayPlan, plan_day
 from cocoon.core.state import RuntimeState
 
@@ -21,12 +20,12 @@ class Planner:
     def __init__(self, cfg: CocoonConfig) -> None:
         self.cfg = cfg
         self.zone = cfg.home.zone
-        self.plant_keys = frozenset(
-            reading_key(cfg, kind, threshold)
+        self.plant_readings = frozenset(
+            (threshold.sensor, kind)
             for plant in cfg.plants.values()
             for kind, threshold in plant.thresholds().items()
         )
-        """Every (sensor, report key) a plant reads."""
+        """Every (sensor, kind of reading) a plant reads."""
         self._days: dict[date, DayPlan] = {}
         self._layers: tuple[object, object, list[Layer]] = (None, None, [])
         self._boundaries: tuple[object, list[datetime]] = (None, [])

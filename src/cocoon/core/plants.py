@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from cocoon.config.schema import CocoonConfig, Plant, Threshold
+from cocoon.config.schema import Plant, Threshold
 from cocoon.core.model import Readings
-
-# The Zigbee2MQTT report key for each kind of plant reading, when a threshold names none.
-ZIGBEE2MQTT_KEYS = {"moisture": "soil_moisture", "illuminance": "illuminance"}
-ZIGBEE2MQTT_KEYS["temperature"] = "temperature"
-# A Home Assistant sensor's reading is its state.
-STATE_KEY = "state"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +29,6 @@ class PlantStatus:
         return ", ".join(parts) or "fine"
 
 
-def reading_key(cfg: CocoonConfig, kind: str, threshold: Threshold) -> tuple[str, str]:
-    """The (sensor device, report key) a threshold reads."""
-    if threshold.property is not None:
-        return threshold.sensor, threshold.property
-    device = cfg.devices[threshold.sensor]
-    return threshold.sensor, ZIGBEE2MQTT_KEYS[kind] if device.zigbee2mqtt else STATE_KEY
-
-
 def _out_of_bounds(threshold: Threshold, value: float, was_out: bool) -> bool:
     # Coming back needs the reading to pass the threshold by the hysteresis, so a
     # reading hovering around it does not flip the status back and forth.
@@ -53,7 +39,6 @@ def _out_of_bounds(threshold: Threshold, value: float, was_out: bool) -> bool:
 
 
 def evaluate(
-    cfg: CocoonConfig,
     plant: Plant,
     previous: PlantStatus,
     readings: Readings,
@@ -63,7 +48,7 @@ def evaluate(
     needs: set[str] = set()
     stale: set[str] = set()
     for kind, threshold in plant.thresholds().items():
-        reading = readings.sensors.get(reading_key(cfg, kind, threshold))
+        reading = readings.sensors.get((threshold.sensor, kind))
         if reading is None or now - reading.at > plant.stale_after:
             stale.add(kind)
         elif _out_of_bounds(threshold, reading.value, kind in previous.needs):

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.model import (
+    MAX_TRANSITION,
     ClimateCommand,
     ClimateTarget,
     Command,
@@ -20,8 +21,6 @@ from cocoon.core.model import (
 BRIGHTNESS_TOLERANCE = 0.5
 KELVIN_TOLERANCE = 10
 SETPOINT_TOLERANCE = 0.05
-# A Zigbee transition lasts at most 6553.5 s.
-MAX_TRANSITION = 6553.0
 
 
 def light_command(cfg: CocoonConfig, target: LightTarget, transition: float) -> LightCommand:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from cocoon.core.abilities import shown
 from cocoon.core.events import ClimateReport, LightReport, SensorReport
 from cocoon.core.model import (
+    Attribute,
     ClimateAbility,
     ClimateCommand,
     ClimateReading,
@@ -27,7 +28,7 @@ from cocoon.core.model import (
 from cocoon.core.planner import Planner
 from cocoon.core.reconcile import SETPOINT_TOLERANCE
 from cocoon.core.sent import Sent
-from cocoon.core.state import BRIGHTNESS, COLOUR, KELVIN, POWER, SETPOINT, RuntimeState
+from cocoon.core.state import RuntimeState
 from cocoon.core.transitions.people import set_override
 
 # A report this close to what cocoon asked for is cocoon's own doing (device rounding,
@@ -71,11 +72,11 @@ def take(
             if isinstance(known, ClimateReading) and replace(known, at=now) == same:
                 return Taken(state, readings, [], False)
             return _climate(plans, state, readings, sent, report, now)
-        case SensorReport(device=device, key=key, value=value):
-            if (device, key) not in plans.plant_keys:
+        case SensorReport(device=device, kind=kind, value=value):
+            if (device, kind) not in plans.plant_readings:
                 return Taken(state, readings, [], False)  # a reading no plant looks at
-            known_value = readings.sensors.get((device, key))
-            sensors = {**readings.sensors, (device, key): SensorReading(key, value, now)}
+            known_value = readings.sensors.get((device, kind))
+            sensors = {**readings.sensors, (device, kind): SensorReading(kind, value, now)}
             readings = replace(readings, sensors=sensors)
             # A repeated value only refreshes the reading's age; plants care about
             # that once it is old (a sensor going stale), not on every report.
@@ -93,13 +94,18 @@ def _light(
     now: datetime,
 ) -> Taken:
     device = report.device
+    # The first word from a device since cocoon started says how it is: it may answer
+    # cocoon's question, asked before a command that crossed it; it is no person's hand.
+    first = readings.light(device) is None
     readings = replace(
         readings, devices={**readings.devices, device: LightReading(report.state, now)}
     )
     if device not in state.holds or state.paused_since is not None:
         return Taken(state, readings, [], True)
     changed = report.by_hand
-    if changed is None:
+    if changed is None and first:
+        changed = frozenset()
+    elif changed is None:
         lights = [c for c in sent.answering(device, now) if isinstance(c, LightCommand)]
         ability = readings.abilities.get(device)
         changed = manual_light_change(
@@ -120,10 +126,13 @@ def _climate(
     now: datetime,
 ) -> Taken:
     device = report.device
+    first = readings.setpoint(device) is None  # as for a light: no person's hand
     reading = ClimateReading(report.setpoint, report.current, now)
     readings = replace(readings, devices={**readings.devices, device: reading})
     by_hand = report.by_hand
-    if by_hand is None:
+    if by_hand is None and first:
+        by_hand = False
+    elif by_hand is None:
         recent = [c for c in sent.answering(device, now) if isinstance(c, ClimateCommand)]
         ability = readings.abilities.get(device)
         by_hand = manual_setpoint_change(
@@ -131,7 +140,7 @@ def _climate(
         )
     if device not in state.holds or not by_hand:
         return Taken(state, readings, [], True)
-    state, message = set_override(plans.cfg, state, device, frozenset({SETPOINT}), now)
+    state, message = set_override(plans.cfg, state, device, frozenset({Attribute.SETPOINT}), now)
     return Taken(state, readings, [message], True)
 
 
@@ -144,7 +153,7 @@ def _within(value: float, expected: Iterable[float], tolerance: float) -> bool:
 
 def manual_light_change(
     observed: LightState, sent: Sequence[LightCommand], ability: LightAbility | None = None
-) -> frozenset[str]:
+) -> frozenset[Attribute]:
     """Which attributes of a light report no recent command of cocoon's explains.
 
     `sent` holds the commands still settling (the last one, and those whose
@@ -156,18 +165,18 @@ def manual_light_change(
         return frozenset()
     sent = [c for c in (shown(command, ability) for command in sent) if isinstance(c, LightCommand)]
     if all(command.on != observed.on for command in sent):
-        return frozenset({POWER})
+        return frozenset({Attribute.POWER})
     if not observed.on:
         return frozenset()
-    changed: set[str] = set()
+    changed: set[Attribute] = set()
     levels = [c.brightness for c in sent if c.on and c.brightness is not None]
     if not _within(observed.brightness, levels, REPORT_BRIGHTNESS_TOLERANCE):
-        changed.add(BRIGHTNESS)
+        changed.add(Attribute.BRIGHTNESS)
     colours = [float(c.kelvin) for c in sent if c.on and c.kelvin is not None]
     if observed.kelvin is not None and colours:
         slack = max(colours) * REPORT_KELVIN_TOLERANCE
         if not _within(observed.kelvin, colours, slack):
-            changed.add(KELVIN)
+            changed.add(Attribute.KELVIN)
     # A colour cocoon set is cocoon's; any other, after cocoon set a colour or a white,
     # is a person's (the light left colour-temperature mode). A light cocoon told nothing
     # of colour keeps showing whatever colour it had.
@@ -175,7 +184,7 @@ def manual_light_change(
     if observed.colour is not None and coloured:
         mine = [c.colour for c in coloured if c.colour is not None]
         if not any(observed.colour.close(colour) for colour in mine):
-            changed.add(COLOUR)
+            changed.add(Attribute.COLOUR)
     return frozenset(changed)
 
 

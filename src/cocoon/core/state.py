@@ -9,12 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from cocoon.core.model import LightState
+from cocoon.core.model import Attribute, LightState
 from cocoon.core.plants import PlantStatus
-
-POWER, BRIGHTNESS, KELVIN, SETPOINT = "power", "brightness", "kelvin", "setpoint"
-COLOUR = "colour"
-"""A colour off the white line, set by hand: cocoon then leaves the light's colour alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +41,13 @@ class CalmRun:
 class Override:
     """A person changed these attributes by hand; cocoon leaves them alone until `until`."""
 
-    attributes: frozenset[str]
+    attributes: frozenset[Attribute]
     since: datetime
     until: datetime
 
 
 @dataclass(frozen=True, slots=True)
-class Handover:
+class TakeBack:
     """cocoon takes a device back: it fades from `start` (what the person left) to its targets."""
 
     start: LightState
@@ -72,8 +68,8 @@ class Hold:
     snapshot: LightState | None = None
     setpoint: float | None = None
     override: Override | None = None
-    handover: Handover | None = None
-    releasing: bool = False
+    taking_back: TakeBack | None = None
+    giving_back: bool = False
     """No layer holds the device any more: the snapshot is given back once, then let go."""
     late: bool = False
     """The give-back comes after its layer's own fade-out could show it (the device was

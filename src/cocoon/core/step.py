@@ -24,14 +24,14 @@ from cocoon.core.events import (
     SensorReport,
     SetHandsOff,
 )
-from cocoon.core.model import Command, LightCommand, Readings, Target
+from cocoon.core.model import MAX_TRANSITION, Command, LightCommand, Readings, Target
 from cocoon.core.planner import Planner
 from cocoon.core.reports import take
 from cocoon.core.sent import Sent
 from cocoon.core.state import RuntimeState
-from cocoon.core.targets import aims, desired
+from cocoon.core.targets import aims, desired, fade_step
 from cocoon.core.transitions import advance, pause, press, resume, select
-from cocoon.core.wakeups import next_wakeup
+from cocoon.core.wakeups import next_change
 
 NOBODY: frozenset[str] = frozenset()
 
@@ -93,8 +93,9 @@ def step(
     """
     now = now.astimezone(UTC)
     state, notes = advance(plans, now, state, readings, since, away)
+    boundary, fading = next_change(plans, now, state, readings)
     targets = desired(plans, now, state, readings)
-    wake = next_wakeup(plans, now, state, readings)
+    wake = fade_step(plans, now, boundary, state, readings, targets) if fading else boundary
     aimed = aims(plans, targets, wake, state, readings)
     commands: list[Command] = []
     if driving:
@@ -109,6 +110,14 @@ def step(
     return Outcome(state, targets, commands, wake, notes, sent.add(commands, now), readings)
 
 
+def next_wakeup(plans: Planner, now: datetime, state: RuntimeState, readings: Readings) -> datetime:
+    """The next instant anything changes: a boundary, or the next step of a fade."""
+    boundary, fading = next_change(plans, now, state, readings)
+    if not fading:
+        return boundary
+    return fade_step(plans, now, boundary, state, readings, desired(plans, now, state, readings))
+
+
 def apply(
     plans: Planner,
     state: RuntimeState,
@@ -116,7 +125,6 @@ def apply(
     sent: Sent,
     event: Event,
     now: datetime,
-    away: frozenset[str] = NOBODY,
 ) -> Applied:
     """Take in one event at `now`: a person's intent, a report, what a device can do.
 
@@ -126,19 +134,15 @@ def apply(
     match event:
         case Press(name=name):
             try:
-                state, message = press(plans, name, now, state, readings, away)
+                state, message = press(plans, name, now, state, readings)
             except KeyError:
-                return Applied(
-                    state, readings, [], warning=f"Press of unknown button {name!r} ignored"
-                )
+                return _unknown(state, readings, name)
             return Applied(state, readings, [message])
         case SelectMode(mode=mode):
             try:
-                state, notes = select(plans, mode, now, state, readings, away)
+                state, notes = select(plans, mode, now, state, readings)
             except KeyError:
-                return Applied(
-                    state, readings, [], warning=f"Press of unknown button {mode!r} ignored"
-                )
+                return _unknown(state, readings, mode)
             return Applied(state, readings, notes)
         case SetHandsOff(on=on):
             if on:
@@ -161,5 +165,5 @@ def _unknown(state: RuntimeState, readings: Readings, name: str) -> Applied:
 
 def _gliding(command: Command, seconds: float) -> Command:
     if isinstance(command, LightCommand) and command.transition < seconds:
-        return replace(command, transition=min(seconds, reconcile.MAX_TRANSITION))
+        return replace(command, transition=min(seconds, MAX_TRANSITION))
     return command

@@ -1,9 +1,8 @@
-"""Targets: what every held device should show at an instant, and what to send towards it.
-
-Instants are handled in UTC (see `schedule`); a `now` in any zone is converted first.
-The layers in force at `now` are blended bottom up, over the snapshot (what the person
-left); a manual override keeps the attributes a person set; hands off leaves every
-device alone; a device no layer holds any more is given its snapshot back.
+"""Targets: what every held device should show at an instant, what to send towards it,
+and how far a fade may go in one step. The layers in force at `now` (any zone, UTC
+inside) are blended bottom up over the snapshot (what the person left); a manual
+override keeps the attributes a person set; hands off leaves every device alone; a
+device no layer holds any more is given its snapshot back.
 """
 
 from __future__ import annotations
@@ -12,17 +11,25 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from cocoon.core.layers import Layer
-from cocoon.core.model import ClimateTarget, Fade, LightState, LightTarget, Readings, Target
+from cocoon.core.model import (
+    MIN_STEP,
+    Attribute,
+    ClimateTarget,
+    LightState,
+    LightTarget,
+    Readings,
+    Reason,
+    Target,
+)
 from cocoon.core.planner import Planner
 from cocoon.core.scenes import blend, blend_states
-from cocoon.core.state import BRIGHTNESS, COLOUR, KELVIN, POWER, SETPOINT, Hold, RuntimeState
+from cocoon.core.state import Hold, RuntimeState
 
-# The largest colour change between two fade steps, in mireds (even steps to the eye),
-# for a light bright enough that its colour shows.
 MIRED_STEP = 10.0
+"""The largest colour change between two fade steps, in mireds, of a visible light."""
 VISIBLE = 5.0
 _NO_HOLD = Hold()
-_GIVEN_BACK = Fade("given back")
+_GIVEN_BACK = Reason("given back")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +37,7 @@ class _Active:
     layer: Layer
     weight: float
     fading: bool
-    why: Fade
+    why: Reason
 
 
 def desired(
@@ -77,11 +84,11 @@ def _desired(
         if climate is not None:
             targets[device] = climate
     for device, hold in state.holds.items():
-        if hold.releasing and hold.snapshot is not None:
+        if hold.giving_back and hold.snapshot is not None:
             # Late, it glides from wherever the light is; else the fade-out is done.
             glide = plans.cfg.settings.fade_step.total_seconds() if hold.late else 0.0
             targets[device] = LightTarget(device, hold.snapshot, _GIVEN_BACK, glide=glide)
-        elif hold.releasing and hold.setpoint is not None:
+        elif hold.giving_back and hold.setpoint is not None:
             targets[device] = ClimateTarget(device, hold.setpoint, _GIVEN_BACK)
     return targets
 
@@ -95,7 +102,7 @@ def _light(
 ) -> LightTarget | None:
     hold = state.holds.get(device, _NO_HOLD)
     kept = _overridden(hold, now) if hold.override is not None else frozenset()
-    if POWER in kept:
+    if Attribute.POWER in kept:
         return None
     value = hold.snapshot or readings.light(device)
     if value is None:
@@ -109,18 +116,18 @@ def _light(
         if entry.weight > 0:
             top, below = entry, before
     why = _why(top, below, device, now) if top.fading else top.why
-    handover = hold.handover
-    if handover is not None and (weight := handover.weight(now)) < 1:
-        value = blend_states(handover.start, value, weight)
+    taking_back = hold.taking_back
+    if taking_back is not None and (weight := taking_back.weight(now)) < 1:
+        value = blend_states(taking_back.start, value, weight)
         fading = True
-        why = Fade(f"{why.layer}, taking over again")
+        why = Reason(f"{why.layer}, taking over again")
     return LightTarget(
         device,
         value,
         why,
         fading,
-        keep_brightness=BRIGHTNESS in kept,
-        keep_kelvin=bool(kept & {KELVIN, COLOUR}),
+        keep_brightness=Attribute.BRIGHTNESS in kept,
+        keep_kelvin=bool(kept & {Attribute.KELVIN, Attribute.COLOUR}),
     )
 
 
@@ -133,15 +140,15 @@ def _climate(
     readings: Readings,
 ) -> ClimateTarget | None:
     hold = state.holds.get(device, _NO_HOLD)
-    if SETPOINT in _overridden(hold, now):
+    if Attribute.SETPOINT in _overridden(hold, now):
         return None
     baseline = hold.setpoint if hold.setpoint is not None else readings.setpoint(device)
-    wanted, why = baseline, Fade("back to how it was")
+    wanted, why = baseline, Reason("back to how it was")
     for entry in reversed(entries):
-        # A setpoint does not fade: it is handed back as soon as its layer ends.
+        # A setpoint does not fade: it is given back as soon as its layer ends.
         if entry.weight > 0 and now < entry.layer.envelope.end:
             wanted = entry.layer.heat[device].apply(baseline)
-            why = Fade(entry.layer.name)
+            why = Reason(entry.layer.name)
             break
     if wanted is None:
         return None
@@ -149,7 +156,7 @@ def _climate(
     low, high = config.bounds
     clamped = min(high, max(low, round(wanted / config.step) * config.step))
     if clamped != round(wanted / config.step) * config.step:
-        why = Fade(f"{why.layer} (held within {low:g}–{high:g})")
+        why = Reason(f"{why.layer} (held within {low:g}–{high:g})")
     return ClimateTarget(device, clamped, why)
 
 
@@ -164,7 +171,7 @@ def aims(
 
     The command glides there over the time until `wake`, so a fade's first step
     leaves the moment it starts (a press shows at once) and the light is never a
-    step behind. `wakeups.next_wakeup` sizes steps so that look is at most one step away.
+    step behind. `fade_step` sizes steps so that look is at most one step away.
     """
     fading = [
         device
@@ -188,6 +195,24 @@ def aims(
     return aimed
 
 
+def fade_step(
+    plans: Planner,
+    now: datetime,
+    limit: datetime,
+    state: RuntimeState,
+    readings: Readings,
+    current: dict[str, Target],
+) -> datetime:
+    """The furthest instant (one fade step, `limit` at most) at which no light has moved
+    more than one step from `current`, its targets at `now`: the next wake-up."""
+    step = min(limit - now, plans.cfg.settings.fade_step)
+    while step > MIN_STEP:
+        if gentle(plans, current, desired(plans, now + step, state, readings)):
+            break
+        step = max(MIN_STEP, step / 2)
+    return now + step
+
+
 def gentle(plans: Planner, before: dict[str, Target], after: dict[str, Target]) -> bool:
     """Whether every light moves at most one brightness step and one colour step."""
     for device, target in after.items():
@@ -202,27 +227,24 @@ def gentle(plans: Planner, before: dict[str, Target], after: dict[str, Target]) 
 
 
 def _mired_jump(before: LightState, after: LightState) -> float:
-    if before.kelvin is None or after.kelvin is None:
-        return 0.0
-    if min(before.brightness, after.brightness) < VISIBLE:
+    dim = min(before.brightness, after.brightness) < VISIBLE  # its colour does not show
+    if before.kelvin is None or after.kelvin is None or dim:
         return 0.0
     return abs(1e6 / after.kelvin - 1e6 / before.kelvin)
 
 
 def _overridden(hold: Hold, now: datetime) -> frozenset[str]:
     override = hold.override
-    if override is None or override.until <= now:
-        return frozenset()
-    return override.attributes
+    return override.attributes if override is not None and override.until > now else frozenset()
 
 
-def _why(top: _Active, below: LightState, device: str, now: datetime) -> Fade:
+def _why(top: _Active, below: LightState, device: str, now: datetime) -> Reason:
     if not top.fading:
         return top.why
     setting = top.layer.lights[device]
     goal = 0.0 if not setting.on else setting.brightness
     if goal is None:
-        return Fade(top.layer.name)
+        return Reason(top.layer.name)
     if now >= top.layer.envelope.end:
-        return Fade(f"{top.layer.name} ending", goal, below.brightness)
-    return Fade(top.layer.name, below.brightness, goal)
+        return Reason(f"{top.layer.name} ending", goal, below.brightness)
+    return Reason(top.layer.name, below.brightness, goal)

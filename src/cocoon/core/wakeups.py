@@ -1,7 +1,7 @@
 """Wake-ups: the next instant anything changes, so the shell knows when to ask again.
 
 A boundary is an instant a layer changes course or a ritual is due; between two, a fade
-is cut into steps short enough that no light moves more than one step (`targets.gentle`).
+is cut into steps short enough that no light moves more than one step (`targets.fade_step`).
 """
 
 from __future__ import annotations
@@ -9,14 +9,10 @@ from __future__ import annotations
 import bisect
 from datetime import UTC, datetime, time, timedelta
 
-from cocoon.core.model import Readings
+from cocoon.core.model import MIN_STEP, Readings
 from cocoon.core.planner import Planner
 from cocoon.core.schedule import local_instant
 from cocoon.core.state import RuntimeState
-from cocoon.core.targets import desired, gentle
-
-# Fade steps are never closer together than this.
-MIN_STEP = timedelta(seconds=0.05)
 
 
 def next_boundary(plans: Planner, now: datetime, state: RuntimeState) -> datetime:
@@ -28,24 +24,28 @@ def next_boundary(plans: Planner, now: datetime, state: RuntimeState) -> datetim
     for day in (today, today + timedelta(days=1)):
         candidates.extend(w.start for w in plans.day(day).windows if w.start > now)
     for hold in state.holds.values():
-        if hold.releasing:
+        if hold.giving_back:
             candidates.append(now + MIN_STEP)
         if hold.override is not None:
             candidates.append(hold.override.until)
-        if hold.handover is not None:
-            candidates.append(hold.handover.at + hold.handover.fade)
+        if hold.taking_back is not None:
+            candidates.append(hold.taking_back.at + hold.taking_back.fade)
     # With nothing due, the next local midnight: a stable instant to wake at.
     midnight = local_instant(today + timedelta(days=1), time(0), plans.zone)
     return min((c for c in candidates if c > now), default=midnight)
 
 
-def next_wakeup(plans: Planner, now: datetime, state: RuntimeState, readings: Readings) -> datetime:
-    """The next instant anything changes: a boundary, or the next step of a fade."""
+def next_change(
+    plans: Planner, now: datetime, state: RuntimeState, readings: Readings
+) -> tuple[datetime, bool]:
+    """The next boundary (a plant sensor going silent included), and whether a light
+    fades until then: then the wake-up is the next fade step (`targets.fade_step`)."""
     now = now.astimezone(UTC)
     fading = any(
         layer.lights and layer.envelope.fading(now) for layer in plans.layers(state)
     ) or any(
-        hold.handover is not None and hold.handover.weight(now) < 1 for hold in state.holds.values()
+        hold.taking_back is not None and hold.taking_back.weight(now) < 1
+        for hold in state.holds.values()
     )
     # A plant sensor going silent turns the plant's status to stale.
     silent = [
@@ -55,19 +55,4 @@ def next_wakeup(plans: Planner, now: datetime, state: RuntimeState, readings: Re
         if reading.at + plant.stale_after > now
     ]
     boundary = min([next_boundary(plans, now, state), *silent])
-    if not fading or state.paused_since is not None:
-        return boundary
-    return _fade_step(plans, now, boundary, state, readings)
-
-
-def _fade_step(
-    plans: Planner, now: datetime, limit: datetime, state: RuntimeState, readings: Readings
-) -> datetime:
-    """The furthest instant (up to one fade step) at which no light has moved too far."""
-    current = desired(plans, now, state, readings)
-    step = min(limit - now, plans.cfg.settings.fade_step)
-    while step > MIN_STEP:
-        if gentle(plans, current, desired(plans, now + step, state, readings)):
-            break
-        step = max(MIN_STEP, step / 2)
-    return now + step
+    return boundary, fading and state.paused_since is None

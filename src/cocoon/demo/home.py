@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from cocoon.adapters.plant_keys import report_key
 from cocoon.config.schema import CocoonConfig, Device, Mqtt
-from cocoon.core.plants import reading_key
 
 MORNING = time(6, 0)
 """The simulated day starts here, so the morning ritual shows."""
@@ -110,7 +110,7 @@ def thirsty_plant(cfg: CocoonConfig) -> ThirstyPlant | None:
     if not candidates:
         return None
     _, name, threshold, below = min(candidates, key=lambda item: item[0])
-    sensor, key = reading_key(cfg, "moisture", threshold)
+    sensor, key = report_key(cfg, "moisture", threshold)
     friendly = cfg.devices[sensor].zigbee2mqtt
     return None if friendly is None else ThirstyPlant(name, friendly, key, below)
 
@@ -120,7 +120,7 @@ def plant_sensors(cfg: CocoonConfig) -> list[tuple[str, str]]:
     found: dict[tuple[str, str], None] = {}
     for plant in cfg.plants.values():
         for kind, threshold in plant.thresholds().items():
-            sensor, key = reading_key(cfg, kind, threshold)
+            sensor, key = report_key(cfg, kind, threshold)
             friendly = cfg.devices[sensor].zigbee2mqtt
             if friendly is not None:
                 found[(friendly, key)] = None

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from cocoon.adapters.simulator import Zigbee2MqttSimulator
+from cocoon.adapters.z2m_bridge import FULL_BRIGHTNESS
 from cocoon.app import Daemon
 from cocoon.config.schema import CocoonConfig, Threshold
 from cocoon.core.model import SensorReading
 from cocoon.core.names import layer_name
-from cocoon.core.plants import PlantStatus, reading_key
+from cocoon.core.plants import PlantStatus
 from cocoon.core.status import Status
 from cocoon.core.sun import SunTimes, sun_times
 from cocoon.demo.feed import Feed
 from cocoon.demo.view import Frame, HeatLook, LightLook, PlantLook, Room
 
-_FULL = 254
 _UNITS = {"moisture": "%", "illuminance": "lx", "temperature": "°C"}
 _OTHER_ROOM = "Elsewhere"
 # What a plant needs when a reading passes each bound, in a newcomer's words.
@@ -183,7 +183,7 @@ class Snapshots:
                 light = LightLook(
                     name,
                     state.get("state") == "ON",
-                    brightness * 100 / _FULL,
+                    brightness * 100 / FULL_BRIGHTNESS,
                     None if not mireds else 1e6 / mireds,
                 )
                 lights.setdefault(room, []).append(light)
@@ -201,9 +201,9 @@ class Snapshots:
             unheard: set[str] = set()
             room = _OTHER_ROOM
             for kind, threshold in plant.thresholds().items():
-                sensor, key = reading_key(cfg, kind, threshold)
+                sensor = threshold.sensor
                 room = cfg.devices[sensor].room or room
-                reading = engine.readings.sensors.get((sensor, key))
+                reading = engine.readings.sensors.get((sensor, kind))
                 if reading is not None:
                     readings.append(self._reading(kind, threshold, reading, known))
                 else:

@@ -184,7 +184,7 @@ def layer_boundaries(cfg: CocoonConfig, planner: Planner, days: Iterable[date]) 
     for day in days:
         for window in planner.day(day).windows:
             ritual = cfg.rituals[window.ritual]
-            envelope = Envelope(window.start, window.end, ritual.fade, ritual.hand_back)
+            envelope = Envelope(window.start, window.end, ritual.fade, ritual.give_back_fade)
             found.update(b.astimezone(UTC) for b in envelope.boundaries())
     return sorted(found)
 

@@ -87,7 +87,7 @@ def segments_of(
         first, moving, reason, _ = run
         state, final, end = samples[first][1], samples[last][1], samples[last][0]
         if final is None:
-            # Released: its last targeted instant is the layer's last (the hand-back).
+            # Given back: its last targeted instant is the layer's last (the give-back).
             final, end = samples[last - 1][1], samples[last - 1][0]
         assert state is not None
         assert final is not None

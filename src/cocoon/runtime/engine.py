@@ -254,12 +254,7 @@ class Engine:
             case Wake():
                 pass
             case _:
-                # Only a person's intent needs to know who is away: a flood of reports
-                # must not look at every device for each report.
-                away = self._reach()[0] if isinstance(event, _PERSON) else frozenset()
-                applied = apply(
-                    self.planner, self.state, self.readings, self.sent, event, now, away
-                )
+                applied = apply(self.planner, self.state, self.readings, self.sent, event, now)
                 self.state, self.readings = applied.state, applied.readings
                 for note in applied.notes:
                     _LOGGER.info("%s", note)

@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cocoon.core.model import Colour, LightState
+from cocoon.core.model import Attribute, Colour, LightState
 from cocoon.core.plants import PlantStatus
-from cocoon.core.state import CalmRun, Handover, Hold, Override, RitualRun, RuntimeState
+from cocoon.core.state import CalmRun, Hold, Override, RitualRun, RuntimeState, TakeBack
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,11 +57,11 @@ def encode(state: RuntimeState) -> dict[str, Any]:
     holds: dict[str, Any] = {}
     for device, hold in state.holds.items():
         override = hold.override
-        handover = hold.handover
+        taking_back = hold.taking_back
         holds[device] = {
             "snapshot": _look(hold.snapshot),
             "setpoint": hold.setpoint,
-            "releasing": hold.releasing,
+            "giving_back": hold.giving_back,
             "late": hold.late,
             "override": None
             if override is None
@@ -70,12 +70,12 @@ def encode(state: RuntimeState) -> dict[str, Any]:
                 "since": override.since.isoformat(),
                 "until": override.until.isoformat(),
             },
-            "handover": None
-            if handover is None
+            "taking_back": None
+            if taking_back is None
             else {
-                "start": _look(handover.start),
-                "at": handover.at.isoformat(),
-                "fade": handover.fade.total_seconds(),
+                "start": _look(taking_back.start),
+                "at": taking_back.at.isoformat(),
+                "fade": taking_back.fade.total_seconds(),
             },
         }
     return {
@@ -106,23 +106,26 @@ def encode(state: RuntimeState) -> dict[str, Any]:
 
 def _hold(data: dict[str, Any]) -> Hold:
     override = data.get("override")
-    handover = data.get("handover")
+    # Files written before the words were settled say "handover" and "releasing".
+    taking_back = data.get("taking_back", data.get("handover"))
     return Hold(
         snapshot=_unlook(data.get("snapshot")),
         setpoint=data.get("setpoint"),
-        releasing=bool(data.get("releasing", False)),
+        giving_back=bool(data.get("giving_back", data.get("releasing", False))),
         late=bool(data.get("late", False)),
         override=None
         if override is None
         else Override(
-            frozenset(override["attributes"]), _time(override["since"]), _time(override["until"])
+            frozenset(Attribute(name) for name in override["attributes"]),
+            _time(override["since"]),
+            _time(override["until"]),
         ),
-        handover=None
-        if handover is None
-        else Handover(
-            _unlook(handover["start"]) or LightState(0.0),
-            _time(handover["at"]),
-            timedelta(seconds=handover["fade"]),
+        taking_back=None
+        if taking_back is None
+        else TakeBack(
+            _unlook(taking_back["start"]) or LightState(0.0),
+            _time(taking_back["at"]),
+            timedelta(seconds=taking_back["fade"]),
         ),
     )
 

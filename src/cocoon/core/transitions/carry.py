@@ -7,7 +7,7 @@ from datetime import datetime
 
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.values import format_duration
-from cocoon.core.model import ClimateCommand, Command, Fade, LightTarget
+from cocoon.core.model import ClimateCommand, Command, LightTarget, Reason
 from cocoon.core.reconcile import light_command
 from cocoon.core.state import Hold, RitualRun, RuntimeState
 from cocoon.core.transitions.people import clock
@@ -31,7 +31,7 @@ def give_back_removed(old: CocoonConfig, device: str, hold: Hold, now: datetime)
     why = "given back: no longer configured"
     if hold.snapshot is not None:
         glide = old.settings.fade_step.total_seconds()
-        target = LightTarget(device, hold.snapshot, Fade(why))
+        target = LightTarget(device, hold.snapshot, Reason(why))
         return GiveBack(light_command(old, target, glide), f"{gone}: given back")
     if hold.setpoint is not None:
         return GiveBack(ClimateCommand(device, hold.setpoint, why), f"{gone}: given back")
@@ -48,12 +48,12 @@ def rewind(state: RuntimeState, seen: datetime, now: datetime) -> RuntimeState:
     delta = now - seen
 
     def hold(value: Hold) -> Hold:
-        override, handover = value.override, value.handover
+        override, taking_back = value.override, value.taking_back
         if override is not None:
             override = replace(override, since=override.since + delta, until=override.until + delta)
-        if handover is not None:
-            handover = replace(handover, at=handover.at + delta)
-        return replace(value, override=override, handover=handover)
+        if taking_back is not None:
+            taking_back = replace(taking_back, at=taking_back.at + delta)
+        return replace(value, override=override, taking_back=taking_back)
 
     def run(value: RitualRun) -> RitualRun:
         end = value.end if seen < value.end else value.end + delta

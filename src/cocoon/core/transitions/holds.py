@@ -8,7 +8,7 @@ from datetime import datetime
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.model import Readings
 from cocoon.core.planner import Planner
-from cocoon.core.state import Handover, Hold, RuntimeState
+from cocoon.core.state import Hold, RuntimeState, TakeBack
 
 _NO_HOLD = Hold()
 
@@ -47,20 +47,20 @@ def settle(
                 if hold.snapshot is not None and hold.override is None and device in under_way:
                     # Its first report comes after its layer got under way (a window
                     # joined, a light that was away): it glides from how it shows.
-                    handover = Handover(hold.snapshot, now, plans.cfg.settings.resume_fade)
-                    hold = replace(hold, handover=handover)
+                    taking_back = TakeBack(hold.snapshot, now, plans.cfg.settings.resume_fade)
+                    hold = replace(hold, taking_back=taking_back)
             if device in held_heat and hold.setpoint is None:
                 hold = replace(hold, setpoint=readings.setpoint(device))
-            holds[device] = replace(hold, releasing=False) if hold.releasing else hold
+            holds[device] = replace(hold, giving_back=False) if hold.giving_back else hold
         elif hold.override is not None and hold.override.until > now:
             holds[device] = Hold(override=hold.override)
         elif device in unreached and (hold.snapshot or hold.setpoint is not None):
             # Away (its gateway is down, a command to it failed): giving back now would
             # send nothing, and letting go would lose it. Given back once it returns.
             holds[device] = Hold(hold.snapshot, hold.setpoint, late=True)
-        elif not hold.releasing and (hold.snapshot or hold.setpoint is not None):
+        elif not hold.giving_back and (hold.snapshot or hold.setpoint is not None):
             # Give the snapshot back once more, whatever instant this runs at, then let go.
-            holds[device] = Hold(hold.snapshot, hold.setpoint, releasing=True, late=hold.late)
+            holds[device] = Hold(hold.snapshot, hold.setpoint, giving_back=True, late=hold.late)
     if holds == state.holds:
         return state
     return replace(state, holds=holds)
@@ -71,8 +71,8 @@ def take_back(
 ) -> Hold:
     """End a person's override: the light fades from how it shows back to its targets."""
     observed = readings.light(device)
-    handover = None if observed is None else Handover(observed, now, cfg.settings.resume_fade)
-    return replace(hold, override=None, handover=handover)
+    taking_back = None if observed is None else TakeBack(observed, now, cfg.settings.resume_fade)
+    return replace(hold, override=None, taking_back=taking_back)
 
 
 def end_override(
@@ -103,6 +103,6 @@ def glide_in(
         observed = readings.light(device)
         if observed is not None:
             holds[device] = replace(
-                hold, handover=Handover(observed, now, cfg.settings.resume_fade)
+                hold, taking_back=TakeBack(observed, now, cfg.settings.resume_fade)
             )
     return replace(state, holds=holds)

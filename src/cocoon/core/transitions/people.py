@@ -10,12 +10,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from cocoon.config.schema import CocoonConfig
-from cocoon.core.model import Readings
+from cocoon.core.model import Attribute, Readings
 from cocoon.core.planner import Planner
 from cocoon.core.scenes import Envelope
 from cocoon.core.schedule import ritual_window
 from cocoon.core.state import CalmRun, Hold, Override, RuntimeState
-from cocoon.core.transitions.holds import settle, take_back
+from cocoon.core.transitions.holds import take_back
 from cocoon.core.transitions.rituals import start
 
 
@@ -25,11 +25,11 @@ def press(
     now: datetime,
     state: RuntimeState,
     readings: Readings,
-    unreached: frozenset[str] = frozenset(),
 ) -> tuple[RuntimeState, str]:
     """A button: a calm mode starts (or extends), a ritual starts now.
 
-    `unreached` as for `rituals.advance`. An unknown name raises `KeyError`.
+    The devices it takes are snapshotted when the state moves on to `now`
+    (`rituals.advance`, in every step). An unknown name raises `KeyError`.
     """
     now = now.astimezone(UTC)
     if name in plans.cfg.calm_modes:
@@ -43,7 +43,7 @@ def press(
         message = f"{name} pressed: {notes[0]}"
     else:
         raise KeyError(name)
-    return settle(plans, now, state, readings, unreached), message
+    return state, message
 
 
 def select(
@@ -52,7 +52,6 @@ def select(
     now: datetime,
     state: RuntimeState,
     readings: Readings,
-    unreached: frozenset[str] = frozenset(),
 ) -> tuple[RuntimeState, list[str]]:
     """The mode select: "off" ends every calm mode; a mode not on yet is pressed."""
     if mode == "off":
@@ -62,7 +61,7 @@ def select(
             notes.append(message)
         return state, notes
     if mode not in state.calm or now >= state.calm[mode].end:
-        state, message = press(plans, mode, now, state, readings, unreached)
+        state, message = press(plans, mode, now, state, readings)
         return state, [message]
     return state, []
 
@@ -81,7 +80,7 @@ def press_calm(
         begin = now
         if running is not None and calm.fade > timedelta(0):
             # Pressed while fading out: continue from the weight it has now, without a jump.
-            envelope = Envelope(running.start, running.end, calm.fade, calm.hand_back)
+            envelope = Envelope(running.start, running.end, calm.fade, calm.give_back_fade)
             begin = now - calm.fade * envelope.weight(now)
         run = CalmRun(mode, begin, end)
         lights = len(cfg.scenes[calm.scene].lights)
@@ -101,7 +100,7 @@ def set_override(
     cfg: CocoonConfig,
     state: RuntimeState,
     device: str,
-    attributes: frozenset[str],
+    attributes: frozenset[Attribute],
     now: datetime,
 ) -> tuple[RuntimeState, str]:
     """A person changed `attributes` of `device`: leave them alone for `override_timeout`."""
@@ -109,7 +108,7 @@ def set_override(
     if hold.override is not None:
         attributes = attributes | hold.override.attributes
     until = now + cfg.settings.override_timeout
-    hold = replace(hold, override=Override(attributes, now, until), handover=None)
+    hold = replace(hold, override=Override(attributes, now, until), taking_back=None)
     what = ", ".join(sorted(attributes))
     message = (
         f"{device} changed by hand ({what}):"

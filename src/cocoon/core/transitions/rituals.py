@@ -119,7 +119,7 @@ def _resume_point(cfg: CocoonConfig, ritual: str, now: datetime, state: RuntimeS
     previous = state.runs.get(ritual)
     if previous is None or previous.missed or config.fade <= timedelta(0):
         return now
-    envelope = Envelope(previous.start, previous.end, config.fade, config.hand_back)
+    envelope = Envelope(previous.start, previous.end, config.fade, config.give_back_fade)
     return now - config.fade * envelope.weight(now)
 
 
@@ -156,7 +156,7 @@ def _update_plants(
 ) -> RuntimeState:
     cfg = plans.cfg
     statuses = {
-        name: evaluate(cfg, plant, state.plants.get(name, PlantStatus()), readings, now)
+        name: evaluate(plant, state.plants.get(name, PlantStatus()), readings, now)
         for name, plant in cfg.plants.items()
     }
     if statuses == state.plants:
@@ -178,7 +178,7 @@ def expire(
     calm = {}
     for mode, run in state.calm.items():
         config = cfg.calm_modes.get(mode)
-        if config is not None and now <= run.end + config.hand_back:
+        if config is not None and now <= run.end + config.give_back_fade:
             calm[mode] = run
         else:
             notes.append(f"{mode} is over: everything it changed is given back")
@@ -187,8 +187,8 @@ def expire(
         if hold.override is not None and hold.override.until <= now:
             hold = take_back(cfg, hold, device, now, readings)
             notes.append(f"{device}: manual override timed out, cocoon takes it back")
-        if hold.handover is not None and now >= hold.handover.at + hold.handover.fade:
-            hold = replace(hold, handover=None)
+        if hold.taking_back is not None and now >= hold.taking_back.at + hold.taking_back.fade:
+            hold = replace(hold, taking_back=None)
         holds[device] = hold
     if not notes and calm.keys() == state.calm.keys() and holds == state.holds:
         return state, notes

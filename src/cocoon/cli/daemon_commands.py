@@ -1,0 +1,179 @@
+"""The commands that run cocoon or talk to it running: run, status, trigger, demo.
+
+Each is an arguments function and a run function that returns the exit status;
+`cocoon.cli` puts them in its table of commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from cocoon import app, remote
+from cocoon.cli.common import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_OK,
+    adapters_quiet,
+    add_config_option,
+    day,
+    load,
+)
+from cocoon.config.values import parse_duration
+from cocoon.demo.runner import DemoOptions, run_demo
+from cocoon.demo.screen import Live, Plain, Screen
+from cocoon.errors import CocoonError
+from cocoon.report import render_status
+
+STATE_ENV = "COCOON_STATE_DIR"
+
+
+def _default_state_dir() -> Path:
+    # systemd's StateDirectory= sets STATE_DIRECTORY.
+    chosen = os.environ.get(STATE_ENV) or os.environ.get("STATE_DIRECTORY")
+    return Path(chosen) if chosen else Path.home() / ".local" / "state" / "cocoon"
+
+
+def run_arguments(parser: argparse.ArgumentParser) -> None:
+    """`cocoon run [--state-dir DIR]`."""
+    add_config_option(parser)
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        default=_default_state_dir(),
+        help=(
+            f"where the runtime state is kept (default: ${STATE_ENV}, else $STATE_DIRECTORY,"
+            " else ~/.local/state/cocoon)"
+        ),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the daemon until it is stopped."""
+    if load(args.config) is None:
+        return EXIT_CONFIG
+    try:
+        return asyncio.run(app.run(args.config, args.state_dir))
+    except CocoonError as exc:
+        print(f"cocoon: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def trigger_arguments(parser: argparse.ArgumentParser) -> None:
+    """`cocoon trigger NAME`."""
+    add_config_option(parser)
+    parser.add_argument(
+        "name", help='a calm mode or ritual, by its id (calm_now) or its name ("Calm now")'
+    )
+
+
+def trigger(args: argparse.Namespace) -> int:
+    """Press a calm mode's or ritual's button over MQTT."""
+    cfg = load(args.config)
+    if cfg is None:
+        return EXIT_CONFIG
+    try:
+        with adapters_quiet(args.verbose):
+            topic = asyncio.run(remote.trigger(cfg, args.name))
+    except remote.UnknownButton as exc:
+        print(f"cocoon: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CocoonError as exc:
+        print(f"cocoon: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"pressed {args.name} ({topic})")
+    return EXIT_OK
+
+
+def status(args: argparse.Namespace) -> int:
+    """Print the running daemon's status, read from the broker."""
+    cfg = load(args.config)
+    if cfg is None:
+        return EXIT_CONFIG
+    try:
+        with adapters_quiet(args.verbose):
+            document, online = asyncio.run(remote.fetch_status(cfg))
+    except CocoonError as exc:
+        print(f"cocoon: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if document is None:
+        print("cocoon has not published a status yet: is `cocoon run` running?", file=sys.stderr)
+        return EXIT_FAILURE
+    print(render_status(document, online, cfg))
+    return EXIT_OK
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a speed like 1440 (times real time)")
+    return value
+
+
+def _real_duration(text: str) -> timedelta:
+    try:
+        value = parse_duration(float(text) if text.replace(".", "", 1).isdigit() else text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a duration like 60s or 2min") from None
+    if value <= timedelta(0):
+        raise argparse.ArgumentTypeError("the duration must be longer than 0")
+    return value
+
+
+def demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """`cocoon demo [--speed S] [--duration D] [--date YYYY-MM-DD] [--no-color]`."""
+    add_config_option(parser)
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=1440.0,
+        metavar="S",
+        help="simulated seconds per real second (default: 1440, a day in a minute)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=_real_duration,
+        default=timedelta(seconds=60),
+        metavar="D",
+        help="how long the demo runs in real time: 60s, 2min (default: 60s)",
+    )
+    parser.add_argument(
+        "--date",
+        type=day,
+        metavar="YYYY-MM-DD",
+        help="the day to simulate, from 06:00 (default: today in the home's time zone)",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="print a line per update instead of the live view (also when not on a terminal)",
+    )
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Play the simulated home against an embedded broker."""
+    cfg = load(args.config)
+    if cfg is None:
+        return EXIT_CONFIG
+    # A live view needs a terminal that understands colours; anything else gets the log.
+    live = (
+        not args.no_color
+        and sys.stdout.isatty()
+        and "NO_COLOR" not in os.environ
+        and os.environ.get("TERM") != "dumb"
+    )
+    screen: Screen = Live(sys.stdout) if live else Plain(sys.stdout)
+    options = DemoOptions(speed=args.speed, duration=args.duration, day=args.date)
+    try:
+        return asyncio.run(run_demo(cfg, options, screen))
+    except CocoonError as exc:
+        print(f"cocoon: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
