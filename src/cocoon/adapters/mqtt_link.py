@@ -133,7 +133,7 @@ class MqttLink:
             raise BusError("the MQTT link listens before it starts")
         self._on_message = on_message
         self._on_connect = on_connect
-        self._subscriptions = subscriptions
+        self._topics = Subscriptions(subscriptions, _LOGGER)
 
     @property
     def connected(self) -> bool:
