@@ -1,5 +1,5 @@
 """Junk for every topic cocoon subscribes to: hypothesis strategies, a fast seeded generator,
-and a receiver that routes a message the way `Daemon._receive` does, into a real engine."""
+and a receiver that routes a message the way `adapters.router.Router` does, into a real engine."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ class CountingGateway(FakeGateway):
 
 
 class Receiver:
-    """Routes messages like `Daemon._receive` into a real engine on a fake clock.
+    """Routes messages like `adapters.router.Router` into a real engine on a fake clock.
 
     Decoders may refuse junk with ValueError (UnicodeDecodeError is one); anything else
     they raise, and anything at all the engine raises, reaches the test.

@@ -85,9 +85,9 @@ class MqttLink:
         settings: Mqtt,
         *,
         availability_topic: str | None,
-        on_message: Callable[[Message], None],
-        on_connect: Callable[[], None],
-        subscriptions: Callable[[], list[str]],
+        on_message: Callable[[Message], None] = lambda message: None,
+        on_connect: Callable[[], None] = lambda: None,
+        subscriptions: Callable[[], list[str]] = list,
         client_id: str | None = None,
     ) -> None:
         self._settings = settings
@@ -120,6 +120,20 @@ class MqttLink:
     def failure(self) -> str | None:
         """Why the last attempt to connect failed, in a sentence; None once connected."""
         return self._diagnoses.failure
+
+    def listen(
+        self,
+        *,
+        on_message: Callable[[Message], None],
+        on_connect: Callable[[], None],
+        subscriptions: Callable[[], list[str]],
+    ) -> None:
+        """Attach what receives (before `start`), for a link built before its receivers."""
+        if self._client is not None:
+            raise BusError("the MQTT link listens before it starts")
+        self._on_message = on_message
+        self._on_connect = on_connect
+        self._topics = Subscriptions(subscriptions, _LOGGER)
 
     @property
     def connected(self) -> bool:

@@ -58,8 +58,10 @@ class Engine:
         gateways: Sequence[DeviceGateway],
         arm: Callable[[datetime], None],
         on_status: Callable[[Status], None] | None = None,
-        on_announce: Callable[[], None] | None = None,
+        inbox: asyncio.Queue[Event] | None = None,
     ) -> None:
+        """`inbox` is the queue the engine consumes, made first when the producers of
+        its events are built before it; `on_status` is told each new status."""
         self.cfg = cfg
         self.planner = Planner(cfg)
         self.clock = clock
@@ -67,7 +69,6 @@ class Engine:
         self.gateways = list(gateways)
         self.arm = arm
         self.on_status = on_status
-        self.on_announce = on_announce
         self.state = RuntimeState()
         self.readings = Readings({}, {})
         self.sent = Sent()
@@ -89,7 +90,7 @@ class Engine:
         self._retry_save: datetime | None = None
         self._unsaved_since: datetime | None = None
         self.handled = 0
-        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.queue: asyncio.Queue[Event] = asyncio.Queue() if inbox is None else inbox
         self._pacer = Pacer(cfg.settings.rate_limit, self._dispatch)
 
     def start(self) -> None:
@@ -173,7 +174,7 @@ class Engine:
         self._pacer.close()
 
     def reload(self, cfg: CocoonConfig, gateways: Sequence[DeviceGateway] | None = None) -> None:
-        """Take a new configuration (and the gateways that go with it).
+        """Take a new configuration (and, when given, the gateways that go with it).
 
         What it no longer names is dropped from the state; a device it no longer has is
         given back first, through the gateways of the old one. Whatever the change, the
@@ -193,8 +194,9 @@ class Engine:
         self._pacer.rate = cfg.settings.rate_limit
         self.sent = self.sent.only(cfg.devices)
         self._glide = cfg.settings.fade_step.total_seconds()
+        self.status = None  # told again in full, as the new configuration words it
         _LOGGER.info("Configuration reloaded")
-        self.submit(Announce("configuration reloaded"))
+        self.submit(Wake("configuration reloaded"))
 
     def _give_back(self, device: str, back: GiveBack) -> None:
         """Send what gives a device the configuration no longer has back, if it can go."""
@@ -247,11 +249,8 @@ class Engine:
                     self.problems.setdefault(service, f"{what} (since {since})")
                     if detail:
                         _LOGGER.warning("%s", detail)
-            case Announce(reason=reason):
-                _LOGGER.info("Announcing cocoon (%s)", reason)
-                self.status = None
-                if self.on_announce is not None:
-                    self.on_announce()
+            case Announce():
+                self.status = None  # told again in full at the next step
             case Wake():
                 pass
             case _:
