@@ -4,8 +4,7 @@ The contract with the broker and with Home Assistant (STYLE.md, habit 9):
 
 - The last will is a retained `offline` on the availability topic; every (re)connect
   publishes a retained `online`, subscribes to the exact topics of `subscriptions()`
-  (QoS 1, never a wildcard), then calls `on_connect` on the loop, where the engine
-  republishes discovery and states.
+  (QoS 1, never a wildcard), then calls `on_connect` on the loop (discovery again).
 - The session is persistent and outlives a broker restart; `stop()` ends it, so a clean
   restart never replays old presses (`mqtt_client` says how and why).
 - Received messages keep their `retain` flag. The broker replays a retained message at
@@ -15,9 +14,9 @@ The contract with the broker and with Home Assistant (STYLE.md, habit 9):
   to send them (MQTT v5 Maximum Packet Size), and those that still come are logged and
   dropped before they are handed over.
 
-paho runs on the asyncio loop (`paho_loop.PahoLoop`): every callback below runs on the
-loop, and each one catches everything, so one bad message or handler never stops the link.
-What the link says when the broker will not have it is in `mqtt_diagnoses`.
+paho runs on the asyncio loop (`paho_loop.PahoLoop`); each callback below catches
+everything, so one bad message or handler never stops the link. What the link says when
+the broker will not have it is in `mqtt_diagnoses`.
 """
 
 from __future__ import annotations
@@ -333,15 +332,12 @@ class MqttLink:
     def _deliver_inbox(self) -> None:
         messages, self._inbox = self._inbox, []
         for message in messages:
-            self._deliver(message)
-
-    def _deliver(self, message: Message) -> None:
-        if self._stopping:
-            return
-        try:
-            self._on_message(message)
-        except Exception:
-            _LOGGER.exception("The handler failed on an MQTT message on %s", message.topic)
+            if self._stopping:
+                return
+            try:
+                self._on_message(message)
+            except Exception:
+                _LOGGER.exception("The handler failed on an MQTT message on %s", message.topic)
 
     def _call_on_connect(self) -> None:
         if self._stopping:

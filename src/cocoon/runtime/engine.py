@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from cocoon.config.schema import CocoonConfig
 from cocoon.core import Planner, RuntimeState, Sent, apply, step
@@ -28,20 +28,19 @@ from cocoon.core.events import (
     SetHandsOff,
     Wake,
 )
-from cocoon.core.model import Command, Readings, Target
+from cocoon.core.model import Readings, Target
 from cocoon.core.status import Status, describe
 from cocoon.core.transitions import GiveBack, give_back_removed, reconfigure, rewind
 from cocoon.errors import CocoonError
 from cocoon.ports import Clock, DeviceGateway, Store
+from cocoon.runtime.gateways import Gateways
 from cocoon.runtime.pacer import Pacer
+from cocoon.runtime.saving import Saver
 
 _LOGGER = logging.getLogger(__name__)
 
 # Events applied before one reconcile, at most.
 BATCH = 1000
-# A state that could not be saved is tried again after the first delay, doubling up to
-# the second, for as long as it takes.
-SAVE_RETRY = (timedelta(seconds=1), timedelta(minutes=1))
 _STATE = "state"
 """The key of the state store's problem among the engine's problems."""
 
@@ -66,7 +65,7 @@ class Engine:
         self.planner = Planner(cfg)
         self.clock = clock
         self.store = store
-        self.gateways = list(gateways)
+        self.gateways = Gateways(gateways)
         self.arm = arm
         self.on_status = on_status
         self.state = RuntimeState()
@@ -86,12 +85,10 @@ class Engine:
         """Whether commands go out (not while another cocoon drives the home)."""
         self._glide = 0.0
         """Seconds the next commands glide at least (after a reload)."""
-        self._save_failures = 0
-        self._retry_save: datetime | None = None
-        self._unsaved_since: datetime | None = None
+        self._saver = Saver(store)
         self.handled = 0
         self.queue: asyncio.Queue[Event] = asyncio.Queue() if inbox is None else inbox
-        self._pacer = Pacer(cfg.settings.rate_limit, self._dispatch)
+        self._pacer = Pacer(cfg.settings.rate_limit, self.gateways.send)
 
     def start(self) -> None:
         """Load the saved state (people's intents survive a restart).
@@ -108,17 +105,11 @@ class Engine:
                 "%s was held when cocoon stopped but is no longer configured: left as it is",
                 device,
             )
-        if self.state.calm or self.state.paused_since:
-            _LOGGER.info(
-                "Resuming: %s",
-                ", ".join(
-                    [
-                        f"{name} until {self._clock(run.end)}"
-                        for name, run in self.state.calm.items()
-                    ]
-                    + (["hands off"] if self.state.paused_since else [])
-                ),
-            )
+        resuming = [f"{name} until {self._clock(run.end)}" for name, run in self.state.calm.items()]
+        if self.state.paused_since:
+            resuming.append("hands off")
+        if resuming:
+            _LOGGER.info("Resuming: %s", ", ".join(resuming))
 
     def submit(self, event: Event) -> None:
         """Queue an event (from the event loop's thread)."""
@@ -188,7 +179,7 @@ class Engine:
         for device, hold in removed.items():
             self._give_back(device, give_back_removed(old, device, hold, now))
         if gateways is not None:
-            self.gateways = list(gateways)
+            self.gateways.replace(gateways)
         self.cfg = cfg
         self.planner = Planner(cfg)
         self._pacer.rate = cfg.settings.rate_limit
@@ -204,7 +195,7 @@ class Engine:
             (_LOGGER.warning if back.warn else _LOGGER.info)("%s", back.note)
             return
         gone = f"{device} was removed from the configuration while cocoon held it"
-        gateway = self._gateway(device)
+        gateway = self.gateways.of(device)
         if not self.driving or gateway is None or not gateway.available(device):
             _LOGGER.warning("%s, and cannot be reached now: left as it is", gone)
             return
@@ -244,9 +235,8 @@ class Engine:
                 if connected:
                     self.problems.pop(service, None)
                 else:
-                    since = self._clock(now)
                     what = detail or f"{service} unreachable"
-                    self.problems.setdefault(service, f"{what} (since {since})")
+                    self.problems.setdefault(service, f"{what}, since {self._clock(now)}")
                     if detail:
                         _LOGGER.warning("%s", detail)
             case Announce():
@@ -264,7 +254,7 @@ class Engine:
         return True
 
     def _reconcile(self, now: datetime, *, urgent: bool = False) -> None:
-        away, unreachable = self._reach()
+        away, unreachable = self.gateways.reach(self.cfg.devices)
         outcome = step(
             self.planner,
             self.state,
@@ -311,58 +301,19 @@ class Engine:
             self._publish_status(self._now)
         except Exception:
             _LOGGER.exception("Could not publish the status; carrying on")
-        wake = self._wake if self._retry_save is None else min(self._wake, self._retry_save)
+        retry = self._saver.retry_at
+        wake = self._wake if retry is None else min(self._wake, retry)
         try:
             self.arm(wake)
         except Exception:
             _LOGGER.exception("Could not arm the next wake-up at %s; carrying on", wake)
 
     def _save(self) -> None:
-        try:
-            self.store.save(self.state)
-        except Exception as exc:  # a full, read-only or vanished disk, or worse
-            self._save_failures += 1
-            delay = min(SAVE_RETRY[1], SAVE_RETRY[0] * 2 ** min(self._save_failures - 1, 16))
-            self._retry_save = self._now + delay
-            reason = _reason(exc)
-            if self._unsaved_since is None:
-                self._unsaved_since = self._now
-                _LOGGER.warning(
-                    "Could not save the state (%s); carrying on without it, retrying. Free "
-                    "space on that disk, or point --state-dir at one cocoon can write",
-                    reason,
-                )
-            else:
-                _LOGGER.debug("Could not save the state again (%s)", reason)
-            since = self._clock(self._unsaved_since)
-            self.problems[_STATE] = f"state not saved: {reason} (since {since}), retrying"
-            return
-        if self._unsaved_since is not None:
-            _LOGGER.info("The state is saved again")
+        self._saver.save(self.state, self._now, self.cfg.home.zone)
+        if self._saver.problem is None:
             self.problems.pop(_STATE, None)
-        self._save_failures, self._retry_save, self._unsaved_since = 0, None, None
-
-    def _gateway(self, device: str) -> DeviceGateway | None:
-        return next((g for g in self.gateways if g.reaches(device)), None)
-
-    def _reach(self) -> tuple[frozenset[str], frozenset[str]]:
-        """Devices a gateway cannot reach now, and devices no gateway reaches at all."""
-        away: set[str] = set()
-        unreachable: set[str] = set()
-        for device in self.cfg.devices:
-            gateway = self._gateway(device)
-            if gateway is None:
-                unreachable.add(device)
-            elif not gateway.available(device):
-                away.add(device)
-        return frozenset(away), frozenset(unreachable)
-
-    def _dispatch(self, command: Command) -> None:
-        gateway = self._gateway(command.device)
-        if gateway is None:
-            return
-        _LOGGER.debug("%s → %s", command.device, command)
-        gateway.send(command)
+        else:
+            self.problems[_STATE] = self._saver.problem
 
     def _publish_status(self, now: datetime) -> None:
         status = describe(self.planner, now, self.state, self.targets)
@@ -374,13 +325,6 @@ class Engine:
 
     def _clock(self, moment: datetime) -> str:
         return moment.astimezone(self.cfg.home.zone).strftime("%H:%M")
-
-
-def _reason(exc: Exception) -> str:
-    """What went wrong with a file, in a few words: `No space left on device: /x/state.json`."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-    return str(exc) or type(exc).__name__
 
 
 def _visible(status: Status | None) -> object:
