@@ -251,7 +251,8 @@ def test_an_instant_calm_mode_switched_off_gives_back_at_once() -> None:
     assert (last.brightness, last.kelvin) == (70.0, 3500)
 
 
-def test_a_late_thermostat_report_of_an_earlier_command_is_not_a_person() -> None:
+def _calm_and_off_two_seconds_apart() -> tuple[Engine, FakeClock, MemoryStore]:
+    """A calm mode pressed and ended 2 s later: the valve was told 23 °C, then 20 °C."""
     engine, clock, gateway, store, _ = _engine(
         calm_modes={"calm_now": {"scene": "calm", "duration": "1h", "fade": 0}}
     )
@@ -260,6 +261,11 @@ def test_a_late_thermostat_report_of_an_earlier_command_is_not_a_person() -> Non
     clock.moment += timedelta(seconds=2)
     engine.handle(SelectMode("off"))
     assert [c.setpoint for c in gateway.sent if isinstance(c, ClimateCommand)] == [23.0, 20.0]
+    return engine, clock, store
+
+
+def test_a_late_thermostat_report_of_an_earlier_command_is_not_a_person() -> None:
+    engine, _, store = _calm_and_off_two_seconds_apart()
     engine.handle(ClimateReport("heat", 23.0, 19.0))  # the valve answers the first, late
     assert all(hold.override is None for hold in store.state.holds.values())
 
@@ -268,14 +274,7 @@ def test_the_settle_window_runs_on_the_engines_clock_not_on_real_time() -> None:
     # The engine's clock is a fake one (the demo's runs 1440 times faster than real
     # time): what a report may still be answering is judged on it alone. No real time
     # passes in this test, so a window on real time would still explain the late report.
-    engine, clock, gateway, store, _ = _engine(
-        calm_modes={"calm_now": {"scene": "calm", "duration": "1h", "fade": 0}}
-    )
-    engine.handle(ClimateReport("heat", 20.0, 19.0))
-    engine.handle(Press("calm_now"))
-    clock.moment += timedelta(seconds=2)
-    engine.handle(SelectMode("off"))
-    assert [c.setpoint for c in gateway.sent if isinstance(c, ClimateCommand)] == [23.0, 20.0]
+    engine, clock, store = _calm_and_off_two_seconds_apart()
     clock.moment += SETTLE + timedelta(seconds=1)
     engine.handle(ClimateReport("heat", 23.0, 19.0))  # the first command, long settled
     override = store.state.holds["heat"].override
