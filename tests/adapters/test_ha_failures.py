@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import ssl
 
@@ -62,3 +63,19 @@ def test_tls_failures_and_anything_else_stay_one_short_line() -> None:
     assert tls.startswith("Home Assistant at ha:8123: TLS failed")
     other = describe_failure(RuntimeError("x" * 500 + "\nsecond line"), URL)
     assert other == f"Home Assistant at homeassistant.local:8123: {'x' * 117}..."
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        http.client.RemoteDisconnected("Remote end closed connection without response"),
+        http.client.BadStatusLine("\x20\x02\x00\x00"),
+    ],
+    ids=["closed", "not-http"],
+)
+def test_something_that_is_not_home_assistant_is_named_so(cause: BaseException) -> None:
+    # home_assistant.url pointing at another program (the MQTT broker's port, say).
+    assert describe_failure(_wrapped(cause), URL) == (
+        "Home Assistant at homeassistant.local:8123: what answers there is not Home"
+        " Assistant (check home_assistant.url)"
+    )

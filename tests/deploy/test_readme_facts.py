@@ -86,6 +86,13 @@ def test_troubleshooting_quotes_what_cocoon_says_of_an_unreachable_home_assistan
         assert said in _troubleshooting()
 
 
+def test_troubleshooting_quotes_what_cocoon_says_of_another_program_at_the_url() -> None:
+    failure = OSError("cannot connect")
+    failure.__cause__ = ConnectionResetError(104, "Connection reset by peer")
+    said = describe_failure(failure, URL)
+    assert said.removeprefix("Home Assistant at homeassistant.local:8123: ") in _troubleshooting()
+
+
 def test_every_document_and_picture_the_readme_links_to_exists() -> None:
     text = README.read_text(encoding="utf-8")
     targets = re.findall(r"\]\(([^)#]+)\)", text)

@@ -157,6 +157,25 @@ def test_an_unreachable_home_assistant_is_named_in_one_line(
     assert status == 1
 
 
+def test_a_home_assistant_url_that_reaches_another_program_is_named_so(
+    mosquitto: Mosquitto, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # home_assistant.url at the broker's port: something answers, but not over HTTP.
+    data = home(mosquitto.port)
+    data["home_assistant"] = {"url": f"http://127.0.0.1:{mosquitto.port}", "token": "not-asked"}
+    data["devices"] = {"sofa": {"entity": "light.sofa"}}
+    data["scenes"], data["rituals"], data["calm_modes"], data["plants"] = {}, {}, {}, {}
+
+    status, lines = _check(write_config(tmp_path, data), capsys)
+
+    assert lines == [
+        f"Home Assistant at 127.0.0.1:{mosquitto.port}: what answers there is not Home"
+        " Assistant (check home_assistant.url)",
+        "1 device: 0 match, 1 not checked, 1 service problem",
+    ]
+    assert status == 1
+
+
 def test_a_zigbee2mqtt_gone_offline_is_said_and_its_list_still_checked(
     mosquitto: Mosquitto, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

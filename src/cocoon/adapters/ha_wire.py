@@ -196,8 +196,15 @@ def describe_failure(exc: BaseException, url: str) -> str:
             return f"{where} not reachable: no answer in time"
         if isinstance(cause, ssl.SSLError):
             return f"{where}: TLS failed ({getattr(cause, 'reason', None) or cause})"
+        if isinstance(cause, ConnectionResetError) or type(cause).__name__ in _NOT_HTTP:
+            # Something listens there, but it is no web server: another port, another program.
+            return f"{where}: what answers there is not Home Assistant (check home_assistant.url)"
     text = (str(exc) or type(exc).__name__).splitlines()[0]
     return f"{where}: {text if len(text) <= 120 else text[:117] + '...'}"
+
+
+_NOT_HTTP = frozenset({"RemoteDisconnected", "BadStatusLine"})
+"""What HTTP clients raise when the other end does not speak HTTP."""
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
