@@ -29,6 +29,10 @@ _SETTLE = 0.3
 """Seconds to wait for `bridge/groups` and `bridge/state` once `bridge/devices` came."""
 
 
+_NAMED = 5
+"""Devices not checked named in the summary, at most."""
+
+
 @dataclass
 class LiveReport:
     """What `cocoon check --live` found: per device, and per service that failed."""
@@ -36,7 +40,7 @@ class LiveReport:
     findings: list[Finding] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
     """Each service problem (unreachable, offline, never seen) in one sentence."""
-    unchecked: int = 0
+    unchecked: list[str] = field(default_factory=list)
     """Devices that could not be checked because their service could not be had."""
 
     @property
@@ -57,11 +61,13 @@ class LiveReport:
         if bad:
             parts.append(f"{bad} with a problem")
         if self.unchecked:
-            parts.append(f"{self.unchecked} not checked")
+            names = ", ".join(self.unchecked[:_NAMED])
+            more = ", …" if len(self.unchecked) > _NAMED else ""
+            parts.append(f"{len(self.unchecked)} not checked ({names}{more})")
         if self.services:
             count = len(self.services)
             parts.append(f"{count} service problem{'s' if count != 1 else ''}")
-        total = len(self.findings) + self.unchecked
+        total = len(self.findings) + len(self.unchecked)
         return f"{total} device{'s' if total != 1 else ''}: {', '.join(parts)}"
 
 
@@ -153,13 +159,13 @@ async def _check_zigbee2mqtt(cfg: CocoonConfig, wait: float, report: LiveReport)
         payloads = await _read_bridge(cfg.mqtt, base, wait if wanted else 0.0)
     except BusError as exc:
         report.services.append(str(exc))
-        report.unchecked += len(wanted)
+        report.unchecked.extend(wanted)
         return
     if not wanted:
         return
     directory = _directory(payloads, base, report)
     if directory is None:
-        report.unchecked += len(wanted)
+        report.unchecked.extend(wanted)
         return
     for name, device in wanted.items():
         report.findings.append(zigbee2mqtt_finding(cfg, name, device, directory))
@@ -173,7 +179,7 @@ async def _check_home_assistant(cfg: CocoonConfig, report: LiveReport) -> None:
         states = await read_states(cfg.home_assistant)
     except GatewayError as exc:
         report.services.append(str(exc))
-        report.unchecked += len(wanted)
+        report.unchecked.extend(wanted)
         return
     for name, device in wanted.items():
         report.findings.append(home_assistant_finding(cfg, name, device, states))

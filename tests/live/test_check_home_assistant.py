@@ -119,6 +119,6 @@ def test_a_refused_token_is_named_in_one_line(
     assert lines == [
         f"Home Assistant at {host} refused the token (expired or revoked?): create a new"
         " long-lived access token and put it in secrets.yaml",
-        "3 devices: 0 match, 3 not checked, 1 service problem",
+        "3 devices: 0 match, 3 not checked (ceiling, heat, soil), 1 service problem",
     ]
     assert status == 1

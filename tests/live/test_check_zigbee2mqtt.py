@@ -116,7 +116,7 @@ def test_a_zigbee2mqtt_never_seen_is_said_in_words(
         "Zigbee2MQTT: never seen on the broker: no retained nobody-here/bridge/devices"
         " (is Zigbee2MQTT running, with base_topic 'nobody-here'? set mqtt.zigbee2mqtt_topic"
         " otherwise)",
-        "4 devices: 0 match, 4 not checked, 1 service problem",
+        "4 devices: 0 match, 4 not checked (sofa, desk, radiator, soil), 1 service problem",
     ]
     assert status == 1
 
@@ -132,7 +132,7 @@ def test_an_unreachable_broker_is_named_in_one_line(
     assert lines == [
         f"Cannot reach the MQTT broker 127.0.0.1:{port}: nothing answers on that port"
         " (is the broker running? check mqtt.host and port)",
-        "4 devices: 0 match, 4 not checked, 1 service problem",
+        "4 devices: 0 match, 4 not checked (sofa, desk, radiator, soil), 1 service problem",
     ]
     assert status == 1
     assert capsys.readouterr().err == ""
@@ -152,7 +152,7 @@ def test_an_unreachable_home_assistant_is_named_in_one_line(
     assert lines == [
         f"Home Assistant at 127.0.0.1:{port} not reachable: nothing answers on that port"
         " (is it running?)",
-        "1 device: 0 match, 1 not checked, 1 service problem",
+        "1 device: 0 match, 1 not checked (sofa), 1 service problem",
     ]
     assert status == 1
 
@@ -171,7 +171,7 @@ def test_a_home_assistant_url_that_reaches_another_program_is_named_so(
     assert lines == [
         f"Home Assistant at 127.0.0.1:{mosquitto.port}: what answers there is not Home"
         " Assistant (check home_assistant.url)",
-        "1 device: 0 match, 1 not checked, 1 service problem",
+        "1 device: 0 match, 1 not checked (sofa), 1 service problem",
     ]
     assert status == 1
 
