@@ -98,6 +98,3 @@ class Sent:
 
 def _transition(command: Command) -> float:
     return command.transition if isinstance(command, LightCommand) else 0.0
-
-
-NOTHING_SENT = Sent()

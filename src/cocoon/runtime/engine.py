@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from cocoon.config.schema import CocoonConfig
 from cocoon.core import Planner, RuntimeState, Sent, apply, step
 from cocoon.core.events import (
-    Announce,
     Availability,
     Connection,
     Event,
@@ -239,8 +238,6 @@ class Engine:
                     self.problems.setdefault(service, f"{what}, since {self._clock(now)}")
                     if detail:
                         _LOGGER.warning("%s", detail)
-            case Announce():
-                self.status = None  # told again in full at the next step
             case Wake():
                 pass
             case _:
