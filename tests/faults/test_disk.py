@@ -104,7 +104,10 @@ def test_calm_mode_ends_and_gives_back_whatever_the_state_disk_does(
         elif fault == "read-only":
             _mount("-o", "remount,ro", str(small_disk))
         else:
-            shutil.rmtree(state)
+            # Moved away in one step, then removed: cocoon may be writing into it meanwhile.
+            gone = tmp_path / "gone"
+            state.rename(gone)
+            shutil.rmtree(gone, ignore_errors=True)
         watcher.publish(PRESS, "PRESS")
         wait_until(lambda: level(sim) == 51, what="the calm scene (20 %)")
         wait_until(lambda: level(sim) == 178, timeout=20, what="given back (70 %)")
