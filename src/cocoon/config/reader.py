@@ -285,15 +285,18 @@ def _texts(value: object) -> set[str]:
     return {str(value)}
 
 
-def read_document(path: str | Path) -> Document:
-    """Read the YAML configuration at `path` into values with positions; raises ConfigError."""
+def read_document(path: str | Path, secrets_file: Path | None = None) -> Document:
+    """Read the YAML configuration at `path` into values with positions; raises ConfigError.
+
+    `!secret` reads `secrets_file`, by default `secrets.yaml` next to `path`.
+    """
     path = Path(path)
     name = str(path)
     try:
         text = _read_text(path)
     except _Unreadable as exc:
         raise ConfigError.at(name, f"cannot read the configuration: {exc}") from None
-    reader = _Reader(secrets_file=path.parent / SECRETS_FILE)
+    reader = _Reader(secrets_file=secrets_file or path.parent / SECRETS_FILE)
     try:
         root = _compose(text, name)
         if root is None:
