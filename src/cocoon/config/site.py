@@ -40,6 +40,7 @@ _LOGGER = logging.getLogger(__name__)
 
 HOMES = "homes"
 _CONNECTIONS = ("mqtt", "home_assistant")
+_CONNECTION_PATHS = (("mqtt",), ("home_assistant",))
 _SITE_KEYS = (*_CONNECTIONS, "settings", HOMES)
 _SITE_ONLY_SETTINGS = ("rate_limit",)
 _ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -156,10 +157,11 @@ def _read(path: Path) -> _Read:
     loaded: dict[str, CocoonConfig] = {}
     sources: dict[str, _Source] = {}
     broken: dict[str, ConfigError] = {}
+    shared, inline = _split(doc)
     for ident, entry in homes.items():
         try:
-            source = _source(doc, path, ident, entry)
-            loaded[ident] = _home(doc, source, ident)
+            source = _source(doc, path, ident, entry, inline)
+            loaded[ident] = _home(shared, source, ident)
         except ConfigError as exc:
             broken[ident] = exc
         else:
@@ -223,25 +225,52 @@ def _site_sections(doc: Document, data: dict[str, object]) -> _SiteSections:
     return sections
 
 
-def _part(doc: Document, prefix: FieldPath) -> Document:
-    """The part of `doc` under `prefix`, its paths made relative to it."""
-    data: object = doc.data
-    for key in prefix:
-        data = data[key]  # type: ignore[index]
-    size = len(prefix)
-    return Document(
-        data=data,
-        positions={p[size:]: at for p, at in doc.positions.items() if p[:size] == prefix},
-        secrets=doc.secrets,
-        secret_paths=frozenset(p[size:] for p in doc.secret_paths if p[:size] == prefix),
-    )
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What every home of a site takes from the site file: its connections and settings."""
+
+    sections: dict[str, object]
+    positions: dict[FieldPath, Position]
+    secrets: frozenset[str]
+    secret_paths: frozenset[FieldPath]
 
 
-def _source(site: Document, site_path: Path, ident: str, entry: object) -> _Source:
+def _split(doc: Document) -> tuple[_Shared, dict[str, Document]]:
+    """The site file's shared sections, and each home written in it as a document of its
+    own (paths relative to the home), in one pass over the positions."""
+    data = doc.data
+    assert isinstance(data, dict)
+    homes = data[HOMES]
+    assert isinstance(homes, dict)
+    shared: dict[FieldPath, Position] = {}
+    parts: dict[str, dict[FieldPath, Position]] = {
+        ident: {} for ident, entry in homes.items() if isinstance(entry, dict)
+    }
+    for path, at in doc.positions.items():
+        if path[:1] == (HOMES,) and len(path) >= 2 and path[1] in parts:
+            parts[str(path[1])][path[2:]] = at
+        elif path and path[0] in _SITE_KEYS[:3]:
+            shared[path] = at
+    secret_paths: dict[str, set[FieldPath]] = {ident: set() for ident in parts}
+    for path in doc.secret_paths:
+        if path[:1] == (HOMES,) and len(path) >= 2 and path[1] in parts:
+            secret_paths[str(path[1])].add(path[2:])
+    sections = {key: data[key] for key in _SITE_KEYS[:3] if key in data}
+    shared_secrets = frozenset(p for p in doc.secret_paths if p and p[0] in sections)
+    inline = {
+        ident: Document(homes[ident], positions, doc.secrets, frozenset(secret_paths[ident]))
+        for ident, positions in parts.items()
+    }
+    return _Shared(sections, shared, doc.secrets, shared_secrets), inline
+
+
+def _source(
+    site: Document, site_path: Path, ident: str, entry: object, inline: Mapping[str, Document]
+) -> _Source:
     """Where the home `ident` is written: under its id, or in the file its entry names."""
     prefix: FieldPath = (HOMES, ident)
     if not isinstance(entry, str):
-        return _Source(_part(site, prefix), site_path, prefix)
+        return _Source(inline[ident], site_path, prefix)
     file = site_path.parent / entry
     try:
         doc = read_document(file, secrets_file=site_path.parent / SECRETS_FILE)
@@ -257,7 +286,7 @@ def _source(site: Document, site_path: Path, ident: str, entry: object) -> _Sour
     return _Source(doc, file, ())
 
 
-def _home(site: Document, source: _Source, ident: str) -> CocoonConfig:
+def _home(site: _Shared, source: _Source, ident: str) -> CocoonConfig:
     """The home written at `source`, with the site's connections and settings in it."""
     doc = source.doc
     if not isinstance(doc.data, dict):
@@ -299,42 +328,36 @@ def _home(site: Document, source: _Source, ident: str) -> CocoonConfig:
     return cfg
 
 
-def _with_site(site: Document, home: Document, data: dict[str, object]) -> Document:
+def _with_site(site: _Shared, home: Document, data: dict[str, object]) -> Document:
     """The home's document with the site's connections and settings under its own."""
-    site_data = site.data
-    assert isinstance(site_data, dict)
     for key in _CONNECTIONS:
-        if key in site_data:
-            data[key] = site_data[key]
+        if key in site.sections:
+            data[key] = site.sections[key]
     own_settings = data.get("settings")
-    site_settings = site_data.get("settings")
+    site_settings = site.sections.get("settings")
     if isinstance(site_settings, dict):
-        if own_settings is None and "settings" not in data:
+        if "settings" not in data:
             data["settings"] = dict(site_settings)
         elif isinstance(own_settings, dict):
             data["settings"] = {**site_settings, **own_settings}
     overridden = set(own_settings) if isinstance(own_settings, dict) else set()
 
     def from_site(path: FieldPath) -> bool:
-        if path[:1] in (("mqtt",), ("home_assistant",)):
-            return True
-        if path[:1] != ("settings",):
-            return False
+        if path[0] != "settings":
+            return True  # a connection
         if len(path) == 1:
             return ("settings",) not in home.positions
         return path[1] not in overridden
 
-    positions: dict[FieldPath, Position] = {
-        p: at for p, at in home.positions.items() if p[:1] not in (("mqtt",), ("home_assistant",))
-    }
-    positions.update((p, at) for p, at in site.positions.items() if p and from_site(p))
+    positions = {p: at for p, at in home.positions.items() if p[:1] not in _CONNECTION_PATHS}
+    positions.update((p, at) for p, at in site.positions.items() if from_site(p))
     return Document(
         data=data,
         positions=positions,
         secrets=home.secrets | site.secrets,
         secret_paths=frozenset(
             [
-                *(p for p in home.secret_paths if p[:1] not in (("mqtt",), ("home_assistant",))),
+                *(p for p in home.secret_paths if p[:1] not in _CONNECTION_PATHS),
                 *(p for p in site.secret_paths if from_site(p)),
             ]
         ),
