@@ -4,6 +4,8 @@ given with --home (needed when there are several)."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -132,3 +134,31 @@ def test_the_committed_site_schema_is_what_cocoon_schema_site_prints(
     home = printed["$defs"]["SiteHome"]
     assert "mqtt" not in home["properties"]
     assert "devices" in home["required"]
+
+
+def test_the_building_page_shows_what_check_prints_for_its_mistakes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(EXAMPLE.parent, tmp_path / "config" / "site")
+    site = tmp_path / "config" / "site" / "site.yaml"
+    flat_02 = tmp_path / "config" / "site" / "flats" / "flat_02.yaml"
+    flat_02.write_text(
+        flat_02.read_text().replace(
+            "  resume_fade: 5min\n", "  resume_fade: 5min\n  rate_limit: 20\n"
+        )
+    )
+    site.write_text(
+        site.read_text()
+        .replace(
+            "  flat_02: flats/flat_02.yaml\n",
+            "  flat_02: flats/flat_02.yaml\n  flat_04: flats/flat_04.yaml\n",
+        )
+        .replace("zigbee2mqtt: flat_03/sofa_lamp", "zigbee2mqtt: flat_01/sofa_lamp")
+    )
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["check", "config/site/site.yaml"]) == 2
+
+    page = (ROOT / "docs" / "building.md").read_text(encoding="utf-8")
+    shown = re.findall(r"```text\n(config/site/.*?)```", page, re.S)[0]
+    assert capsys.readouterr().err == shown

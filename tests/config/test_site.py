@@ -290,3 +290,21 @@ def test_the_example_site_loads(write: Write) -> None:
 
     assert list(site.homes) == ["flat_01", "flat_02", "flat_03"]
     assert site.homes["flat_01"].scenes == site.homes["flat_03"].scenes
+
+
+def test_a_home_file_reads_secrets_next_to_the_site_file(write: Write) -> None:
+    path = _site(write, flat=FLAT.replace("name: Flat 1", "name: !secret mqtt_password"))
+
+    assert load_site(path).homes["flat_01"].home.name == MQTT_PASSWORD
+
+
+def test_a_home_takes_shared_rituals_and_adds_its_own_with_a_merge_key(write: Write) -> None:
+    write("common/scenes.yaml", "evening: {lights: {lamp: {brightness: 30, kelvin: 2200}}}\n")
+    write("common/rituals.yaml", 'evening: {at: "19:00", scene: evening, duration: 2h}\n')
+    flat = FLAT + "scenes: !include ../common/scenes.yaml\n"
+    flat += "rituals:\n  <<: !include ../common/rituals.yaml\n"
+    flat += '  tea: {at: "16:00", scene: evening, duration: 30min}\n'
+
+    cfg = load_site(_site(write, flat=flat)).homes["flat_01"]
+
+    assert list(cfg.rituals) == ["evening", "tea"]
