@@ -308,3 +308,16 @@ def test_a_home_takes_shared_rituals_and_adds_its_own_with_a_merge_key(write: Wr
     cfg = load_site(_site(write, flat=flat)).homes["flat_01"]
 
     assert list(cfg.rituals) == ["evening", "tea"]
+
+
+def test_a_broken_single_home_file_says_what_load_config_says(write: Write) -> None:
+    flat = FLAT.replace("latitude: 51.05", "latitude: 951").replace("  heat:", "  # heat:")
+    path = write("cocoon.yaml", "mqtt: {}\n" + flat)
+
+    with pytest.raises(ConfigError) as caught:
+        read_site(path)
+    with pytest.raises(ConfigError) as single:
+        load_config(path)
+
+    assert caught.value.problems == single.value.problems
+    assert [p.field for p in caught.value.problems] == ["home.latitude"]

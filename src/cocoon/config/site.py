@@ -41,7 +41,9 @@ _LOGGER = logging.getLogger(__name__)
 HOMES = "homes"
 _CONNECTIONS = ("mqtt", "home_assistant")
 _CONNECTION_PATHS = (("mqtt",), ("home_assistant",))
-_SITE_KEYS = (*_CONNECTIONS, "settings", HOMES)
+_SHARED = (*_CONNECTIONS, "settings")
+"""The sections of a site file that every home takes."""
+_SITE_KEYS = (*_SHARED, HOMES)
 _SITE_ONLY_SETTINGS = ("rate_limit",)
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _ID_LENGTH = 64
@@ -117,7 +119,8 @@ def read_site(path: str | Path) -> SiteReading:
     """Read the site (or single home) at `path`; the homes with problems are set apart.
 
     Raises ConfigError for the problems of the site itself: its file (YAML, connections,
-    settings, the shape of `homes:`), and a device in two homes.
+    settings, the shape of `homes:`), and a device in two homes; a single home's file
+    with problems is one of those.
     """
     read = _read(Path(path))
     if read.duplicates:
@@ -194,7 +197,7 @@ def _site_sections(doc: Document, data: dict[str, object]) -> _SiteSections:
             problems.append(((key,), f"unknown key '{key}'{valid}"))
     sections = None
     try:
-        sections = _SiteSections.model_validate({k: data[k] for k in _SITE_KEYS[:3] if k in data})
+        sections = _SiteSections.model_validate({k: data[k] for k in _SHARED if k in data})
     except ValidationError as exc:
         problems += described_errors(doc, exc)
     homes = data[HOMES]
@@ -249,13 +252,13 @@ def _split(doc: Document) -> tuple[_Shared, dict[str, Document]]:
     for path, at in doc.positions.items():
         if path[:1] == (HOMES,) and len(path) >= 2 and path[1] in parts:
             parts[str(path[1])][path[2:]] = at
-        elif path and path[0] in _SITE_KEYS[:3]:
+        elif path and path[0] in _SHARED:
             shared[path] = at
     secret_paths: dict[str, set[FieldPath]] = {ident: set() for ident in parts}
     for path in doc.secret_paths:
         if path[:1] == (HOMES,) and len(path) >= 2 and path[1] in parts:
             secret_paths[str(path[1])].add(path[2:])
-    sections = {key: data[key] for key in _SITE_KEYS[:3] if key in data}
+    sections = {key: data[key] for key in _SHARED if key in data}
     shared_secrets = frozenset(p for p in doc.secret_paths if p and p[0] in sections)
     inline = {
         ident: Document(homes[ident], positions, doc.secrets, frozenset(secret_paths[ident]))
