@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from cocoon.config.schema import CocoonConfig, Mqtt
@@ -11,9 +10,9 @@ HA_STATUS = "homeassistant/status"
 
 
 def home_id(cfg: CocoonConfig) -> str:
-    """The home's name as an id: `Brussels flat` → `brussels_flat`."""
-    slug = re.sub(r"[^a-z0-9]+", "_", cfg.home.name.lower()).strip("_")
-    return slug or "home"
+    """The home's id: `home.id` (a site's key for it), else its name as an id
+    (`Brussels flat` → `brussels_flat`)."""
+    return cfg.home.ident
 
 
 @dataclass(frozen=True, slots=True)
