@@ -74,6 +74,20 @@ class Site:
     single: bool = False
     """A single home's file (no `homes:`): its id is its name as an id, as ever."""
 
+    @classmethod
+    def of_home(cls, cfg: CocoonConfig, path: Path = Path("cocoon.yaml")) -> Site:
+        """A single home's configuration (read from `path`) as a site of one."""
+        ident = cfg.home.ident
+        return cls(
+            path=path,
+            homes={ident: cfg},
+            files={ident: path},
+            mqtt=cfg.mqtt,
+            home_assistant=cfg.home_assistant,
+            settings=cfg.settings,
+            single=True,
+        )
+
     def home(self, ident: str | None = None) -> CocoonConfig:
         """The home `ident`; None for the only one of a site of one. Raises ConfigError."""
         if ident is None and len(self.homes) == 1:
@@ -142,18 +156,7 @@ def _read(path: Path) -> _Read:
     doc = read_document(path)
     data = top_mapping(doc)
     if HOMES not in data:
-        cfg = validate_home(doc)
-        ident = cfg.home.ident
-        single = Site(
-            path=path,
-            homes={ident: cfg},
-            files={ident: path},
-            mqtt=cfg.mqtt,
-            home_assistant=cfg.home_assistant,
-            settings=cfg.settings,
-            single=True,
-        )
-        return _Read(single, {}, [])
+        return _Read(Site.of_home(validate_home(doc), path), {}, [])
     sections = _site_sections(doc, data)
     homes = data[HOMES]
     assert isinstance(homes, dict)  # checked with the sections
