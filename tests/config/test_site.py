@@ -78,6 +78,12 @@ def test_a_homes_id_is_its_key_and_names_its_topics(write: Write) -> None:
     assert Topics.for_config(site.homes["flat_02"]).node_id == "cocoon_flat_02"
 
 
+def test_an_unnamed_flat_is_called_by_its_id(write: Write) -> None:
+    flat = FLAT.replace("name: Flat 1, ", "")
+
+    assert load_site(_site(write, flat=flat)).homes["flat_01"].home.name == "Flat 01"
+
+
 def test_a_homes_settings_go_over_the_sites_key_by_key(write: Write) -> None:
     flat = FLAT + "settings: {resume_fade: 1min, max_step: 2}\n"
 

@@ -320,7 +320,9 @@ def _home(site: _Shared, source: _Source, ident: str) -> CocoonConfig:
         if given is not None and given != ident:
             message = f"a site's home has its key under homes: as id, here '{ident}': leave id out"
             own.append((("home", "id"), message))
-        data["home"] = {**home, "id": ident}
+        # Unnamed, a flat is called by its id (flat_07: "Flat 07"), not "Home" like the rest.
+        name = home.get("name", ident.replace("_", " ").capitalize())
+        data["home"] = {**home, "id": ident, "name": name}
     merged = _with_site(site, doc, data)
     problems = located(doc, own, source.prefix)
     try:
