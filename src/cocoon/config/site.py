@@ -45,6 +45,8 @@ _SHARED = (*_CONNECTIONS, "settings")
 """The sections of a site file that every home takes."""
 _SITE_KEYS = (*_SHARED, HOMES)
 _SITE_ONLY_SETTINGS = ("rate_limit",)
+NETWORK = "zigbee2mqtt_topic"
+"""The one setting of `mqtt:` a home may have: the Zigbee2MQTT network its devices are on."""
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _ID_LENGTH = 64
 
@@ -302,9 +304,13 @@ def _home(site: _Shared, source: _Source, ident: str) -> CocoonConfig:
         raise ConfigError.at(at.file, message, line=at.line, column=at.column, field=field)
     own: list[tuple[FieldPath, str]] = []
     data = dict(doc.data)
+    network = _network(data)
     for key in _CONNECTIONS:
         if key in data:
-            own.append(((key,), "connections belong in the site file, once for all homes"))
+            message = "connections belong in the site file, once for all homes"
+            if key == "mqtt":
+                message += f" (a home names only its Zigbee2MQTT network: mqtt: {{{NETWORK}: …}})"
+            own.append(((key,), message))
             del data[key]
     settings = data.get("settings")
     if isinstance(settings, dict):
@@ -323,7 +329,7 @@ def _home(site: _Shared, source: _Source, ident: str) -> CocoonConfig:
         # Unnamed, a flat is called by its id (flat_07: "Flat 07"), not "Home" like the rest.
         name = home.get("name", ident.replace("_", " ").capitalize())
         data["home"] = {**home, "id": ident, "name": name}
-    merged = _with_site(site, doc, data)
+    merged = _with_site(site, doc, data, network)
     problems = located(doc, own, source.prefix)
     try:
         cfg = validate_home(merged, source.prefix)
@@ -336,11 +342,29 @@ def _home(site: _Shared, source: _Source, ident: str) -> CocoonConfig:
     return cfg
 
 
-def _with_site(site: _Shared, home: Document, data: dict[str, object]) -> Document:
-    """The home's document with the site's connections and settings under its own."""
+def _network(data: dict[str, object]) -> object | None:
+    """The Zigbee2MQTT network a home names (`mqtt: {zigbee2mqtt_topic: …}`, and nothing
+    else under `mqtt:`), taken out of `data`; None when it names none."""
+    mqtt = data.get("mqtt")
+    if not isinstance(mqtt, dict) or set(mqtt) != {NETWORK}:
+        return None
+    del data["mqtt"]
+    network: object = mqtt[NETWORK]
+    return network
+
+
+def _with_site(
+    site: _Shared, home: Document, data: dict[str, object], network: object | None
+) -> Document:
+    """The home's document with the site's connections and settings under its own, and
+    the home's Zigbee2MQTT `network` (when it names one) in place of the site's."""
     for key in _CONNECTIONS:
         if key in site.sections:
             data[key] = site.sections[key]
+    own_network = ("mqtt", NETWORK)
+    if network is not None:
+        mqtt = data.get("mqtt")
+        data["mqtt"] = {**(mqtt if isinstance(mqtt, dict) else {}), NETWORK: network}
     own_settings = data.get("settings")
     site_settings = site.sections.get("settings")
     if isinstance(site_settings, dict):
@@ -351,13 +375,19 @@ def _with_site(site: _Shared, home: Document, data: dict[str, object]) -> Docume
     overridden = set(own_settings) if isinstance(own_settings, dict) else set()
 
     def from_site(path: FieldPath) -> bool:
+        if path == own_network:
+            return network is None
         if path[0] != "settings":
             return True  # a connection
         if len(path) == 1:
             return ("settings",) not in home.positions
         return path[1] not in overridden
 
-    positions = {p: at for p, at in home.positions.items() if p[:1] not in _CONNECTION_PATHS}
+    positions = {
+        p: at
+        for p, at in home.positions.items()
+        if p[:1] not in _CONNECTION_PATHS or (p == own_network and network is not None)
+    }
     positions.update((p, at) for p, at in site.positions.items() if from_site(p))
     return Document(
         data=data,
