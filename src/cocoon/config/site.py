@@ -207,11 +207,12 @@ def _site_sections(doc: Document, data: dict[str, object]) -> _SiteSections:
         problems += described_errors(doc, exc)
     homes = data[HOMES]
     if not isinstance(homes, dict) or not homes:
+        found = "there is none" if isinstance(homes, dict) else f"not {kind_of(homes)}"
         problems.append(
             (
                 (HOMES,),
                 "name each home by its id: a file of its own (flat_01: flats/flat_01.yaml) "
-                f"or its home:, devices:, … written under the id; not {kind_of(homes)}",
+                f"or its home:, devices:, … written under the id; {found}",
             )
         )
     else:
