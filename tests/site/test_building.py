@@ -11,6 +11,7 @@ import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,13 +50,26 @@ class Building:
             for command in self.sim.received(f"{ident}/{device}")
         ]
 
+    def configs(self) -> dict[str, dict[str, Any]]:
+        """The discovery configs announced so far, by topic."""
+        return {
+            m.topic: json.loads(m.payload)
+            for m in list(self.watcher.messages)
+            if m.topic.startswith("homeassistant/") and m.topic.endswith("/config") and m.payload
+        }
+
     def served(self) -> None:
-        """Wait until the process and every flat say they are online."""
+        """Wait until the process and every flat say they are online, and every flat is
+        announced (a few flats at a time)."""
         wait_until(lambda: self.watcher.last("cocoon/status") == b"online", what="online")
         for ident in FLATS:
             wait_until(
                 lambda ident=ident: self.watcher.last(f"cocoon/{ident}/status") == b"online",
                 what=f"{ident} online",
+            )
+            wait_until(
+                lambda ident=ident: any(f"cocoon_{ident}/" in topic for topic in self.configs()),
+                what=f"{ident} announced",
             )
 
     def reload(self, flats: list[str] | None = None) -> None:
@@ -119,16 +133,12 @@ def test_each_flat_is_its_own_device_in_home_assistant_and_goes_with_the_process
 ) -> None:
     building.press("flat_03")
     wait_until(lambda: building.lamp("flat_03") == CALM, what="calm")
-    configs = {
-        m.topic: json.loads(m.payload)
-        for m in list(building.watcher.messages)
-        if m.topic.startswith("homeassistant/") and m.topic.endswith("/config") and m.payload
-    }
-    devices = {c["device"]["identifiers"][0] for c in configs.values()}
-    assert len(devices) == len(FLATS)
-    unique_ids = [c["unique_id"] for c in configs.values()]
+
+    configs_now = building.configs()
+    assert len({c["device"]["identifiers"][0] for c in configs_now.values()}) == len(FLATS)
+    unique_ids = [c["unique_id"] for c in configs_now.values()]
     assert len(unique_ids) == len(set(unique_ids))
-    for config in configs.values():
+    for config in configs_now.values():
         topics = [a["topic"] for a in config["availability"]]
         assert topics[0] == "cocoon/status"
         assert topics[1].startswith("cocoon/flat_")
