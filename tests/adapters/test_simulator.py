@@ -386,3 +386,89 @@ def test_the_gateway_drives_the_simulator_and_reports_decode_back(
     simulator.set_available("desk", False)
     probe.wait_last("desk/availability", lambda d: d == {"state": "offline"})
     assert devices.decode(probe.received("desk/availability")) == [Availability("desk", False)]
+
+
+def flat(base: str, devices: dict[str, dict[str, Any]]) -> CocoonConfig:
+    """One flat of a building whose Zigbee2MQTT base topic is `base`."""
+    return CocoonConfig.model_validate(
+        {
+            "home": {"latitude": 50.85, "longitude": 4.35, "timezone": "Europe/Brussels"},
+            "mqtt": {"zigbee2mqtt_topic": base},
+            "devices": devices,
+        }
+    )
+
+
+def building(base: str) -> dict[str, CocoonConfig]:
+    """Two flats on one network, each with a lamp of the same device id."""
+    return {
+        "flat_a": flat(
+            base,
+            {
+                "lamp": {"zigbee2mqtt": "flat_a/lamp"},
+                "heat": {"zigbee2mqtt": "flat_a/radiator", "kind": "thermostat"},
+            },
+        ),
+        "flat_b": flat(base, {"lamp": {"zigbee2mqtt": "flat_b/lamp"}}),
+    }
+
+
+def test_one_simulator_plays_every_flat_of_a_site_and_keeps_them_apart(
+    mosquitto: Any, base: str
+) -> None:
+    sim = Zigbee2MqttSimulator.of_site(building(base), mosquitto.host, mosquitto.port)
+    sim.start()
+    probe = Probe(mosquitto.host, mosquitto.port, base)
+    try:
+        assert probe.wait_last("bridge/state", lambda d: True) == {"state": "online"}
+        wait_for(lambda: bool(probe.messages("bridge/devices")), "bridge/devices")
+        listed = json.loads(probe.messages("bridge/devices")[-1].payload)
+        names = [device["friendly_name"] for device in listed]
+        assert names == ["flat_a/lamp", "flat_a/radiator", "flat_b/lamp"]
+        assert len({device["ieee_address"] for device in listed}) == 3
+        probe.send("flat_a/lamp/set", {"state": "ON", "brightness": 100})
+        probe.wait_last("flat_a/lamp", lambda d: d["state"] == "ON")
+        assert sim.state("flat_a/lamp")["brightness"] == 100
+        assert [r["brightness"] for r in sim.received("flat_a/lamp")] == [100]
+        assert sim.state("flat_b/lamp")["state"] == "OFF"
+        assert sim.received("flat_b/lamp") == []
+        assert probe.messages("flat_b/lamp") == []
+        sim.set_light("flat_b/lamp", on=True, brightness_pct=50)
+        assert probe.wait_last("flat_b/lamp", lambda d: True)["brightness"] == 127
+        assert sim.state("flat_a/lamp")["brightness"] == 100
+        with pytest.raises(KeyError, match="flat_c/lamp"):
+            sim.state("flat_c/lamp")
+    finally:
+        probe.close()
+        sim.stop()
+
+
+def test_two_flats_naming_one_device_are_refused(base: str) -> None:
+    homes = {
+        "flat_a": flat(base, {"lamp": {"zigbee2mqtt": "lamp"}}),
+        "flat_b": flat(base, {"sofa": {"zigbee2mqtt": "lamp"}}),
+    }
+    with pytest.raises(ValueError, match="flat_b/sofa and flat_a/lamp"):
+        Zigbee2MqttSimulator.of_site(homes, "127.0.0.1", 1)
+
+
+def test_a_building_of_1600_devices_is_subscribed_whole(mosquitto: Any, base: str) -> None:
+    lamps = {f"lamp_{n}": {"zigbee2mqtt": f"lamp_{n}"} for n in range(8)}
+    homes = {
+        f"flat_{number:03d}": flat(
+            base, {d: {"zigbee2mqtt": f"flat_{number:03d}/{d}"} for d in lamps}
+        )
+        for number in range(200)
+    }
+    sim = Zigbee2MqttSimulator.of_site(homes, mosquitto.host, mosquitto.port)
+    sim.start()
+    probe = Probe(mosquitto.host, mosquitto.port, base)
+    try:
+        # The last topic of the last batch is subscribed: its device answers.
+        probe.send("flat_199/lamp_7/get", {"state": ""})
+        probe.wait_last("flat_199/lamp_7", lambda d: d["state"] == "OFF")
+        assert sim.asked("flat_199/lamp_7") == [{"state": ""}]
+        assert sim.asked("flat_000/lamp_0") == []
+    finally:
+        probe.close()
+        sim.stop()

@@ -9,6 +9,7 @@ radiator valve exposes `current_heating_setpoint` with `value_min`/`value_max`/`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,8 +121,14 @@ def apply_light(device: Simulated, command: dict[str, Any], now: float) -> None:
         device.fade = _Fade(before, device.visible(now), now, transition)
 
 
-def initial_devices(cfg: CocoonConfig, mireds: tuple[int, int]) -> dict[str, Simulated]:
-    """Every Zigbee2MQTT device of the config, in its starting state, by friendly name."""
+def initial_devices(
+    cfg: CocoonConfig, mireds: tuple[int, int], *, first: int = 0
+) -> dict[str, Simulated]:
+    """Every Zigbee2MQTT device of the config, in its starting state, by friendly name.
+
+    IEEE addresses are numbered from `first` in the config's order of devices, so several
+    homes on one network can be given addresses of their own.
+    """
     plant_keys: dict[str, dict[str, float]] = {}
     for plant in cfg.plants.values():
         for kind, threshold in plant.thresholds().items():
@@ -145,11 +152,41 @@ def initial_devices(cfg: CocoonConfig, mireds: tuple[int, int]) -> dict[str, Sim
         else:
             state = {**plant_keys.get(device_id, {}), "battery": 100}
         state["linkquality"] = 120
-        ieee = f"0x00158d00{number:08x}"
+        ieee = f"0x00158d00{first + number:08x}"
         found[device.zigbee2mqtt] = Simulated(
             device.zigbee2mqtt, device.kind, state, mireds, ieee=ieee
         )
     return found
+
+
+def site_devices(
+    homes: Mapping[str, CocoonConfig], mireds: tuple[int, int]
+) -> tuple[dict[str, Simulated], dict[str, str]]:
+    """Every Zigbee2MQTT device of every home, by friendly name, and the friendly name of
+    each `"<home id>/<device id>"`.
+
+    Two homes naming the same friendly name would be one device on a shared network:
+    a ValueError names both."""
+    found: dict[str, Simulated] = {}
+    names: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    first = 0
+    for home, cfg in homes.items():
+        devices = initial_devices(cfg, mireds, first=first)
+        first += len(cfg.devices)
+        for device_id, device in cfg.devices.items():
+            friendly = device.zigbee2mqtt
+            if friendly is None:
+                continue
+            name = f"{home}/{device_id}"
+            if friendly in owner:
+                raise ValueError(
+                    f"{name} and {owner[friendly]} are both Zigbee2MQTT device {friendly!r}"
+                )
+            owner[friendly] = name
+            names[name] = friendly
+            found[friendly] = devices[friendly]
+    return found, names
 
 
 def _numeric(name: str, access: int = 7, **extra: object) -> dict[str, object]:

@@ -14,6 +14,11 @@ Used by the tests and by `cocoon demo`. It behaves as Zigbee2MQTT does with its 
 - `kill()` ends it the hard way (the will fires), `stop()` the clean way, and `start()`
   brings it back, devices as they were.
 
+`Zigbee2MqttSimulator.of_site(homes, ...)` plays every device of every home of a site on
+their one network with one MQTT client, as a building's Zigbee2MQTT would; there a device
+is named `"<home id>/<device id>"` (the single-home simulator names it by its friendly
+name).
+
 `eager=True` keeps an older, easier world for the few tests that say why they need it:
 every device reports at start and after every change, retained.
 `look()` tells what a light shows mid-way through a transition.
@@ -26,6 +31,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -40,15 +46,17 @@ from cocoon.adapters.sim_devices import (
     initial_devices,
     listing,
     number_field,
+    site_devices,
 )
 from cocoon.adapters.z2m_bridge import FULL_BRIGHTNESS
-from cocoon.adapters.zigbee2mqtt import base_topic
+from cocoon.adapters.zigbee2mqtt import DEFAULT_BASE, base_topic
 from cocoon.config.schema import CocoonConfig
 from cocoon.errors import BusError
 
 _LOGGER = logging.getLogger(__name__)
 
 _START_TIMEOUT = 5.0
+_BATCH = 200  # topics per SUBSCRIBE
 
 
 class Zigbee2MqttSimulator:
@@ -64,14 +72,52 @@ class Zigbee2MqttSimulator:
         mireds: tuple[int, int] = DEVICE_MIREDS,
         setpoint_step: float = 0.5,
     ) -> None:
+        devices = initial_devices(cfg, mireds)
+        names = {name: name for name in devices}
+        self._setup(base_topic(cfg), devices, names, host, port, eager, setpoint_step)
+
+    @classmethod
+    def of_site(
+        cls,
+        homes: Mapping[str, CocoonConfig],
+        host: str,
+        port: int,
+        *,
+        eager: bool = False,
+        mireds: tuple[int, int] = DEVICE_MIREDS,
+        setpoint_step: float = 0.5,
+    ) -> Zigbee2MqttSimulator:
+        """Every Zigbee2MQTT device of every home (by home id) with one MQTT client, on
+        their shared base topic; a device is named `"<home id>/<device id>"` here."""
+        bases = {base_topic(cfg) for cfg in homes.values()}
+        if len(bases) > 1:
+            raise ValueError(f"the homes are on several Zigbee2MQTT networks: {sorted(bases)}")
+        devices, names = site_devices(homes, mireds)
+        simulator = cls.__new__(cls)
+        base = bases.pop() if bases else DEFAULT_BASE
+        simulator._setup(base, devices, names, host, port, eager, setpoint_step)
+        return simulator
+
+    def _setup(
+        self,
+        base: str,
+        devices: dict[str, Simulated],
+        names: dict[str, str],
+        host: str,
+        port: int,
+        eager: bool,
+        setpoint_step: float,
+    ) -> None:
         self._host = host
         self._port = port
-        self._base = base_topic(cfg)
+        self._base = base
         self._eager = eager
         self._step = setpoint_step
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self._devices = initial_devices(cfg, mireds)
+        self._devices = devices  # by friendly name: what the topics say
+        self._names = names  # the name given to this API → the friendly name
+        self._unacked: set[int] = set()
         self._client = self._new_client()
 
     def _new_client(self) -> mqtt.Client:
@@ -218,9 +264,15 @@ class Zigbee2MqttSimulator:
                 for device in self._devices.values():
                     self._announce(device)
                     self._report(device)
-        if topics:
-            client.subscribe(topics)
-        else:
+        # In batches, as a broker may cap one SUBSCRIBE's size; ready once all are acked.
+        # on_subscribe runs on this same thread, so no acknowledgement can come before its
+        # message id is recorded.
+        self._unacked = set()
+        for at in range(0, len(topics), _BATCH):
+            _, mid = client.subscribe(topics[at : at + _BATCH])
+            if mid is not None:
+                self._unacked.add(mid)
+        if not self._unacked:
             self._ready.set()
 
     def _on_subscribe(
@@ -231,7 +283,9 @@ class Zigbee2MqttSimulator:
         reason_codes: list[ReasonCode],
         properties: Any,
     ) -> None:
-        self._ready.set()
+        self._unacked.discard(mid)
+        if not self._unacked:
+            self._ready.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         name, _, verb = message.topic.removeprefix(f"{self._base}/").rpartition("/")
@@ -266,7 +320,7 @@ class Zigbee2MqttSimulator:
 
     def _device(self, name: str) -> Simulated:
         try:
-            return self._devices[name]
+            return self._devices[self._names[name]]
         except KeyError:
             raise KeyError(f"{name} is not a simulated Zigbee2MQTT device") from None
 
