@@ -8,11 +8,25 @@ import sys
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
+from cocoon.ports import CURRENT_HOME
+
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 
 _HANDLER_NAME = "cocoon"
-_TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(home_prefix)s%(message)s"
+
+
+class HomeFilter(logging.Filter):
+    """Names the home a record is about (`CURRENT_HOME`): `home`, and `[flat_07] ` as
+    `home_prefix` (both empty for a home of its own)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Add the home to the record; every record passes."""
+        home = CURRENT_HOME.get()
+        record.home = home
+        record.home_prefix = f"[{home}] " if home else ""
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,6 +40,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        home = getattr(record, "home", "")
+        if home:
+            entry["home"] = home
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
@@ -38,6 +55,7 @@ def setup_logging(level: int, fmt: LogFormat = "text", stream: TextIO | None = N
     """
     handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.set_name(_HANDLER_NAME)
+    handler.addFilter(HomeFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(_TEXT_FORMAT))
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 from cocoon.core.events import Event
 from cocoon.core.model import Command
@@ -84,3 +85,26 @@ class Store(Protocol):
     def save(self, state: RuntimeState) -> None:
         """Save the state atomically."""
         ...
+
+
+CURRENT_HOME: ContextVar[str] = ContextVar("cocoon_home", default="")
+"""The id of the home the code runs for, in a building ("" for a home of its own): log
+lines name it."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def for_home(home: str, function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function`, run for `home` (`CURRENT_HOME`) whoever calls it."""
+    if not home:
+        return function
+
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        token = CURRENT_HOME.set(home)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            CURRENT_HOME.reset(token)
+
+    return run

@@ -49,8 +49,9 @@ def _names_private(call: ast.Call) -> bool:
     return isinstance(name, ast.Constant) and str(name.value).startswith("_")
 
 
-def test_the_adapter_is_the_gateway_the_link_the_wire_and_the_mapping() -> None:
+def test_the_adapter_is_the_gateway_the_hub_the_link_the_wire_and_the_mapping() -> None:
     assert [module.name for module in MODULES] == [
+        "ha_hub.py",
         "ha_link.py",
         "ha_mapping.py",
         "ha_wire.py",

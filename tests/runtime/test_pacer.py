@@ -92,3 +92,38 @@ def test_a_newer_urgent_command_replaces_a_waiting_step_of_the_same_light() -> N
         ("sofa", 40),
         ("desk", 20),
     ]
+
+
+def test_homes_sharing_a_network_take_turns_and_stay_under_its_rate() -> None:
+    """A flat with a hundred fade steps behind never holds up another flat's one."""
+    time = Time()
+    network = Pacer(2, burst=2, clock=lambda: time.now, later=time.later)
+    sent: list[tuple[str, str]] = []
+    busy = network.lane(lambda c: sent.append(("busy", c.device)))
+    quiet = network.lane(lambda c: sent.append(("quiet", c.device)))
+    for n in range(100):
+        busy.submit(_step(f"light_{n:02d}", 40))
+    quiet.submit(_step("lamp", 40))
+    assert network.waiting == 99  # the bucket's two went to the first that came
+    time.advance(1.0)
+    # Turn about: the quiet flat's one waited for one of the busy flat's hundred.
+    assert sent[2:] == [("busy", "light_02"), ("quiet", "lamp")]
+    for _ in range(20):
+        time.advance(1.0)
+    # Never more than the rate, once the first burst is spent.
+    assert len(sent) == 2 + 2 + 2 * 20
+    assert network.waiting == 100 - len([s for s in sent if s[0] == "busy"])
+
+
+def test_a_home_that_leaves_takes_what_it_held_back_with_it() -> None:
+    time = Time()
+    network = Pacer(1, burst=1, clock=lambda: time.now, later=time.later)
+    sent: list[str] = []
+    leaving = network.lane(lambda c: sent.append(f"leaving {c.device}"))
+    staying = network.lane(lambda c: sent.append(f"staying {c.device}"))
+    for device in ("a", "b", "c"):
+        leaving.submit(_step(device, 40))
+    staying.submit(_step("lamp", 40))
+    network.remove(leaving)
+    time.advance(5.0)
+    assert sent == ["leaving a", "staying lamp"]

@@ -108,6 +108,16 @@ class Announcer:
         if self._announce_timer is not None:
             self._announce_timer.cancel()
 
+    def withdraw(self) -> None:
+        """Take back everything announced (the home is no longer served here)."""
+        self.stop()
+        for message in stale_discovery(self._announced_topics(), []):
+            try:
+                self._publish(message)
+            except BusError as exc:
+                _LOGGER.error("Could not withdraw %s: %s", message.topic, exc)  # noqa: TRY400
+        self._remember_announced([])
+
     def _announce_now(self) -> None:
         self._announce_timer = None
         if self._quiet:

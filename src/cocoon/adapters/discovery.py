@@ -224,11 +224,14 @@ def config_payload(
         "default_entity_id": entity.entity_id,
         "availability": [
             {
-                "topic": topics.availability,
+                "topic": topic,
                 "payload_available": PAYLOAD_AVAILABLE,
                 "payload_not_available": PAYLOAD_NOT_AVAILABLE,
             }
+            for topic in topics.availabilities
         ],
+        # In a building: available while the process and the home both say so.
+        **({"availability_mode": "all"} if topics.process else {}),
         "qos": _QOS,
         "device": device_block(cfg, topics, version),
         "origin": origin_block(version),

@@ -43,7 +43,14 @@ OWN_CONTEXTS = 512
 class HomeAssistantGateway:
     """The gateway to cocoon's devices that are Home Assistant entities."""
 
-    def __init__(self, cfg: CocoonConfig, submit: Callable[[Event], None]) -> None:
+    def __init__(
+        self,
+        cfg: CocoonConfig,
+        submit: Callable[[Event], None],
+        link: HomeAssistantLink | None = None,
+    ) -> None:
+        """Reaches Home Assistant through `link` (shared by a building's homes, see
+        `HomeAssistantHub`), else through a link of its own."""
         if cfg.home_assistant is None:
             raise GatewayError("Home Assistant entities need a home_assistant: section")
         self.submit = submit
@@ -51,12 +58,13 @@ class HomeAssistantGateway:
         self.kinds = kinds_by_key(cfg)
         """The plant readings each sensor's state carries."""
         self.by_entity = {d.entity: name for name, d in self.devices.items() if d.entity}
-        self.link = HomeAssistantLink(
+        self._own_link = link is None
+        self.link = link or HomeAssistantLink(
             cfg.home_assistant,
             submit,
-            events={"state_changed": self._state_changed, TRIGGER_EVENT: self._trigger},
-            on_up=self._connected,
-            on_lost=self._lost,
+            events={"state_changed": self.state_changed, TRIGGER_EVENT: self.trigger},
+            on_up=self.up,
+            on_lost=self.lost,
         )
         self._states: dict[str, dict[str, Any]] = {}
         self._own: OrderedDict[str, None] = OrderedDict()
@@ -71,11 +79,14 @@ class HomeAssistantGateway:
 
     async def start(self) -> None:
         """Start connecting in the background; Home Assistant being down is not an error."""
-        await self.link.start()
+        if self._own_link:
+            await self.link.start()
 
     async def stop(self) -> None:
-        """Close the connection, stop reconnecting, and drop the calls under way."""
-        await self.link.stop()
+        """Close the connection (a link of its own), stop reconnecting, and drop the calls
+        under way."""
+        if self._own_link:
+            await self.link.stop()
         for task in list(self._calls):
             task.cancel()
 
@@ -133,7 +144,7 @@ class HomeAssistantGateway:
             self._in_flight[entity] -= 1
             if not self._in_flight[entity]:
                 for held in self._held.pop(entity, []):
-                    self._state_changed(held)
+                    self.state_changed(held)
 
     def _remember(self, result: Any) -> None:
         """Keep the context Home Assistant gave one of cocoon's calls."""
@@ -145,7 +156,7 @@ class HomeAssistantGateway:
 
     # -- the link's news ------------------------------------------------------------------
 
-    def _connected(self, states: list[dict[str, Any]]) -> None:
+    def up(self, states: list[dict[str, Any]]) -> None:
         """A new session read every state: each entity of ours is as it says."""
         for entity_state in states:
             entity = entity_state.get("entity_id")
@@ -157,12 +168,13 @@ class HomeAssistantGateway:
                     self.submit(Availability(name, online=True))
                 self._report(name, entity_state, frozenset())
 
-    def _lost(self) -> None:
+    def lost(self) -> None:
         """A connected session ended: no entity can be driven until the next one."""
         for name in self.devices:
             self.submit(Availability(name, online=False))
 
-    def _state_changed(self, event: dict[str, Any]) -> None:
+    def state_changed(self, event: dict[str, Any]) -> None:
+        """One `state_changed` event of Home Assistant's (of any entity)."""
         data = event.get("data") or {}
         entity = data.get("entity_id")
         new = data.get("new_state")
@@ -199,7 +211,8 @@ class HomeAssistantGateway:
         ):
             self.submit(report_event)
 
-    def _trigger(self, event: dict[str, Any]) -> None:
+    def trigger(self, event: dict[str, Any]) -> None:
+        """A `cocoon_trigger` event: a button pressed by a script or an automation."""
         name = (event.get("data") or {}).get("name")
         if isinstance(name, str):
             self.submit(Press(name, source="home assistant"))

@@ -18,24 +18,27 @@ from collections.abc import Callable, Sequence
 from cocoon.adapters.claim import Instance, wait_turn
 from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.adapters.topics import Topics
-from cocoon.config.schema import CocoonConfig
+from cocoon.config.schema import Mqtt
 from cocoon.ports import Message
 
 _LOGGER = logging.getLogger(__name__)
 
 
 class Ownership:
-    """This cocoon's claim on its home, and its answers to other cocoons for it."""
+    """This cocoon's claim on its home (or building), and its answers to other cocoons for it."""
 
     def __init__(
         self,
-        cfg: CocoonConfig,
+        mqtt: Mqtt,
+        name: str,
         topics: Topics,
         link: MqttLink,
         instance: Instance,
         drives: Sequence[Callable[[bool], None]],
     ) -> None:
-        self.cfg = cfg
+        self.mqtt = mqtt
+        self.name = name
+        """What runs here, as the log says it: the home's name, or the building's."""
         self.topics = topics
         self.link = link
         self.instance = instance
@@ -43,10 +46,6 @@ class Ownership:
         self._waiting: set[str] = set()
         """Other cocoons for this home that said they wait."""
         self._stepping_back: asyncio.Task[None] | None = None
-
-    def reload(self, cfg: CocoonConfig) -> None:
-        """Take a new configuration (the home's name in what this one says)."""
-        self.cfg = cfg
 
     def subscriptions(self) -> list[str]:
         """The topics other cocoons for this home speak on."""
@@ -58,8 +57,7 @@ class Ownership:
 
     async def wait_turn(self) -> None:
         """Wait while another cocoon runs this home (see `adapters.claim.wait_turn`)."""
-        assert self.cfg.mqtt is not None
-        await wait_turn(self.cfg.mqtt, self.topics, self.instance, f"for {self.cfg.home.name}")
+        await wait_turn(self.mqtt, self.topics, self.instance, f"for {self.name}")
 
     def claim(self) -> None:
         """Say, retained, which cocoon runs this home (see `adapters.claim`)."""
@@ -71,7 +69,7 @@ class Ownership:
         # A retained claim is an earlier run's: history, not a rival.
         if other is None or other.id == self.instance.id or message.retain:
             return
-        home = self.cfg.home.name
+        home = self.name
         if message.topic == self.topics.owner_waiting:
             if other.id not in self._waiting:
                 self._waiting.add(other.id)

@@ -1,10 +1,10 @@
-"""Where each message cocoon receives goes: one received message, one destination.
+"""Where each message a home receives goes: one received message, one destination.
 
-Other cocoons' claims go to `Ownership`; cocoon's command topics are decoded by
-`Control` (Home Assistant's birth message is an announcement, told to whoever
-announces; the rest are events); device reports are decoded by the Zigbee2MQTT gateway
-into events. Events go to `submit` (the engine's inbox). Junk is logged, rate-limited,
-and dropped.
+(Other cocoons' claims on the process go to `Ownership` before a home sees them.)
+cocoon's command topics are decoded by `Control` (Home Assistant's birth message is an
+announcement, told to whoever announces; the rest are events); device reports are
+decoded by the Zigbee2MQTT gateway into events. Events go to `submit` (the engine's
+inbox). Junk is logged, rate-limited, and dropped.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from cocoon.adapters.control import Control
-from cocoon.adapters.ownership import Ownership
 from cocoon.adapters.throttle import Throttle
 from cocoon.adapters.topics import Topics
 from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
@@ -27,14 +26,13 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class Router:
-    """Routes received messages to the claim, the announcer, or the engine."""
+    """Routes a home's received messages to its announcer or its engine."""
 
     def __init__(
         self,
         cfg: CocoonConfig,
         topics: Topics,
         gateway: Zigbee2MqttGateway,
-        ownership: Ownership,
         *,
         submit: Callable[[Event], None],
         announce: Callable[[str], None],
@@ -43,7 +41,6 @@ class Router:
         self.topics = topics
         self.control = Control(cfg, topics)
         self.gateway = gateway
-        self.ownership = ownership
         self._submit = submit
         self._announce = announce
         self._dropped = Throttle(60.0)
@@ -57,7 +54,6 @@ class Router:
     def subscriptions(self) -> list[str]:
         """Every topic routed here (asked again at each connect)."""
         return [
-            *self.ownership.subscriptions(),
             *self.topics.commands(self.cfg),
             *self.gateway.subscriptions(),
         ]
@@ -65,9 +61,6 @@ class Router:
     def receive(self, message: Message) -> None:
         """Route one received message; junk is logged (rate-limited) and dropped."""
         try:
-            if self.ownership.handles(message.topic):
-                self.ownership.receive(message)
-                return
             if self.control.handles(message.topic):
                 event = self.control.decode(message)
                 if isinstance(event, Announce):

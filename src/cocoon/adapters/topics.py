@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from cocoon.config.schema import CocoonConfig
+from cocoon.config.schema import CocoonConfig, Mqtt
 
 HA_STATUS = "homeassistant/status"
 
 
 def home_id(cfg: CocoonConfig) -> str:
-    """The home's name as an id: `Brussels flat` → `brussels_flat`."""
-    slug = re.sub(r"[^a-z0-9]+", "_", cfg.home.name.lower()).strip("_")
-    return slug or "home"
+    """The home's id: `home.id` (a site's key for it), else its name as an id
+    (`Brussels flat` → `brussels_flat`)."""
+    return cfg.home.ident
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +23,9 @@ class Topics:
     discovery_prefix: str
     node_id: str
     ha_status: str = HA_STATUS
+    process: str | None = None
+    """In a building, the availability of the process serving every home (its last will):
+    a home's entities are available while both it and the home's own say `online`."""
 
     @classmethod
     def for_config(cls, cfg: CocoonConfig) -> Topics:
@@ -33,10 +35,28 @@ class Topics:
         home = home_id(cfg)
         return cls(f"{base_topic}/{home}", prefix, f"cocoon_{home}", f"{prefix}/status")
 
+    @classmethod
+    def for_building(cls, cfg: CocoonConfig) -> Topics:
+        """The topics of a home in a building: its own, and the process's availability."""
+        own = cls.for_config(cfg)
+        return replace(own, process=cls.of_process(cfg.mqtt).availability)
+
+    @classmethod
+    def of_process(cls, mqtt: Mqtt | None) -> Topics:
+        """The topics of a process serving a building (`cocoon/status`, `cocoon/owner`)."""
+        base_topic = mqtt.base_topic if mqtt else "cocoon"
+        prefix = mqtt.discovery_prefix if mqtt else "homeassistant"
+        return cls(base_topic, prefix, "cocoon", f"{prefix}/status")
+
     @property
     def availability(self) -> str:
-        """`online` / `offline`, retained; the last will says `offline`."""
+        """`online` / `offline`, retained; the last will says `offline` (a home of its own)."""
         return f"{self.base}/status"
+
+    @property
+    def availabilities(self) -> list[str]:
+        """Every topic that must say `online` for the home's entities to be available."""
+        return [self.availability] if self.process is None else [self.process, self.availability]
 
     def button(self, name: str) -> str:
         """A calm mode's or ritual's press topic."""

@@ -23,7 +23,6 @@ from cocoon.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILURE,
     EXIT_OK,
-    add_config_option,
 )
 from cocoon.cli.config_commands import JSON_SCHEMA_DIALECT, config_json_schema, summary
 from cocoon.cli.daemon_commands import STATE_ENV
@@ -65,11 +64,14 @@ _COMMANDS: tuple[Command, ...] = (
         name="check",
         summary="validate the configuration",
         description=(
-            "Read the configuration (with its !secret and !include files) and check it. "
-            "Prints a one-line summary and exits 0 when it is valid; otherwise prints every "
-            "problem found, each as FILE:LINE:COLUMN: FIELD: MESSAGE, on stderr and exits 2. "
+            "Read the configuration (with its !secret and !include files) and check it: a "
+            "home's file, or a site file (homes:) with every home in it. Prints a one-line "
+            "summary and exits 0 when it is valid; otherwise prints every problem found, each "
+            "as FILE:LINE:COLUMN: FIELD: MESSAGE (the file the problem is in: a home's own "
+            "file, or the site file under homes.ID), on stderr and exits 2. "
             "Secret values are never printed. With --live, a valid file is then held against "
-            "what is really there: Zigbee2MQTT's device list on the MQTT broker and Home "
+            "what is really there (in a site of several homes, for the home given with "
+            "--home): Zigbee2MQTT's device list on the MQTT broker and Home "
             "Assistant's entities. Prints a line per device (a name that is not there, with "
             "the closest real one; a light that does not dim or whose colour range does not "
             "fit; a thermostat without a setpoint; an entity of the wrong kind) and a line per "
@@ -101,9 +103,10 @@ _COMMANDS: tuple[Command, ...] = (
         description=(
             "Read the running daemon's status from the broker (its retained state topic): "
             "the mode, active scenes, next ritual, plants, and per device what cocoon wants "
-            "of it and why, or why it leaves it alone."
+            "of it and why, or why it leaves it alone. In a site file of several homes, "
+            "--home ID says which home (exit 2 without it, naming the ids)."
         ),
-        add_arguments=add_config_option,
+        add_arguments=daemon_commands.status_arguments,
         run=daemon_commands.status,
     ),
     Command(
@@ -112,9 +115,10 @@ _COMMANDS: tuple[Command, ...] = (
         description=(
             "Press a button over MQTT, as the Home Assistant dashboard does: a calm mode "
             "starts (or extends), a ritual starts now. Only while `cocoon run` is online on "
-            "the broker: otherwise nothing is pressed. Exits 0 when pressed, 1 when cocoon "
-            "is not running or the broker cannot be reached, 2 for an unknown name or an "
-            "invalid configuration."
+            "the broker: otherwise nothing is pressed. In a site file of several homes, "
+            "--home ID says in which home. Exits 0 when pressed, 1 when cocoon "
+            "is not running or the broker cannot be reached, 2 for an unknown name or home "
+            "or an invalid configuration."
         ),
         add_arguments=daemon_commands.trigger_arguments,
         run=daemon_commands.trigger,
@@ -126,6 +130,7 @@ _COMMANDS: tuple[Command, ...] = (
             "Print the timeline of a day: sun times, each ritual's start and end, and what "
             "every device does when and why. DST changes and polar days are spelled out. "
             "A setpoint does not fade: it is shown at the instant it is given. "
+            "In a site file of several homes, --home ID says which home. "
             "With --png, also draw each light's brightness over the day on one 0-100 % "
             "scale, the line coloured by its colour temperature, and the thermostats' "
             f"setpoints as steps (needs matplotlib: {install_hint('plot')})."
@@ -157,7 +162,8 @@ _COMMANDS: tuple[Command, ...] = (
             "thermostats reached through Home Assistant (Zigbee2MQTT ones are left out: Home "
             "Assistant names their entities). Every card shows its configured name; cocoon's "
             "own entities are named by the ids its MQTT discovery gives them. Save it with "
-            "`cocoon dashboard > dashboard.yaml`. To add it to Home Assistant (2024.3 or "
+            "`cocoon dashboard > dashboard.yaml`. In a site file of several homes, --home ID "
+            "says which home. To add it to Home Assistant (2024.3 or "
             f"later): {HOW_TO_ADD} Exits 0, or 2 for an invalid configuration or one "
             "without an mqtt: section."
         ),
@@ -170,9 +176,10 @@ _COMMANDS: tuple[Command, ...] = (
         description=(
             "Print the JSON Schema of cocoon.yaml, for editors that complete and check YAML. "
             "Save it with `cocoon schema > cocoon.schema.json` and put "
-            "`# yaml-language-server: $schema=cocoon.schema.json` at the top of the file."
+            "`# yaml-language-server: $schema=cocoon.schema.json` at the top of the file. "
+            "With --site, the schema of a site file (homes:) instead."
         ),
-        add_arguments=config_commands.no_arguments,
+        add_arguments=config_commands.schema_arguments,
         run=config_commands.schema,
     ),
 )

@@ -1,4 +1,5 @@
-"""What the commands share: exit statuses, the --config option, loading the file quietly.
+"""What the commands share: exit statuses, the --config and --home options, loading the
+file quietly.
 
 A command prints a configuration's problems and returns `EXIT_CONFIG`; one that talks
 to the broker or Home Assistant keeps the adapters' log out of its answer.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from cocoon.config.load import load_config
 from cocoon.config.schema import CocoonConfig
+from cocoon.config.site import Site, load_site
 from cocoon.errors import ConfigError
 
 EXIT_OK = 0
@@ -40,13 +42,60 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_home_option(parser: argparse.ArgumentParser) -> None:
+    """--home ID: which home of a site file (needed when it has several)."""
+    parser.add_argument(
+        "--home",
+        metavar="ID",
+        help="in a site file, the home to work on, by its id under homes: "
+        "(needed when the site has several)",
+    )
+
+
+def print_problems(error: ConfigError) -> None:
+    """Each of a configuration's problems on a line of stderr."""
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+
+
+def load_sited(path: Path) -> Site | None:
+    """The site (or single home) at `path`, or None after printing its problems on stderr."""
+    try:
+        return load_site(path)
+    except ConfigError as exc:
+        print_problems(exc)
+        return None
+
+
+def choose_home(site: Site, ident: str | None) -> CocoonConfig | None:
+    """The home `ident` of the site (None: its only one), or None after saying why not."""
+    if ident is None and len(site.homes) > 1:
+        print(
+            f"{site.path}: {len(site.homes)} homes here: choose one with --home"
+            f" ({', '.join(site.homes)})",
+            file=sys.stderr,
+        )
+        return None
+    try:
+        return site.home(ident)
+    except ConfigError as exc:
+        print_problems(exc)
+        return None
+
+
+def load_home(path: Path, ident: str | None) -> CocoonConfig | None:
+    """The home `ident` of the site (or the single home) at `path`, or None after printing
+    why not (its problems, or which homes there are) on stderr."""
+    site = load_sited(path)
+    return None if site is None else choose_home(site, ident)
+
+
 def load(path: Path) -> CocoonConfig | None:
     """The configuration at `path`, or None after printing its problems on stderr."""
     try:
         return load_config(path)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        print_problems(exc)
         return None
 
 

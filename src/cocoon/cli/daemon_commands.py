@@ -20,8 +20,10 @@ from cocoon.cli.common import (
     EXIT_OK,
     adapters_quiet,
     add_config_option,
+    add_home_option,
     day,
     load,
+    load_home,
 )
 from cocoon.config.values import parse_duration
 from cocoon.demo.runner import DemoOptions, run_demo
@@ -64,9 +66,16 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
 
 
-def trigger_arguments(parser: argparse.ArgumentParser) -> None:
-    """`cocoon trigger NAME`."""
+def status_arguments(parser: argparse.ArgumentParser) -> None:
+    """`cocoon status [--home ID]`."""
     add_config_option(parser)
+    add_home_option(parser)
+
+
+def trigger_arguments(parser: argparse.ArgumentParser) -> None:
+    """`cocoon trigger [--home ID] NAME`."""
+    add_config_option(parser)
+    add_home_option(parser)
     parser.add_argument(
         "name", help='a calm mode or ritual, by its id (calm_now) or its name ("Calm now")'
     )
@@ -74,7 +83,7 @@ def trigger_arguments(parser: argparse.ArgumentParser) -> None:
 
 def trigger(args: argparse.Namespace) -> int:
     """Press a calm mode's or ritual's button over MQTT."""
-    cfg = load(args.config)
+    cfg = load_home(args.config, args.home)
     if cfg is None:
         return EXIT_CONFIG
     try:
@@ -92,7 +101,7 @@ def trigger(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     """Print the running daemon's status, read from the broker."""
-    cfg = load(args.config)
+    cfg = load_home(args.config, args.home)
     if cfg is None:
         return EXIT_CONFIG
     try:

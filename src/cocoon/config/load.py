@@ -39,12 +39,17 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def _located(doc: Document, items: Iterable[tuple[FieldPath, str]]) -> list[Located]:
+def located(
+    doc: Document, items: Iterable[tuple[FieldPath, str]], prefix: FieldPath = ()
+) -> list[Located]:
+    """Problems (a path into `doc` and a message) with their file, line and column, secrets
+    masked, in the order of the files; `prefix` is put before each field's name (a home
+    written inside a site file is `homes.<id>`)."""
     main = doc.positions[()].file
     found = []
     for path, message in items:
         at = doc.locate(path)
-        field = mask(render_path(path), doc.secrets)
+        field = mask(render_path((*prefix, *path)), doc.secrets)
         found.append(Located(at.file, at.line, at.column, field, mask(message, doc.secrets)))
     return sorted(found, key=lambda p: (p.file != main, p.file, p.line or 0, p.column or 0))
 
@@ -119,32 +124,59 @@ def _names_of_broken(data: object) -> tuple[CocoonConfig, frozenset[FieldPath]] 
     return None
 
 
-def load_config(path: str | Path) -> CocoonConfig:
-    """Read, validate and cross-check the configuration at `path`.
+def described_errors(doc: Document, exc: ValidationError) -> list[tuple[FieldPath, str]]:
+    """A validation error of `doc.data` as paths and messages; a value from a secret unshown."""
+    return [
+        describe(e, show_input=not _from_secret(doc, tuple(e["loc"])))
+        for e in exc.errors(include_url=False)
+    ]
 
-    Raises ConfigError for every problem found (unreadable file, YAML syntax, wrong
-    values, unknown keys, names pointing nowhere), never with a secret value in it.
-    """
-    doc = read_document(path)
+
+def top_mapping(doc: Document) -> dict[str, object]:
+    """The document's top level, which must be a mapping; raises ConfigError."""
     if not isinstance(doc.data, dict):
         top = doc.positions[()]
         message = f"the top level must be a mapping (home:, devices:, …), not {kind_of(doc.data)}"
         raise ConfigError.at(top.file, message, line=top.line, column=top.column)
+    return doc.data
+
+
+def validate_home(doc: Document, prefix: FieldPath = ()) -> CocoonConfig:
+    """Validate and cross-check a home read from YAML (`doc.data`, a mapping).
+
+    Raises ConfigError for every problem, each at the place `doc` records for it and
+    named with `prefix` before its field; never with a secret value in it.
+    """
     try:
         cfg = CocoonConfig.model_validate(doc.data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        described = [describe(e, show_input=not _from_secret(doc, tuple(e["loc"]))) for e in errors]
+        described = described_errors(doc, exc)
         # One error must not hide another: the names the rest of the file uses are
         # cross-checked too, leaving out those that the errors make uncertain.
         salvaged = _names_of_broken(doc.data)
         if salvaged is not None:
             partial, dropped = salvaged
             described += [(p.path, p.message) for p in reference_problems(partial, dropped)]
-        raise ConfigError(_located(doc, described)) from None
+        raise ConfigError(located(doc, described, prefix)) from None
     problems = reference_problems(cfg)
     if problems:
-        raise ConfigError(_located(doc, ((p.path, p.message) for p in problems)))
+        raise ConfigError(located(doc, ((p.path, p.message) for p in problems), prefix))
+    return cfg
+
+
+def load_config(path: str | Path) -> CocoonConfig:
+    """Read, validate and cross-check the single-home configuration at `path`.
+
+    Raises ConfigError for every problem found (unreadable file, YAML syntax, wrong
+    values, unknown keys, names pointing nowhere), never with a secret value in it.
+    A site file (with `homes:`) is refused: `cocoon.config.site` reads those.
+    """
+    doc = read_document(path)
+    if "homes" in top_mapping(doc):
+        at = doc.locate(("homes",))
+        message = "a site file (homes:) holds several homes: this reads a single home's file"
+        raise ConfigError.at(at.file, message, line=at.line, column=at.column, field="homes")
+    cfg = validate_home(doc)
     _LOGGER.debug(
         "Loaded %s: %d devices, %d scenes, %d rituals",
         path,

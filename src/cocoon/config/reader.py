@@ -109,6 +109,8 @@ class _Reader:
         self._secrets_unreadable: str | None = None
         self._secrets_failed = False
         self._including: list[Path] = []
+        # A file included in many places (a site's shared scenes) is parsed once.
+        self._composed: dict[Path, yaml.Node | None] = {}
         self._active: set[int] = set()
         self._count = 0
 
@@ -254,20 +256,25 @@ class _Reader:
         if "\0" in target:
             self.problem(at, path, "an !include file name cannot hold a NUL character")
             return None
-        if included.resolve() in self._including:
+        resolved = included.resolve()
+        if resolved in self._including:
             self.problem(at, path, f"{name} includes itself (through !include)")
             return None
-        try:
-            root = _compose(_read_text(included), name)
-        except _Unreadable as exc:
-            self.problem(at, path, f"cannot include {name}: {exc}")
-            return None
-        except ConfigError as exc:
-            self.problems.extend(exc.problems)
-            return None
+        if resolved in self._composed:
+            root = self._composed[resolved]
+        else:
+            try:
+                root = _compose(_read_text(included), name)
+            except _Unreadable as exc:
+                self.problem(at, path, f"cannot include {name}: {exc}")
+                return None
+            except ConfigError as exc:
+                self.problems.extend(exc.problems)
+                return None
+            self._composed[resolved] = root
         if root is None:
             return None
-        self._including.append(included.resolve())
+        self._including.append(resolved)
         try:
             return self.convert(root, path, name)
         finally:
@@ -285,15 +292,18 @@ def _texts(value: object) -> set[str]:
     return {str(value)}
 
 
-def read_document(path: str | Path) -> Document:
-    """Read the YAML configuration at `path` into values with positions; raises ConfigError."""
+def read_document(path: str | Path, secrets_file: Path | None = None) -> Document:
+    """Read the YAML configuration at `path` into values with positions; raises ConfigError.
+
+    `!secret` reads `secrets_file`, by default `secrets.yaml` next to `path`.
+    """
     path = Path(path)
     name = str(path)
     try:
         text = _read_text(path)
     except _Unreadable as exc:
         raise ConfigError.at(name, f"cannot read the configuration: {exc}") from None
-    reader = _Reader(secrets_file=path.parent / SECRETS_FILE)
+    reader = _Reader(secrets_file=secrets_file or path.parent / SECRETS_FILE)
     try:
         root = _compose(text, name)
         if root is None:

@@ -10,6 +10,7 @@ where the rest of cocoon imports the model from.
 from __future__ import annotations
 
 import math
+import re
 from datetime import time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +70,9 @@ class Home(Model):
     """Where the home is: its place on earth decides the sun times."""
 
     name: str = "Home"
+    id: Id | None = None
+    """The home's id in MQTT topics and Home Assistant's unique ids; by default its name
+    as an id (`Brussels flat` → `brussels_flat`). In a site file, its key under homes:."""
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     elevation: float = 0.0
@@ -88,6 +92,14 @@ class Home(Model):
                 f"'{value}' is not a known time zone; use an IANA name like Europe/Brussels"
             ) from None
         return value
+
+    @property
+    def ident(self) -> str:
+        """The home's id: `id` when given, else its name as an id (`Brussels flat` →
+        `brussels_flat`, `home` when nothing of it is left)."""
+        if self.id is not None:
+            return self.id
+        return re.sub(r"[^a-z0-9]+", "_", self.name.lower()).strip("_") or "home"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -33,8 +33,8 @@ from cocoon.core.transitions import GiveBack, give_back_removed, reconfigure, re
 from cocoon.errors import CocoonError
 from cocoon.ports import Clock, DeviceGateway, Store
 from cocoon.runtime.gateways import Gateways
-from cocoon.runtime.pacer import Pacer
-from cocoon.runtime.saving import Saver
+from cocoon.runtime.pacer import Outbox, Pacer
+from cocoon.runtime.saving import Saver, Writer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,18 +53,23 @@ class Engine:
         *,
         clock: Clock,
         store: Store,
-        gateways: Sequence[DeviceGateway],
+        gateways: Sequence[DeviceGateway] | Gateways,
         arm: Callable[[datetime], None],
         on_status: Callable[[Status], None] | None = None,
         inbox: asyncio.Queue[Event] | None = None,
+        outbox: Outbox | None = None,
+        writer: Writer | None = None,
     ) -> None:
         """`inbox` is the queue the engine consumes, made first when the producers of
-        its events are built before it; `on_status` is told each new status."""
+        its events are built before it; `on_status` is told each new status. Commands go
+        out through `outbox` (the lanes of the networks a building's homes share), else
+        through a pacer of the engine's own, at `settings.rate_limit`. The state is saved
+        on `writer`'s thread, else on the event loop."""
         self.cfg = cfg
         self.planner = Planner(cfg)
         self.clock = clock
         self.store = store
-        self.gateways = Gateways(gateways)
+        self.gateways = gateways if isinstance(gateways, Gateways) else Gateways(gateways)
         self.arm = arm
         self.on_status = on_status
         self.state = RuntimeState()
@@ -84,10 +89,14 @@ class Engine:
         """Whether commands go out (not while another cocoon drives the home)."""
         self._glide = 0.0
         """Seconds the next commands glide at least (after a reload)."""
-        self._saver = Saver(store)
+        self._saver = Saver(store, writer, on_saved=self._tell_and_arm)
         self.handled = 0
         self.queue: asyncio.Queue[Event] = asyncio.Queue() if inbox is None else inbox
-        self._pacer = Pacer(cfg.settings.rate_limit, self.gateways.send)
+        self._pacer: Pacer | None = None
+        if outbox is None:
+            self._pacer = Pacer(cfg.settings.rate_limit)
+            outbox = Outbox.alone(self._pacer, self.gateways.send)
+        self._outbox = outbox
 
     def start(self) -> None:
         """Load the saved state (people's intents survive a restart).
@@ -153,7 +162,7 @@ class Engine:
         """Send commands (as by default), or hold them back while another cocoon drives."""
         self.driving = on
         if not on:
-            self._pacer.close()  # what waits to be sent is not this one's to send now
+            self._outbox.close()  # what waits to be sent is not this one's to send now
         else:
             # Whatever the other one did meanwhile, compare with what the devices say.
             self.sent = self.sent.retell()
@@ -161,7 +170,7 @@ class Engine:
 
     def stop(self) -> None:
         """Stop sending what the pacer still holds."""
-        self._pacer.close()
+        self._outbox.close()
 
     def reload(self, cfg: CocoonConfig, gateways: Sequence[DeviceGateway] | None = None) -> None:
         """Take a new configuration (and, when given, the gateways that go with it).
@@ -181,12 +190,26 @@ class Engine:
             self.gateways.replace(gateways)
         self.cfg = cfg
         self.planner = Planner(cfg)
-        self._pacer.rate = cfg.settings.rate_limit
+        if self._pacer is not None:
+            self._pacer.rate = cfg.settings.rate_limit
         self.sent = self.sent.only(cfg.devices)
         self._glide = cfg.settings.fade_step.total_seconds()
         self.status = None  # told again in full, as the new configuration words it
         _LOGGER.info("Configuration reloaded")
         self.submit(Wake("configuration reloaded"))
+
+    def leave(self) -> None:
+        """Give back every device held (the home is no longer served), and send no more."""
+        now = self.clock.now()
+        served = self.cfg
+        nothing = served.model_copy(
+            update={"devices": {}, "scenes": {}, "rituals": {}, "calm_modes": {}, "plants": {}}
+        )
+        self.state, removed, _ = reconfigure(served, nothing, self.state, now)
+        for device, hold in removed.items():
+            self._give_back(device, give_back_removed(served, device, hold, now))
+        self._outbox.close()
+        self.driving = False
 
     def _give_back(self, device: str, back: GiveBack) -> None:
         """Send what gives a device the configuration no longer has back, if it can go."""
@@ -219,7 +242,7 @@ class Engine:
                         # Its first word (a gateway connecting): it was never away.
                         _LOGGER.debug("%s is online", device)
                 else:
-                    self._pacer.forget(device)
+                    self._outbox.forget(device)
                     if device not in self._away:
                         self._away.add(device)
                         _LOGGER.info("%s is offline", device)
@@ -273,10 +296,10 @@ class Engine:
         # The record has them as sent at `now`: for a fade step the pacer holds back (a
         # burst over the rate limit), the settle window starts that much early.
         for command in outcome.commands:
-            self._pacer.submit(command, urgent=urgent)
+            self._outbox.submit(command, urgent=urgent)
         self._wake, self._now, self._seen = outcome.wake, now, now
-        # Saving (two fsyncs), the status and the scheduler wait until the commands are
-        # on their way: a gateway that sends from a task of its own goes first.
+        # Saving, the status and the scheduler wait until the commands are on their way:
+        # a gateway that sends from a task of its own goes first.
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -293,7 +316,15 @@ class Engine:
         earlier for it) and shown as a problem until a save works again.
         """
         self._settling = False
-        self._save()
+        self._saver.save(self.state, self._now, self.cfg.home.zone)
+        self._tell_and_arm()
+
+    def _tell_and_arm(self) -> None:
+        """Publish the status (with how saving goes) and arm the next wake-up."""
+        if self._saver.problem is None:
+            self.problems.pop(_STATE, None)
+        else:
+            self.problems[_STATE] = self._saver.problem
         try:
             self._publish_status(self._now)
         except Exception:
@@ -304,13 +335,6 @@ class Engine:
             self.arm(wake)
         except Exception:
             _LOGGER.exception("Could not arm the next wake-up at %s; carrying on", wake)
-
-    def _save(self) -> None:
-        self._saver.save(self.state, self._now, self.cfg.home.zone)
-        if self._saver.problem is None:
-            self.problems.pop(_STATE, None)
-        else:
-            self.problems[_STATE] = self._saver.problem
 
     def _publish_status(self, now: datetime) -> None:
         status = describe(self.planner, now, self.state, self.targets)

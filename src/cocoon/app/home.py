@@ -1,0 +1,214 @@
+"""One home served by the process: its gateways, engine, announcer and router, wired.
+
+What a home shares with the others of its building is handed in (`Shared`): the broker
+connection, the scheduler, the link to Home Assistant, the pacer of each network, and
+the spreader that keeps a building's announcements from all going out at one instant.
+Everything a home does runs for it (`for_home`): its log lines name it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cocoon.adapters.announcer import Announcer
+from cocoon.adapters.ha_hub import HomeAssistantHub
+from cocoon.adapters.home_assistant import HomeAssistantGateway
+from cocoon.adapters.mqtt_client import OFFLINE
+from cocoon.adapters.mqtt_link import ONLINE, MqttLink
+from cocoon.adapters.router import Router
+from cocoon.adapters.topics import Topics
+from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
+from cocoon.config.schema import CocoonConfig
+from cocoon.core.events import Event
+from cocoon.ports import CURRENT_HOME, Clock, Message, for_home
+from cocoon.runtime.engine import Engine
+from cocoon.runtime.gateways import Gateways
+from cocoon.runtime.pacer import Outbox, Pacer
+from cocoon.runtime.saving import Writer
+from cocoon.runtime.scheduler import Scheduler
+from cocoon.runtime.store import JsonStore, write_atomically
+
+HOME_ASSISTANT = "home assistant"
+"""The network of the devices reached through Home Assistant (paced as one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What every home of the process shares."""
+
+    clock: Clock
+    link: MqttLink
+    scheduler: Scheduler
+    hub: HomeAssistantHub | None
+    pacer: Callable[[str], Pacer]
+    """The pacer of a network (a Zigbee2MQTT base topic, or Home Assistant)."""
+    spread: Callable[[Hashable, Callable[[], None]], None]
+    """Does an action for a home in its turn (`Spreader.ask`)."""
+    writer: Writer
+    """The thread every home's state is saved on."""
+    building: bool
+    """Whether the process serves a building (else a home of its own, as ever)."""
+
+
+def network(cfg: CocoonConfig, device: str) -> str:
+    """The network a device's commands travel on: its Zigbee2MQTT base topic, or Home
+    Assistant."""
+    configured = cfg.devices.get(device)
+    if configured is not None and configured.zigbee2mqtt and cfg.mqtt is not None:
+        return f"zigbee2mqtt:{cfg.mqtt.zigbee2mqtt_topic}"
+    return HOME_ASSISTANT
+
+
+class HomeRuntime:
+    """One home: built from its configuration and what the building shares."""
+
+    def __init__(self, ident: str, cfg: CocoonConfig, shared: Shared, state_dir: Path) -> None:
+        """`ident` is the home's id in a building ("" for a home of its own); its state is
+        kept in `state_dir`."""
+        self.ident = ident
+        self.cfg = cfg
+        self.shared = shared
+        self.topics = Topics.for_building(cfg) if shared.building else Topics.for_config(cfg)
+        self.inbox: asyncio.Queue[Event] = asyncio.Queue()
+        self.alarm = shared.scheduler.alarm(ident, self.inbox.put_nowait)
+        self.gateway = Zigbee2MqttGateway(cfg, shared.link.publish)
+        self.home_assistant = self._home_assistant(cfg)
+        self.gateways = Gateways(self._gateways())
+        self.announcer = Announcer(
+            cfg, self.topics, shared.link.publish, state_dir / "announced.json", write_atomically
+        )
+        self.outbox = Outbox(self._pacer, for_home(ident, self.gateways.send))
+        self.engine = Engine(
+            cfg,
+            clock=shared.clock,
+            store=JsonStore(state_dir),
+            gateways=self.gateways,
+            arm=self.alarm.arm,
+            on_status=self.announcer.tell,
+            inbox=self.inbox,
+            outbox=self.outbox,
+            writer=shared.writer,
+        )
+        self.router = Router(
+            cfg,
+            self.topics,
+            self.gateway,
+            submit=self.inbox.put_nowait,
+            announce=self.announce,
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    def _home_assistant(self, cfg: CocoonConfig) -> HomeAssistantGateway | None:
+        hub = self.shared.hub
+        if hub is None or not any(device.entity for device in cfg.devices.values()):
+            return None
+        return HomeAssistantGateway(cfg, self.inbox.put_nowait, hub.link)
+
+    def _gateways(self) -> list[Zigbee2MqttGateway | HomeAssistantGateway]:
+        """The gateways of the current configuration: Zigbee2MQTT first."""
+        ha = [] if self.home_assistant is None else [self.home_assistant]
+        return [self.gateway, *ha]
+
+    def _pacer(self, device: str) -> Pacer:
+        return self.shared.pacer(network(self.cfg, device))
+
+    def start(self) -> None:
+        """Load the state and start the engine (it runs for this home)."""
+        for_home(self.ident, self.engine.start)()
+        context = contextvars.copy_context()
+        context.run(CURRENT_HOME.set, self.ident)
+        self._task = asyncio.get_running_loop().create_task(
+            self.engine.run(), name=f"cocoon-engine {self.ident}".strip(), context=context
+        )
+        if self.shared.hub is not None and self.home_assistant is not None:
+            self.shared.hub.attach(self.ident, self.home_assistant)
+
+    def connected(self) -> None:
+        """The broker connection is (again) up: say the home is served, announce it and
+        ask its Zigbee2MQTT devices how they are (they say nothing until they change)."""
+        if self.shared.building:
+            self._say(ONLINE)
+        self.announce("connected to the broker")
+        self.shared.spread((self.ident, "ask"), self._ask_all("Connected to the broker"))
+
+    def announce(self, reason: str) -> None:
+        """Tell Home Assistant about the home again, in its turn."""
+        announcer = self.announcer
+        action = for_home(self.ident, lambda: announcer.announce(reason))
+        self.shared.spread((self.ident, "announce"), action)
+
+    def _ask_all(self, why: str) -> Callable[[], None]:
+        gateway = self.gateway
+        return for_home(self.ident, lambda: gateway.ask_all(why))
+
+    def drive(self, on: bool) -> None:
+        """Send and speak (as by default), or not while another cocoon drives."""
+        self.engine.drive(on)
+        self.announcer.drive(on)
+
+    def reload(self, cfg: CocoonConfig) -> None:
+        """Take a new configuration of this home."""
+        for_home(self.ident, self._reload)(cfg)
+
+    def _reload(self, cfg: CocoonConfig) -> None:
+        old_gateway, self.gateway = self.gateway, Zigbee2MqttGateway(cfg, self.shared.link.publish)
+        if _entities(cfg) != _entities(self.cfg):
+            self.home_assistant = self._home_assistant(cfg)
+            hub = self.shared.hub
+            if hub is not None:
+                hub.detach(self.ident)
+                if self.home_assistant is not None:
+                    hub.attach(self.ident, self.home_assistant)
+        self.cfg = cfg
+        self.router.reload(cfg, self.gateway)
+        self.announcer.reload(cfg)
+        self.engine.reload(cfg, self._gateways())
+        for event in self.gateway.carry_over(old_gateway):
+            self.engine.submit(event)
+        self.announce("configuration reloaded")
+        self.shared.spread((self.ident, "ask"), self._ask_all("A new configuration"))
+
+    def leave(self) -> None:
+        """The home is no longer served: give its devices back, take back its entities."""
+        for_home(self.ident, self._leave)()
+
+    def _leave(self) -> None:
+        self.engine.leave()
+        self.announcer.withdraw()
+        if self.shared.building:
+            self._say(OFFLINE)
+        self._end()
+
+    async def stop(self) -> None:
+        """Send the status still waiting and stop the engine."""
+        self.announcer.stop()
+        self.engine.stop()
+        task = self._end()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _end(self) -> asyncio.Task[None] | None:
+        self.alarm.cancel()
+        self.outbox.leave()
+        if self.shared.hub is not None:
+            self.shared.hub.detach(self.ident)
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        return task
+
+    def _say(self, availability: bytes) -> None:
+        """The home's own availability (in a building), retained."""
+        message = Message(self.topics.availability, availability, qos=1, retain=True)
+        self.shared.link.publish(message)
+
+
+def _entities(cfg: CocoonConfig) -> object:
+    """What of a configuration the Home Assistant gateway is built from."""
+    return cfg.home_assistant, {n: d for n, d in cfg.devices.items() if d.entity}
