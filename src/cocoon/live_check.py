@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from cocoon.adapters.ha_wire import read_states
 from cocoon.adapters.inventory import Finding, home_assistant_finding, zigbee2mqtt_finding
 from cocoon.adapters.mqtt_link import MqttLink, until_connected
-from cocoon.adapters.z2m_bridge import Directory, bridge_online, parse_devices, parse_groups
+from cocoon.adapters.z2m_bridge import Directory, bridge_online, read_directory
 from cocoon.adapters.zigbee2mqtt import base_topic
 from cocoon.config.schema import CocoonConfig, Mqtt
 from cocoon.errors import BusError, GatewayError
@@ -142,12 +142,10 @@ def _directory(payloads: dict[str, bytes], base: str, report: LiveReport) -> Dir
             "checked against the list it left on the broker"
         )
     try:
-        devices, ieee = parse_devices(payloads["devices"])
-        groups = parse_groups(payloads["groups"], devices, ieee) if "groups" in payloads else {}
+        return read_directory(payloads["devices"], payloads.get("groups"))
     except ValueError as exc:
         report.services.append(f"Zigbee2MQTT: cannot read {base}/bridge/devices: {exc}")
         return None
-    return Directory(devices, groups)
 
 
 async def _check_zigbee2mqtt(cfg: CocoonConfig, wait: float, report: LiveReport) -> None:

@@ -93,7 +93,7 @@ def button_id(cfg: CocoonConfig, text: str) -> str | None:
     return None
 
 
-async def trigger(cfg: CocoonConfig, name: str) -> str:
+async def trigger(cfg: CocoonConfig, name: str, topics: Topics | None = None) -> str:
     """`cocoon trigger NAME`: press a calm mode's or ritual's button, if cocoon runs.
 
     Raises `UnknownButton` for a name the configuration lacks, `NotRunning` when the
@@ -101,7 +101,8 @@ async def trigger(cfg: CocoonConfig, name: str) -> str:
     session and act whenever the daemon came back, perhaps an hour later). A press sent
     expires on the broker after `PRESS_EXPIRY` seconds, should the daemon have died just
     before without the broker knowing yet.
-    Returns the topic pressed.
+    `topics` are the home's (in a building, `Topics.for_building`). Returns the topic
+    pressed.
     """
     name = button_id(cfg, name) or name
     if name not in cfg.calm_modes and name not in cfg.rituals:
@@ -110,12 +111,11 @@ async def trigger(cfg: CocoonConfig, name: str) -> str:
         raise UnknownButton(
             f"no calm mode or ritual named '{name}'{did_you_mean(name, names)} (known: {known})"
         )
-    topics = Topics.for_config(cfg)
+    topics = topics or Topics.for_config(cfg)
     found: dict[str, bytes] = {}
-    async with _connected(cfg, [topics.availability], found) as link:
-        availability = await _until(found, topics.availability, _RETAINED_WAIT)
-        if availability != ONLINE:
-            said = "has never been online" if availability is None else "is offline"
+    async with _connected(cfg, topics.availabilities, found) as link:
+        said = await _availability(found, topics)
+        if said is not None:
             raise NotRunning(
                 f"cocoon for {cfg.home.name} {said} on the broker "
                 f"{cfg.mqtt.host if cfg.mqtt else ''}: nothing was pressed; "
@@ -127,14 +127,27 @@ async def trigger(cfg: CocoonConfig, name: str) -> str:
 
 
 async def fetch_status(
-    cfg: CocoonConfig, timeout: float = 3.0
+    cfg: CocoonConfig, timeout: float = 3.0, topics: Topics | None = None
 ) -> tuple[dict[str, Any] | None, bool]:
-    """The daemon's retained status document and whether it is online."""
-    topics = Topics.for_config(cfg)
+    """The daemon's retained status document and whether it is online (`topics`: the
+    home's, as for `trigger`)."""
+    topics = topics or Topics.for_config(cfg)
     found: dict[str, bytes] = {}
-    listen = [topics.state, topics.availability]
+    listen = [topics.state, *topics.availabilities]
     async with _connected(cfg, listen, found):
-        await _until(found, topics.availability, min(timeout, _RETAINED_WAIT))
+        said = await _availability(found, topics, min(timeout, _RETAINED_WAIT))
         await _until(found, topics.state, min(timeout, _RETAINED_WAIT))
     document = json.loads(found[topics.state]) if topics.state in found else None
-    return document, found.get(topics.availability) == ONLINE
+    return document, said is None
+
+
+async def _availability(
+    found: dict[str, bytes], topics: Topics, timeout: float = _RETAINED_WAIT
+) -> str | None:
+    """None when the home is served (every availability of it says online), else how it
+    is not: "has never been online" or "is offline"."""
+    for topic in topics.availabilities:
+        availability = await _until(found, topic, timeout)
+        if availability != ONLINE:
+            return "has never been online" if availability is None else "is offline"
+    return None

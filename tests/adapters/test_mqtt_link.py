@@ -107,6 +107,7 @@ class Rig:
         self.mode = f"{base}/mode/set"
         self.ready = f"{base}/ready"
         self.state = f"{base}/state"
+        self.devices = f"{base}/bridge/devices"
         self.messages: list[Message] = []
         self.threads: set[int] = set()
         self.connects = 0
@@ -130,7 +131,7 @@ class Rig:
 
     def _subscriptions(self) -> list[str]:
         self.subscription_calls += 1
-        return [self.press, self.mode, self.ready]
+        return [self.press, self.mode, self.ready, self.devices]
 
     def _on_message(self, message: Message) -> None:
         self.threads.add(threading.get_ident())
@@ -254,8 +255,8 @@ def test_oversized_payloads_are_dropped(
         async with running(rig.link(max_payload=65536)):
             await rig.subscribed()
             with Probe(mosquitto) as probe:
-                probe.publish(rig.press, b"x" * 1_000_000)  # the broker keeps it from us
-                probe.publish(rig.press, b"y" * 65_636)  # within the packet headroom: we drop it
+                probe.publish(rig.press, b"x" * 9_000_000)  # the broker keeps it from us
+                probe.publish(rig.press, b"y" * 65_636)  # within the packet size: we drop it
                 probe.publish(rig.press, b"small")
             await until(lambda: rig.payloads(rig.press), "the small message")
 
@@ -264,7 +265,27 @@ def test_oversized_payloads_are_dropped(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert rig.press in warnings[0]
-    assert "65636" in warnings[0]  # the 1 MB message never reached cocoon
+    assert "65636" in warnings[0]  # the 9 MB message never reached cocoon
+
+
+def test_zigbee2mqtts_list_of_a_buildings_devices_is_taken_whatever_max_payload_says(
+    mosquitto: Mosquitto,
+) -> None:
+    rig = Rig(mosquitto)
+    devices = rig.devices
+    listing = b"[" + b",".join([b'{"friendly_name": "flat_001/lamp"}'] * 40_000) + b"]"
+    assert len(listing) > 1_000_000
+
+    async def main() -> None:
+        rig.mark_ready()
+        async with running(rig.link(max_payload=65536)):
+            await rig.subscribed()
+            with Probe(mosquitto) as probe:
+                probe.publish(devices, listing)
+            await until(lambda: rig.payloads(devices), "the list")
+
+    run(main())
+    assert rig.payloads(devices) == [listing]
 
 
 def test_stop_says_offline_and_ends_the_session(

@@ -78,6 +78,12 @@ def test_a_homes_id_is_its_key_and_names_its_topics(write: Write) -> None:
     assert Topics.for_config(site.homes["flat_02"]).node_id == "cocoon_flat_02"
 
 
+def test_an_unnamed_flat_is_called_by_its_id(write: Write) -> None:
+    flat = FLAT.replace("name: Flat 1, ", "")
+
+    assert load_site(_site(write, flat=flat)).homes["flat_01"].home.name == "Flat 01"
+
+
 def test_a_homes_settings_go_over_the_sites_key_by_key(write: Write) -> None:
     flat = FLAT + "settings: {resume_fade: 1min, max_step: 2}\n"
 
@@ -140,9 +146,32 @@ def test_connections_in_a_home_file_belong_in_the_site_file(write: Write) -> Non
     flat_file = path.parent / "flats" / "flat_01.yaml"
 
     assert _problems(path) == [
-        f"{flat_file}:5:1: mqtt: connections belong in the site file, once for all homes",
+        f"{flat_file}:5:1: mqtt: connections belong in the site file, once for all homes"
+        " (a home names only its Zigbee2MQTT network: mqtt: {zigbee2mqtt_topic: …})",
         f"{flat_file}:6:1: home_assistant: connections belong in the site file, once for all homes",
     ]
+
+
+def test_a_home_may_name_the_zigbee2mqtt_network_its_devices_are_on(write: Write) -> None:
+    flat = FLAT + "mqtt: {zigbee2mqtt_topic: zigbee2mqtt_east}\n"
+    site_text = SITE.replace("flat_02/lamp", "flat_01/lamp")  # the same name, another network
+
+    site = load_site(_site(write, site=site_text, flat=flat))
+
+    east, west = site.homes["flat_01"].mqtt, site.homes["flat_02"].mqtt
+    assert east is not None
+    assert west is not None
+    assert (east.zigbee2mqtt_topic, west.zigbee2mqtt_topic) == ("zigbee2mqtt_east", "zigbee2mqtt")
+    assert east.host == west.host == "127.0.0.1"  # the rest is the site's
+
+
+def test_a_homes_network_with_a_wildcard_is_named_in_the_home_file(write: Write) -> None:
+    path = _site(write, flat=FLAT + "mqtt: {zigbee2mqtt_topic: zigbee2mqtt/#}\n")
+
+    (problem,) = _problems(path)
+
+    assert problem.startswith(f"{path.parent / 'flats' / 'flat_01.yaml'}:5:")
+    assert "mqtt.zigbee2mqtt_topic" in problem
 
 
 def test_rate_limit_in_a_home_is_an_error_it_paces_the_whole_network(write: Write) -> None:

@@ -187,7 +187,8 @@ def test_a_home_without_rituals_or_plants_has_no_empty_sections() -> None:
     sections = _sections(dashboard(_home(plants={})))
     assert "Rituals" not in sections
     assert "Plants" not in sections
-    assert [c["name"] for c in sections["Now"]] == ["Active scene", "Next ritual", "Problem"]
+    # No rituals, no "Next ritual" tile either.
+    assert [c["name"] for c in sections["Now"]] == ["Active scene", "Problem"]
 
 
 def test_the_options_of_check_live_are_not_offered(capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,9 +98,10 @@ def status_messages(cfg: CocoonConfig, topics: Topics, status: Status) -> list[M
         retained(topics.mode, mode_label(cfg, status.mode)),
         retained(topics.hands_off, "ON" if status.hands_off else "OFF"),
         retained(topics.active_scene, active_label(cfg, status.active_scene)),
-        retained(topics.next_ritual, next_at),
         retained(topics.plants_needing_care, str(status.plants_needing_care)),
     ]
+    if cfg.rituals:
+        messages.append(retained(topics.next_ritual, next_at))
     for name, plant in status.plants.items():
         messages.append(retained(topics.plant(name), "ON" if plant.needs_care else "OFF"))
     problems = json.dumps({"problems": list(status.problems)}, separators=(",", ":"))

@@ -111,7 +111,7 @@ def dashboard(cfg: CocoonConfig) -> dict[str, object]:
         _tile(shown["mode"], features=[{"type": "select-options"}]),
         _tile(shown["hands_off"], tap_action={"action": "toggle"}),
     ]
-    now = [_tile(shown["active_scene"]), _tile(shown["next_ritual"])]
+    now = [_tile(shown[key]) for key in ("active_scene", "next_ritual") if key in shown]
     if cfg.plants:
         now.append(_tile(shown["plants_needing_care"]))
     now.append(_tile(shown["problem"]))

@@ -142,18 +142,20 @@ def _controls(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
 
 
 def _sensors(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
-    found = [
-        Entity(
-            "sensor",
-            "next_ritual",
-            f"{topics.node_id}_next_ritual",
-            {
-                "name": "Next ritual",
-                "state_topic": topics.next_ritual,
-                "device_class": "timestamp",
-                "icon": "mdi:calendar-clock",
-            },
-        ),
+    next_ritual = Entity(
+        "sensor",
+        "next_ritual",
+        f"{topics.node_id}_next_ritual",
+        {
+            "name": "Next ritual",
+            "state_topic": topics.next_ritual,
+            "device_class": "timestamp",
+            "icon": "mdi:calendar-clock",
+        },
+    )
+    # A home without rituals has no next one: no sensor that could only say "unknown".
+    found = [next_ritual] if cfg.rituals else []
+    found += [
         Entity(
             "sensor",
             "active_scene",

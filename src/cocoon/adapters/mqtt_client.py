@@ -11,7 +11,8 @@
   lives on, but the last will has made Home Assistant show cocoon's buttons unavailable,
   so few presses queue.
 - The broker is asked not to send payloads larger than `mqtt.max_payload` (MQTT v5
-  Maximum Packet Size).
+  Maximum Packet Size), but for Zigbee2MQTT's retained lists of its devices and groups:
+  a network's list takes a few kilobytes per device, megabytes for a building's.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ away: enough to outlive a broker restart or a network outage, short enough that 
 queued while cocoon was down is not replayed hours later."""
 PACKET_HEADROOM = 1024
 """Bytes allowed above `max_payload` for the topic and headers of one packet."""
+BRIDGE_LISTS = ("/bridge/devices", "/bridge/groups")
+"""The ends of Zigbee2MQTT's topics that list its devices and groups (retained)."""
+BRIDGE_LIST_MAX = 8 * 1024 * 1024
+"""Bytes a list of Zigbee2MQTT's may take, whatever `max_payload` says (3 kB a device,
+for 2 500 devices)."""
 MAX_QUEUED = 1000
 """Outgoing messages paho keeps while disconnected; beyond that the newest are dropped."""
 
@@ -78,13 +84,21 @@ def build_client(settings: Mqtt, client_id: str, availability: str | None) -> Cl
     return client
 
 
+def allowed(topic: str, settings: Mqtt) -> int:
+    """The largest payload taken on `topic`: `max_payload`, more for Zigbee2MQTT's lists."""
+    if topic.endswith(BRIDGE_LISTS):
+        return max(settings.max_payload, BRIDGE_LIST_MAX)
+    return settings.max_payload
+
+
 def connect_async(client: Client, settings: Mqtt) -> None:
     """Ask paho to connect, resuming the session on MQTT 5; raises ValueError on bad
     settings."""
     if settings.protocol == "5":
         properties = _properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = SESSION_EXPIRY
-        properties.MaximumPacketSize = settings.max_payload + PACKET_HEADROOM
+        largest = max(settings.max_payload, BRIDGE_LIST_MAX)
+        properties.MaximumPacketSize = largest + PACKET_HEADROOM
         client.connect_async(
             settings.host,
             settings.port,

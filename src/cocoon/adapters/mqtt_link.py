@@ -10,7 +10,8 @@ The contract with the broker and with Home Assistant (STYLE.md, habit 9):
 - Received messages keep their `retain` flag. The broker replays a retained message at
   every subscribe, so a retained message on a command topic is an old press: the caller
   must ignore it (never act on `retain=True` commands), or a reconnect replays a press.
-- Payloads larger than `mqtt.max_payload` never reach the caller: the broker is asked not
+- Payloads larger than `mqtt.max_payload` never reach the caller (but for Zigbee2MQTT's
+  lists of its devices and groups, see `mqtt_client.allowed`): the broker is asked not
   to send them (MQTT v5 Maximum Packet Size), and those that still come are logged and
   dropped before they are handed over.
 
@@ -33,6 +34,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from cocoon.adapters.mqtt_client import (
     OFFLINE,
+    allowed,
     build_client,
     connect_async,
     disconnect,
@@ -320,7 +322,7 @@ class MqttLink:
             if self._stopping:
                 return
             topic, size = msg.topic, len(msg.payload)
-            if size > self._settings.max_payload:
+            if size > allowed(topic, self._settings):
                 self._diagnoses.oversized(topic, size, time.monotonic())
                 return
             message = Message(topic, bytes(msg.payload), msg.qos, bool(msg.retain))

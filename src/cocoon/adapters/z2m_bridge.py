@@ -13,6 +13,7 @@ what all its members can show.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -216,3 +217,14 @@ def closest(name: str, known: Iterable[str]) -> str | None:
     """The known friendly name most like `name` (a typo, a rename), if any is close."""
     found = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
     return found[0] if found else None
+
+
+@functools.lru_cache(maxsize=8)
+def read_directory(devices: bytes, groups: bytes | None) -> Directory:
+    """`bridge/devices` and `bridge/groups` (None: not heard yet) read into a Directory.
+
+    Every home of a building on one network hears the same retained payloads: each pair
+    is read once, for them all (the Directory is never changed by who asks).
+    """
+    found, ieee = parse_devices(devices)
+    return Directory(found, {} if groups is None else parse_groups(groups, found, ieee))

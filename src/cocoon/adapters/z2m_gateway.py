@@ -17,13 +17,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from cocoon.adapters.z2m_bridge import (
-    Directory,
     Exposed,
     bridge_event,
     bridge_online,
     closest,
-    parse_devices,
-    parse_groups,
+    read_directory,
 )
 from cocoon.adapters.zigbee2mqtt import (
     Zigbee2MqttDevices,
@@ -169,11 +167,7 @@ class Zigbee2MqttGateway:
         """Take in `bridge/devices` (and `bridge/groups`): names, abilities, problems."""
         if self._devices_payload is None:
             return []
-        devices, ieee = parse_devices(self._devices_payload)
-        groups = {}
-        if self._groups_payload is not None:
-            groups = parse_groups(self._groups_payload, devices, ieee)
-        directory = Directory(devices, groups)
+        directory = read_directory(self._devices_payload, self._groups_payload)
         events: list[Event] = []
         for device, name in self._names.items():
             exposed = directory.get(name)

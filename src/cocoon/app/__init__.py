@@ -33,7 +33,7 @@ from cocoon.adapters.topics import Topics
 from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
 from cocoon.app.home import HomeRuntime, Shared
 from cocoon.config.schema import CocoonConfig
-from cocoon.config.site import Site, read_site
+from cocoon.config.site import Site, SiteReading, load_site, read_site
 from cocoon.errors import CocoonError, ConfigError
 from cocoon.ports import Clock, for_home
 from cocoon.runtime.clock import SystemClock
@@ -112,6 +112,7 @@ class Daemon:
             drives=(self._drive,),
         )
         self.switchboard = Switchboard(self.ownership, self._routers)
+        self._reloading = asyncio.Lock()
         self.link.listen(
             on_message=self.switchboard.receive,
             on_connect=self._connected,
@@ -202,19 +203,24 @@ class Daemon:
         await asyncio.to_thread(self.shared.writer.flush, SAVE_FLUSH)
         await self.link.stop()
 
-    def reload(self, path: Path) -> None:
+    async def reload(self, path: Path) -> None:
         """Read the configuration again and follow it, home by home.
 
         A site file that is invalid as a whole is logged and the old configuration kept.
         A home whose own part is invalid keeps its last good configuration while the
-        others reload; a home no longer in the site gives its devices back.
+        others reload; a home no longer in the site gives its devices back. The files are
+        read on a thread of their own (a building's take seconds), one reload at a time.
         """
-        try:
-            reading = read_site(path)
-        except ConfigError as exc:
-            # A configuration problem is the person's to fix, not a bug: no traceback.
-            _LOGGER.error("The new configuration is invalid; keeping the old one:\n%s", exc)  # noqa: TRY400
-            return
+        async with self._reloading:
+            try:
+                reading = await asyncio.to_thread(read_site, path)
+            except ConfigError as exc:
+                # A configuration problem is the person's to fix, not a bug: no traceback.
+                _LOGGER.error("The new configuration is invalid; keeping the old one:\n%s", exc)  # noqa: TRY400
+                return
+            self._reload(reading)
+
+    def _reload(self, reading: SiteReading) -> None:
         if reading.site.single != self.site.single:
             _LOGGER.error(
                 "The new configuration is a %s; keeping the old one until the next restart",
@@ -247,6 +253,9 @@ class Daemon:
         for pacer in self._pacers.values():
             pacer.rate = site.settings.rate_limit
         homes = dict(site.homes)
+        if site.single:
+            # A home of its own is the same home whatever it is called now.
+            homes = {next(iter(self.homes)): next(iter(site.homes.values()))}
         for ident in kept & self.homes.keys():
             homes[ident] = self.homes[ident].cfg
         for ident in [i for i in self.homes if i not in homes]:
@@ -291,17 +300,31 @@ def describe(site: Site, state_dir: Path) -> str:
     )
 
 
-async def run(config: Path, state_dir: Path, on_ready: Callable[[], None] | None = None) -> int:
-    """`cocoon run`: the daemon until SIGTERM or SIGINT; SIGHUP reloads the configuration."""
-    reading = read_site(config)
-    if reading.broken:
-        raise ConfigError([p for problem in reading.broken.values() for p in problem.problems])
-    daemon = Daemon(reading.site, state_dir)
+async def run(
+    config: Path,
+    state_dir: Path,
+    on_ready: Callable[[], None] | None = None,
+    *,
+    site: Site | None = None,
+) -> int:
+    """`cocoon run`: the daemon until SIGTERM or SIGINT; SIGHUP reloads the configuration.
+
+    `site` is what `config` says, when it was read already.
+    """
+    site = site or load_site(config)
+    daemon = Daemon(site, state_dir)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)
-    loop.add_signal_handler(signal.SIGHUP, daemon.reload, config)
+    reloads: set[asyncio.Task[None]] = set()
+
+    def reload() -> None:
+        task = asyncio.create_task(daemon.reload(config), name="cocoon-reload")
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
     # Starting waits while another cocoon runs these homes: a stop ends the wait too.
     starting = asyncio.create_task(daemon.start())
     stop_waiting = asyncio.create_task(stopping.wait())
@@ -319,7 +342,7 @@ async def run(config: Path, state_dir: Path, on_ready: Callable[[], None] | None
     # every few seconds under load (a 20 ms pause for a 300-device home).
     gc.collect()
     gc.freeze()
-    _LOGGER.info("%s", describe(reading.site, state_dir))
+    _LOGGER.info("%s", describe(site, state_dir))
     if on_ready is not None:
         on_ready()
     await stopping.wait()

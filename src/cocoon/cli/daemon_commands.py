@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from cocoon import app, remote
+from cocoon.adapters.topics import Topics
 from cocoon.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILURE,
@@ -21,10 +22,12 @@ from cocoon.cli.common import (
     adapters_quiet,
     add_config_option,
     add_home_option,
+    choose_home,
     day,
     load,
-    load_home,
+    load_sited,
 )
+from cocoon.config.schema import CocoonConfig
 from cocoon.config.values import parse_duration
 from cocoon.demo.runner import DemoOptions, run_demo
 from cocoon.demo.screen import Live, Plain, Screen
@@ -57,10 +60,11 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the daemon until it is stopped."""
-    if load(args.config) is None:
+    site = load_sited(args.config)
+    if site is None:
         return EXIT_CONFIG
     try:
-        return asyncio.run(app.run(args.config, args.state_dir))
+        return asyncio.run(app.run(args.config, args.state_dir, site=site))
     except CocoonError as exc:
         print(f"cocoon: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -81,14 +85,24 @@ def trigger_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _home(args: argparse.Namespace) -> tuple[CocoonConfig, Topics] | None:
+    """The home `--home` names (or the only one) and its topics, or None after saying why."""
+    site = load_sited(args.config)
+    cfg = None if site is None else choose_home(site, args.home)
+    if site is None or cfg is None:
+        return None
+    return cfg, Topics.for_config(cfg) if site.single else Topics.for_building(cfg)
+
+
 def trigger(args: argparse.Namespace) -> int:
     """Press a calm mode's or ritual's button over MQTT."""
-    cfg = load_home(args.config, args.home)
-    if cfg is None:
+    chosen = _home(args)
+    if chosen is None:
         return EXIT_CONFIG
+    cfg, topics = chosen
     try:
         with adapters_quiet(args.verbose):
-            topic = asyncio.run(remote.trigger(cfg, args.name))
+            topic = asyncio.run(remote.trigger(cfg, args.name, topics))
     except remote.UnknownButton as exc:
         print(f"cocoon: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -101,12 +115,13 @@ def trigger(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     """Print the running daemon's status, read from the broker."""
-    cfg = load_home(args.config, args.home)
-    if cfg is None:
+    chosen = _home(args)
+    if chosen is None:
         return EXIT_CONFIG
+    cfg, topics = chosen
     try:
         with adapters_quiet(args.verbose):
-            document, online = asyncio.run(remote.fetch_status(cfg))
+            document, online = asyncio.run(remote.fetch_status(cfg, topics=topics))
     except CocoonError as exc:
         print(f"cocoon: {exc}", file=sys.stderr)
         return EXIT_FAILURE

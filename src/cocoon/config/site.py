@@ -45,6 +45,8 @@ _SHARED = (*_CONNECTIONS, "settings")
 """The sections of a site file that every home takes."""
 _SITE_KEYS = (*_SHARED, HOMES)
 _SITE_ONLY_SETTINGS = ("rate_limit",)
+NETWORK = "zigbee2mqtt_topic"
+"""The one setting of `mqtt:` a home may have: the Zigbee2MQTT network its devices are on."""
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _ID_LENGTH = 64
 
@@ -73,6 +75,20 @@ class Site:
     """The site-wide settings (`rate_limit` among them)."""
     single: bool = False
     """A single home's file (no `homes:`): its id is its name as an id, as ever."""
+
+    @classmethod
+    def of_home(cls, cfg: CocoonConfig, path: Path = Path("cocoon.yaml")) -> Site:
+        """A single home's configuration (read from `path`) as a site of one."""
+        ident = cfg.home.ident
+        return cls(
+            path=path,
+            homes={ident: cfg},
+            files={ident: path},
+            mqtt=cfg.mqtt,
+            home_assistant=cfg.home_assistant,
+            settings=cfg.settings,
+            single=True,
+        )
 
     def home(self, ident: str | None = None) -> CocoonConfig:
         """The home `ident`; None for the only one of a site of one. Raises ConfigError."""
@@ -142,18 +158,7 @@ def _read(path: Path) -> _Read:
     doc = read_document(path)
     data = top_mapping(doc)
     if HOMES not in data:
-        cfg = validate_home(doc)
-        ident = cfg.home.ident
-        single = Site(
-            path=path,
-            homes={ident: cfg},
-            files={ident: path},
-            mqtt=cfg.mqtt,
-            home_assistant=cfg.home_assistant,
-            settings=cfg.settings,
-            single=True,
-        )
-        return _Read(single, {}, [])
+        return _Read(Site.of_home(validate_home(doc), path), {}, [])
     sections = _site_sections(doc, data)
     homes = data[HOMES]
     assert isinstance(homes, dict)  # checked with the sections
@@ -202,11 +207,12 @@ def _site_sections(doc: Document, data: dict[str, object]) -> _SiteSections:
         problems += described_errors(doc, exc)
     homes = data[HOMES]
     if not isinstance(homes, dict) or not homes:
+        found = "there is none" if isinstance(homes, dict) else f"not {kind_of(homes)}"
         problems.append(
             (
                 (HOMES,),
                 "name each home by its id: a file of its own (flat_01: flats/flat_01.yaml) "
-                f"or its home:, devices:, … written under the id; not {kind_of(homes)}",
+                f"or its home:, devices:, … written under the id; {found}",
             )
         )
     else:
@@ -299,9 +305,13 @@ def _home(site: _Shared, source: _Source, ident: str) -> CocoonConfig:
         raise ConfigError.at(at.file, message, line=at.line, column=at.column, field=field)
     own: list[tuple[FieldPath, str]] = []
     data = dict(doc.data)
+    network = _network(data)
     for key in _CONNECTIONS:
         if key in data:
-            own.append(((key,), "connections belong in the site file, once for all homes"))
+            message = "connections belong in the site file, once for all homes"
+            if key == "mqtt":
+                message += f" (a home names only its Zigbee2MQTT network: mqtt: {{{NETWORK}: …}})"
+            own.append(((key,), message))
             del data[key]
     settings = data.get("settings")
     if isinstance(settings, dict):
@@ -317,8 +327,10 @@ def _home(site: _Shared, source: _Source, ident: str) -> CocoonConfig:
         if given is not None and given != ident:
             message = f"a site's home has its key under homes: as id, here '{ident}': leave id out"
             own.append((("home", "id"), message))
-        data["home"] = {**home, "id": ident}
-    merged = _with_site(site, doc, data)
+        # Unnamed, a flat is called by its id (flat_07: "Flat 07"), not "Home" like the rest.
+        name = home.get("name", ident.replace("_", " ").capitalize())
+        data["home"] = {**home, "id": ident, "name": name}
+    merged = _with_site(site, doc, data, network)
     problems = located(doc, own, source.prefix)
     try:
         cfg = validate_home(merged, source.prefix)
@@ -331,11 +343,29 @@ def _home(site: _Shared, source: _Source, ident: str) -> CocoonConfig:
     return cfg
 
 
-def _with_site(site: _Shared, home: Document, data: dict[str, object]) -> Document:
-    """The home's document with the site's connections and settings under its own."""
+def _network(data: dict[str, object]) -> object | None:
+    """The Zigbee2MQTT network a home names (`mqtt: {zigbee2mqtt_topic: …}`, and nothing
+    else under `mqtt:`), taken out of `data`; None when it names none."""
+    mqtt = data.get("mqtt")
+    if not isinstance(mqtt, dict) or set(mqtt) != {NETWORK}:
+        return None
+    del data["mqtt"]
+    network: object = mqtt[NETWORK]
+    return network
+
+
+def _with_site(
+    site: _Shared, home: Document, data: dict[str, object], network: object | None
+) -> Document:
+    """The home's document with the site's connections and settings under its own, and
+    the home's Zigbee2MQTT `network` (when it names one) in place of the site's."""
     for key in _CONNECTIONS:
         if key in site.sections:
             data[key] = site.sections[key]
+    own_network = ("mqtt", NETWORK)
+    if network is not None:
+        mqtt = data.get("mqtt")
+        data["mqtt"] = {**(mqtt if isinstance(mqtt, dict) else {}), NETWORK: network}
     own_settings = data.get("settings")
     site_settings = site.sections.get("settings")
     if isinstance(site_settings, dict):
@@ -346,13 +376,19 @@ def _with_site(site: _Shared, home: Document, data: dict[str, object]) -> Docume
     overridden = set(own_settings) if isinstance(own_settings, dict) else set()
 
     def from_site(path: FieldPath) -> bool:
+        if path == own_network:
+            return network is None
         if path[0] != "settings":
             return True  # a connection
         if len(path) == 1:
             return ("settings",) not in home.positions
         return path[1] not in overridden
 
-    positions = {p: at for p, at in home.positions.items() if p[:1] not in _CONNECTION_PATHS}
+    positions = {
+        p: at
+        for p, at in home.positions.items()
+        if p[:1] not in _CONNECTION_PATHS or (p == own_network and network is not None)
+    }
     positions.update((p, at) for p, at in site.positions.items() if from_site(p))
     return Document(
         data=data,

@@ -317,7 +317,7 @@ class Engine:
         """
         self._settling = False
         self._saver.save(self.state, self._now, self.cfg.home.zone)
-        self._tell_and_arm()
+        self._tell_and_arm()  # again once a save on the writer's thread is done
 
     def _tell_and_arm(self) -> None:
         """Publish the status (with how saving goes) and arm the next wake-up."""

@@ -92,15 +92,19 @@ class Saver:
     def save(self, state: RuntimeState, now: datetime, zone: tzinfo) -> None:
         """Save `state`; a failure is logged, shown as `problem` (its times in `zone`)
         and retried at `retry_at`."""
-        if self._writer is None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None  # no event loop to tell the outcome on: saved here and now
+        if self._writer is None or loop is None:
             self._outcome(self._try(state), now, zone)
             return
-        loop = asyncio.get_running_loop()
+        on_saved = self._on_saved
         context = contextvars.copy_context()  # the outcome is the home's, as the save was
 
         def job() -> None:
             failure = self._try(state)
-            loop.call_soon_threadsafe(self._outcome, failure, now, zone, context=context)
+            loop.call_soon_threadsafe(self._told, failure, now, zone, on_saved, context=context)
 
         self._writer.submit(self, job)
 
@@ -110,6 +114,12 @@ class Saver:
         except Exception as exc:  # a full, read-only or vanished disk, or worse
             return exc
         return None
+
+    def _told(
+        self, exc: Exception | None, now: datetime, zone: tzinfo, on_saved: Callable[[], None]
+    ) -> None:
+        self._outcome(exc, now, zone)
+        on_saved()
 
     def _outcome(self, exc: Exception | None, now: datetime, zone: tzinfo) -> None:
         if exc is not None:
@@ -133,8 +143,6 @@ class Saver:
                 _LOGGER.info("The state is saved again")
             self._failures, self.retry_at, self._unsaved_since = 0, None, None
             self.problem = None
-        if self._writer is not None:
-            self._on_saved()
 
 
 def _reason(exc: Exception) -> str:
