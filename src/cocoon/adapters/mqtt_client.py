@@ -44,10 +44,16 @@ BRIDGE_LIST_MAX = 8 * 1024 * 1024
 for 2 500 devices)."""
 MAX_QUEUED = 1000
 """Outgoing messages paho keeps while disconnected; beyond that the newest are dropped."""
+QUEUED_PER_HOME = 200
+"""More of them for each home beyond the first, for a building (its start alone has a
+few dozen messages a home to send)."""
 
 
-def build_client(settings: Mqtt, client_id: str, availability: str | None) -> Client:
-    """A paho client for `settings`, with credentials, TLS and the last will set."""
+def build_client(
+    settings: Mqtt, client_id: str, availability: str | None, queue: int = MAX_QUEUED
+) -> Client:
+    """A paho client for `settings`, with credentials, TLS and the last will set, that
+    keeps `queue` outgoing messages at most."""
     if settings.protocol == "5":
         client = Client(
             CallbackAPIVersion.VERSION2,
@@ -63,7 +69,7 @@ def build_client(settings: Mqtt, client_id: str, availability: str | None) -> Cl
             clean_session=True,
         )
     client.suppress_exceptions = True
-    client.max_queued_messages_set(MAX_QUEUED)
+    client.max_queued_messages_set(queue)
     if settings.username is not None:
         password = settings.password.get_secret_value() if settings.password else None
         client.username_pw_set(settings.username, password)

@@ -21,7 +21,6 @@ from typing import Protocol
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
-from cocoon.adapters.mqtt_client import MAX_QUEUED
 from cocoon.adapters.paho_loop import ANSWER_WAIT, RECONNECT_DELAY
 from cocoon.adapters.throttle import Throttle
 from cocoon.errors import BusError
@@ -83,6 +82,7 @@ class Diagnoses:
         client_id: str,
         protocol: str,
         max_payload: int,
+        queue: int,
         logger: logging.Logger,
     ) -> None:
         self._where = where
@@ -90,6 +90,7 @@ class Diagnoses:
         self._protocol = protocol
         self._v5 = protocol == "5"
         self._max_payload = max_payload
+        self._queue = queue
         self._log = logger
         self._unreachable_told = False
         self._refused_told = False
@@ -228,7 +229,7 @@ class Diagnoses:
             self._log.warning(
                 "Dropped a message on %s: %d messages already wait for the broker",
                 message.topic,
-                MAX_QUEUED,
+                self._queue,
             )
         elif rc == MQTTErrorCode.MQTT_ERR_NO_CONN and message.qos == 0:
             self._log.debug("Dropped a QoS 0 message on %s: not connected", message.topic)

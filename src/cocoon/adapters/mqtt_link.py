@@ -33,6 +33,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from cocoon.adapters.mqtt_client import (
+    MAX_QUEUED,
     OFFLINE,
     allowed,
     build_client,
@@ -90,8 +91,11 @@ class MqttLink:
         on_connect: Callable[[], None] = lambda: None,
         subscriptions: Callable[[], list[str]] = list,
         client_id: str | None = None,
+        queue: int = MAX_QUEUED,
     ) -> None:
+        """`queue` is how many outgoing messages wait for the broker at most."""
         self._settings = settings
+        self._queue = queue
         self._availability = availability_topic
         self._inbox: list[Message] = []
         self._v5 = settings.protocol == "5"
@@ -113,6 +117,7 @@ class MqttLink:
             client_id=self._client_id,
             protocol=settings.protocol,
             max_payload=settings.max_payload,
+            queue=queue,
             logger=_LOGGER,
         )
         self._topics = Subscriptions(subscriptions, _LOGGER)
@@ -156,7 +161,7 @@ class MqttLink:
             raise BusError("the MQTT link is already started")
         self._loop = asyncio.get_running_loop()
         self._stopping = False
-        client = build_client(self._settings, self._client_id, self._availability)
+        client = build_client(self._settings, self._client_id, self._availability, self._queue)
         self._set_callbacks(client)
         try:
             connect_async(client, self._settings)

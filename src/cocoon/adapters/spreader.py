@@ -12,6 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Hashable
 
+Later = Callable[[float, Callable[[], None]], asyncio.TimerHandle]
+
+
+def _later(delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+    return asyncio.get_running_loop().call_later(delay, callback)
+
+
 BATCH = 10
 """Actions done at once."""
 PAUSE = 0.1
@@ -21,11 +28,15 @@ PAUSE = 0.1
 class Spreader:
     """Runs the actions it is asked for, at most `BATCH` every `PAUSE` seconds."""
 
-    def __init__(self, batch: int = BATCH, pause: float = PAUSE) -> None:
+    def __init__(self, batch: int = BATCH, pause: float = PAUSE, *, later: Later = _later) -> None:
+        """`later` calls a function after so many seconds (for tests to pass time in)."""
         self.batch = batch
         self.pause = pause
+        self._later = later
         self._waiting: dict[Hashable, Callable[[], None]] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._spent = 0
+        """Actions done in the current window."""
 
     @property
     def waiting(self) -> int:
@@ -36,8 +47,7 @@ class Spreader:
         """Do `action` in its turn (in place of a waiting one with the same `key`)."""
         self._waiting.pop(key, None)
         self._waiting[key] = action
-        if self._timer is None:
-            self._run()
+        self._serve()
 
     def cancel(self, keep: Callable[[Hashable], bool]) -> None:
         """Drop the waiting actions whose key `keep` says no to."""
@@ -50,10 +60,16 @@ class Spreader:
             self._timer = None
         self._waiting.clear()
 
-    def _run(self) -> None:
-        self._timer = None
-        for _ in range(min(self.batch, len(self._waiting))):
+    def _serve(self) -> None:
+        """Do what waits, up to `batch` in this window of `pause` seconds."""
+        while self._waiting and self._spent < self.batch:
             key = next(iter(self._waiting))
+            self._spent += 1
             self._waiting.pop(key)()
-        if self._waiting:
-            self._timer = asyncio.get_running_loop().call_later(self.pause, self._run)
+        if self._timer is None and self._spent:
+            self._timer = self._later(self.pause, self._next_window)
+
+    def _next_window(self) -> None:
+        self._timer = None
+        self._spent = 0
+        self._serve()

@@ -24,6 +24,7 @@ from cocoon import installed_version
 from cocoon.adapters.claim import Instance
 from cocoon.adapters.ha_hub import HomeAssistantHub
 from cocoon.adapters.home_assistant import HomeAssistantGateway
+from cocoon.adapters.mqtt_client import MAX_QUEUED, QUEUED_PER_HOME
 from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.adapters.ownership import Ownership
 from cocoon.adapters.router import Router
@@ -80,7 +81,10 @@ class Daemon:
         )
         self.scheduler = Scheduler(self.clock)
         self.link = MqttLink(
-            site.mqtt, availability_topic=self.process_topics.availability, client_id=client_id
+            site.mqtt,
+            availability_topic=self.process_topics.availability,
+            client_id=client_id,
+            queue=MAX_QUEUED + QUEUED_PER_HOME * (len(site.homes) - 1),
         )
         self.hub: HomeAssistantHub | None = None
         if site.home_assistant is not None and any(
