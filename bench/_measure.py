@@ -75,3 +75,27 @@ def print_table(title: str, rows: list[tuple[str, str, str]], verdict: bool) -> 
     for metric, value, target in rows:
         print(f"  {metric:<{width[0]}}  {value:>{width[1]}}  {target}".rstrip())
     print(f"  targets {'met' if verdict else 'MISSED'}")
+
+
+def print_grid(
+    title: str,
+    columns: list[str],
+    rows: list[tuple[str, list[str], str]],
+    footer: list[str],
+    verdict: bool,
+) -> None:
+    """print_table's layout with a value column per case (`columns`), then `footer` lines."""
+    width = max(len(metric) for metric, _, _ in rows)
+    cells = [
+        max(len(columns[i]), *(len(values[i]) for _, values, _ in rows))
+        for i in range(len(columns))
+    ]
+    heads = "  ".join(f"{c:>{w}}" for c, w in zip(columns, cells, strict=True))
+    print(title)
+    print(f"  {'metric':<{width}}  {heads}  target")
+    for metric, values, target in rows:
+        shown = "  ".join(f"{v:>{w}}" for v, w in zip(values, cells, strict=True))
+        print(f"  {metric:<{width}}  {shown}  {target}".rstrip())
+    for line in footer:
+        print(f"  {line}")
+    print(f"  targets {'met' if verdict else 'MISSED'}")

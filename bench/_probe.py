@@ -67,7 +67,57 @@ def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class Probe:
+class Clients:
+    """MQTT clients without network threads, driven from one thread with `select`
+    (paho's external-loop API); what they hear is stamped into `inbox`, or handled by
+    their own `on_message`."""
+
+    def __init__(self, clients: list[mqtt.Client], inbox: Inbox | None = None) -> None:
+        self.clients = clients
+        self.inbox: Inbox = [] if inbox is None else inbox
+
+    def step(self, timeout: float) -> None:
+        """Wait up to `timeout` for traffic and handle it (paho's external-loop API)."""
+        sockets: dict[Any, mqtt.Client] = {c.socket(): c for c in self.clients}
+        writing = [s for s, c in sockets.items() if c.want_write()]
+        readable, writable, _ = select.select(list(sockets), writing, [], timeout)
+        for sock in readable:
+            sockets[sock].loop_read()
+        for sock in writable:
+            sockets[sock].loop_write()
+        for each in self.clients:
+            each.loop_misc()
+
+    def pump(self, seconds: float) -> None:
+        """Keep both connections serviced (acks, pings, incoming) for `seconds`."""
+        end = time.perf_counter() + seconds
+        while (left := end - time.perf_counter()) > 0:
+            self.step(left)
+
+    def wait(self, done: Callable[[], object], timeout: float, what: str) -> None:
+        end = time.perf_counter() + timeout
+        while not done():
+            if time.perf_counter() > end:
+                raise TimeoutError(f"no {what} within {timeout:g} s")
+            self.step(0.05)
+
+    def first(self, since: int, match: Callable[[str, bytes], bool], timeout: float = 5) -> float:
+        """Arrival time of the first message from inbox[since:] that matches."""
+        found: list[float] = []
+
+        def seen() -> bool:
+            found.extend(t for t, topic, body in self.inbox[since:] if match(topic, body))
+            return bool(found)
+
+        self.wait(seen, timeout, "expected message")
+        return found[0]
+
+    def close(self) -> None:
+        for each in self.clients:
+            each.disconnect()
+
+
+class Probe(Clients):
     """Two MQTT clients driven from one thread with `select`, like two peers of cocoon:
     `presser` presses buttons (Home Assistant's part), `listener` stands in for Zigbee2MQTT:
     it records every `/set` and answers it, after the stamp, with the device's whole new
@@ -79,13 +129,13 @@ class Probe:
     """
 
     def __init__(self, port: int, topics: list[str]) -> None:
-        self.inbox: Inbox = []
+        inbox: Inbox = []
         self.devices = devices_before()
         self.unconfirmed = 0
         self.following = True
-        self.presser = client(port, self.inbox)
-        self.listener = client(port, self.inbox)
-        self.clients = [self.presser, self.listener]
+        self.presser = client(port, inbox)
+        self.listener = client(port, inbox)
+        super().__init__([self.presser, self.listener], inbox)
         self.wait(lambda: all(c.is_connected() for c in self.clients), 5, "connection")
         self.acked: list[int] = []
         self.listener.on_subscribe = lambda *args: self.acked.append(args[2])
@@ -128,46 +178,6 @@ class Probe:
         began = time.perf_counter()
         self.presser.publish(topic, payload, qos=qos)
         return began
-
-    def step(self, timeout: float) -> None:
-        """Wait up to `timeout` for traffic and handle it (paho's external-loop API)."""
-        sockets: dict[Any, mqtt.Client] = {c.socket(): c for c in self.clients}
-        writing = [s for s, c in sockets.items() if c.want_write()]
-        readable, writable, _ = select.select(list(sockets), writing, [], timeout)
-        for sock in readable:
-            sockets[sock].loop_read()
-        for sock in writable:
-            sockets[sock].loop_write()
-        for each in self.clients:
-            each.loop_misc()
-
-    def pump(self, seconds: float) -> None:
-        """Keep both connections serviced (acks, pings, incoming) for `seconds`."""
-        end = time.perf_counter() + seconds
-        while (left := end - time.perf_counter()) > 0:
-            self.step(left)
-
-    def wait(self, done: Callable[[], object], timeout: float, what: str) -> None:
-        end = time.perf_counter() + timeout
-        while not done():
-            if time.perf_counter() > end:
-                raise TimeoutError(f"no {what} within {timeout:g} s")
-            self.step(0.05)
-
-    def first(self, since: int, match: Callable[[str, bytes], bool], timeout: float = 5) -> float:
-        """Arrival time of the first message from inbox[since:] that matches."""
-        found: list[float] = []
-
-        def seen() -> bool:
-            found.extend(t for t, topic, body in self.inbox[since:] if match(topic, body))
-            return bool(found)
-
-        self.wait(seen, timeout, "expected message")
-        return found[0]
-
-    def close(self) -> None:
-        for each in self.clients:
-            each.disconnect()
 
 
 def press_once(probe: Probe, rng: random.Random, qos: int = 1) -> float:
