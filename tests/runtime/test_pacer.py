@@ -1,5 +1,5 @@
-"""The pacer by value: a token bucket on a clock the test moves, the newest command per
-device, and a person's commands first."""
+"""The pacer by value: at most `rate` in any second on a clock the test moves, the newest
+command per device, and a person's commands first."""
 
 from __future__ import annotations
 
@@ -49,9 +49,11 @@ def test_a_burst_goes_out_at_once_and_the_rest_at_the_rate() -> None:
         pacer.submit(_step(f"light_{n}", 40))
     assert [c.device for c in sent] == ["light_0", "light_1"]
     time.advance(0.5)
-    assert [c.device for c in sent][2:] == ["light_2"]
+    assert [c.device for c in sent][2:] == []  # two in this second already
+    time.advance(0.5)
+    assert [c.device for c in sent][2:] == ["light_2", "light_3"]
     time.advance(1.0)
-    assert [c.device for c in sent][3:] == ["light_3", "light_4"]
+    assert [c.device for c in sent][4:] == ["light_4"]
     assert pacer.waiting == 0
 
 
@@ -74,10 +76,10 @@ def test_a_persons_command_does_not_wait_behind_fade_steps() -> None:
         pacer.submit(command, urgent=True)
     assert sent[10:] == calm  # at once, the bucket empty or not
     assert pacer.waiting == 6
-    # They took their tokens (owing a second's worth at most): the fade steps wait.
-    time.advance(1.0)
+    # They count in this second: the fade steps wait for the next.
+    time.advance(0.9)
     assert sent[22:] == []
-    time.advance(1.0)
+    time.advance(0.1)
     assert [c.device for c in sent[22:]] == [f"light_{n:02d}" for n in range(10, 16)]
     assert pacer.waiting == 0
 
@@ -113,6 +115,22 @@ def test_homes_sharing_a_network_take_turns_and_stay_under_its_rate() -> None:
     # Never more than the rate, once the first burst is spent.
     assert len(sent) == 2 + 2 + 2 * 20
     assert network.waiting == 100 - len([s for s in sent if s[0] == "busy"])
+
+
+def test_no_second_ever_sees_more_than_the_rate() -> None:
+    """Fade steps coming at any moment: every 1 s window holds `rate` of them at most."""
+    time = Time()
+    stamps: list[float] = []
+    pacer = Pacer(
+        10, lambda command: stamps.append(time.now), clock=lambda: time.now, later=time.later
+    )
+    for step in range(300):
+        for n in range(7):
+            pacer.submit(_step(f"light_{n}_{step % 3}", 40 + step % 50))
+        time.advance(0.037)
+    time.advance(10.0)
+    assert len(stamps) > 100
+    assert max(sum(1 for s in stamps if start <= s < start + 1.0) for start in stamps) == 10
 
 
 def test_a_home_that_leaves_takes_what_it_held_back_with_it() -> None:

@@ -1,4 +1,4 @@
-"""Pacing of device commands: a token bucket per network, and the newest command per device wins.
+"""Pacing of device commands: at most `rate` a second per network, the newest per device winning.
 
 Zigbee networks choke on bursts; a light that is several fade steps behind only
 needs the latest one. What a person asked for (a press, a mode) never waits: it is sent
@@ -7,6 +7,10 @@ at once, and the fade steps wait a little longer instead.
 One `Pacer` paces one network (a Zigbee2MQTT base topic, or Home Assistant). Homes that
 share the network each send through a `Lane` of its pacer; what waits is sent a lane at
 a time in turn, so a home with a hundred fade steps behind never holds up another's one.
+
+The limit is a sliding window, not a token bucket: no second ever sees more than `rate`
+paced commands (a bucket that starts full lets `burst` plus a second's refill through
+in the first second: twice the rate).
 """
 
 from __future__ import annotations
@@ -59,7 +63,8 @@ class Lane:
 
 
 class Pacer:
-    """Sends at most `rate` commands a second on one network, in bursts of at most `burst`.
+    """Sends at most `burst` commands in any `burst / rate` seconds on one network (by
+    default `burst` is the rate, so: at most `rate` in any second).
 
     `clock` (seconds, monotonic) and `later` are the time it runs on, for tests to pass in.
     `send`, when given, is the way of the pacer's own lane (`submit`, `forget`, `close`):
@@ -76,11 +81,11 @@ class Pacer:
         later: Later = _call_later,
     ) -> None:
         self.rate = rate
-        self.burst = float(burst if burst is not None else max(1, int(rate)))
+        self.burst = burst if burst is not None else max(1, int(rate))
         self._clock = clock
         self._later = later
-        self._tokens = self.burst
-        self._stamp = clock()
+        self._sent: deque[float] = deque()
+        """When each command of the current window was sent (monotonic seconds)."""
         self._lanes: list[Lane] = []
         self._turns: deque[Lane] = deque()
         """Lanes with commands waiting, in the order they are served."""
@@ -125,14 +130,12 @@ class Pacer:
 
     def submit_from(self, lane: Lane, command: Command, *, urgent: bool) -> None:
         """Send a lane's command now, or hold it back until the bucket allows."""
-        self._refill()
+        now = self._clock()
+        self._slide(now)
         lane.forget(command.device)
-        if urgent:
-            self._tokens = max(-self.burst, self._tokens - 1)
-            lane.send(command)
-            return
-        if not self._turns and self._tokens >= 1:
-            self._tokens -= 1
+        if urgent or (not self._turns and len(self._sent) < self.burst):
+            # A person's command counts in the window too: the fade steps wait longer.
+            self._sent.append(now)
             lane.send(command)
             return
         lane.pending[command.device] = command
@@ -140,25 +143,32 @@ class Pacer:
             self._turns.append(lane)
         self._arm()
 
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
+    @property
+    def _window(self) -> float:
+        return self.burst / self.rate
+
+    def _slide(self, now: float) -> None:
+        """Forget the sends that left the window."""
+        while self._sent and now - self._sent[0] >= self._window:
+            self._sent.popleft()
 
     def _arm(self) -> None:
         if self._timer is not None:
             return
-        delay = max(0.0, (1 - self._tokens) / self.rate)
+        # Once enough of the window's sends have left it, one more may go.
+        over = len(self._sent) - self.burst
+        delay = 0.0 if over < 0 else max(0.0, self._sent[over] + self._window - self._clock())
         self._timer = self._later(delay, self._drain)
 
     def _drain(self) -> None:
         self._timer = None
-        self._refill()
-        while self._turns and self._tokens >= 1:
+        now = self._clock()
+        self._slide(now)
+        while self._turns and len(self._sent) < self.burst:
             lane = self._turns.popleft()
             if not lane.pending:
                 continue  # closed or forgotten meanwhile
-            self._tokens -= 1
+            self._sent.append(now)
             lane.send(lane.pending.pop(next(iter(lane.pending))))
             if lane.pending:
                 self._turns.append(lane)
