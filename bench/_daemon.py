@@ -20,6 +20,12 @@ from bench._probe import MODE_TOPIC, SET_TOPICS, Probe
 
 
 @contextlib.contextmanager
+def print_log_tail(daemon: DaemonProcess) -> None:
+    """Show the end of cocoon's log (a benchmark failed: it may say why)."""
+    tail = "\n".join(daemon.log().splitlines()[-40:])
+    print(f"cocoon's log ends with:\n{tail}", file=sys.stderr)
+
+
 def running_home(
     *, verbose: bool = False, broker_options: dict[str, str | None] | None = None, **overrides: Any
 ) -> Iterator[tuple[Mosquitto, DaemonProcess, Probe]]:
@@ -47,8 +53,7 @@ def running_home(
             yield broker, daemon, probe
         except Exception:
             if daemon is not None:
-                tail = "\n".join(daemon.log().splitlines()[-40:])
-                print(f"cocoon's log ends with:\n{tail}", file=sys.stderr)
+                print_log_tail(daemon)
             raise
         finally:
             if probe is not None:

@@ -74,6 +74,7 @@ from bench._building import (
     timed_rituals,
     write_building,
 )
+from bench._daemon import print_log_tail
 from bench._measure import (
     cpu_seconds,
     percentile,
@@ -316,8 +317,7 @@ def run_size(
             count_commands(figures, watch)
         except Exception:
             if daemon is not None:
-                tail = "\n".join(daemon.log().splitlines()[-40:])
-                print(f"cocoon's log ends with:\n{tail}", file=sys.stderr)
+                print_log_tail(daemon)
             raise
         finally:
             if watch is not None:

@@ -25,6 +25,10 @@ from cocoon.core.model import Command
 Later = Callable[[float, Callable[[], None]], asyncio.TimerHandle]
 """Calls a function after so many seconds (the running loop's `call_later`)."""
 Send = Callable[[Command], None]
+GUARD = 0.05
+"""How much longer than `burst / rate` the window is (50 ms at 10 a second): a network
+that hears the commands a few milliseconds apart from how they left (one batch delivered
+a little late, the next on time) still never hears more than the rate in a second."""
 
 
 def _call_later(delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
@@ -63,8 +67,9 @@ class Lane:
 
 
 class Pacer:
-    """Sends at most `burst` commands in any `burst / rate` seconds on one network (by
-    default `burst` is the rate, so: at most `rate` in any second).
+    """Sends at most `burst` commands in any `burst / rate` seconds (and a little more,
+    `GUARD`) on one network; by default `burst` is the rate, so: at most `rate` in any
+    second.
 
     `clock` (seconds, monotonic) and `later` are the time it runs on, for tests to pass in.
     `send`, when given, is the way of the pacer's own lane (`submit`, `forget`, `close`):
@@ -145,7 +150,7 @@ class Pacer:
 
     @property
     def _window(self) -> float:
-        return self.burst / self.rate
+        return self.burst / self.rate * (1 + GUARD)
 
     def _slide(self, now: float) -> None:
         """Forget the sends that left the window."""
