@@ -157,28 +157,40 @@ def test_each_flat_is_its_own_device_in_home_assistant_and_goes_with_the_process
 def test_after_kill_9_every_flat_resumes_and_is_given_back_at_its_time(
     building: Building,
 ) -> None:
+    states = building.directory / "state" / "homes"
+
+    def saved_calm(ident: str) -> bool:
+        saved = states / ident / "state.json"
+        return saved.exists() and "settle" in json.loads(saved.read_text())["calm"]
+
     for ident in FLATS:
         building.press(ident, "settle")
     for ident in FLATS:
         wait_until(lambda ident=ident: building.lamp(ident) == CALM, what=f"{ident} calm")
+        wait_until(lambda ident=ident: saved_calm(ident), what=f"{ident}'s calm saved")
     building.daemon.kill()
-    for ident in FLATS:
-        saved = building.directory / "state" / "homes" / ident / "state.json"
-        assert "settle" in json.loads(saved.read_text())["calm"], ident
+    # One flat's state file is spoilt meanwhile: that flat alone starts afresh.
+    spoilt, *resumed = FLATS[::-1]
+    (states / spoilt / "state.json").write_text("{not json")
     building.daemon.start()
     building.served()
-    for ident in FLATS:
+    for ident in resumed:
         wait_until(
             lambda ident=ident: building.lamp(ident) == AS_BEFORE,
             timeout=SETTLE_SECONDS + 20,
             what=f"{ident} given back",
         )
-    for ident in FLATS:
+    for ident in resumed:
         # Calm (told again after the restart), then as before: nothing in between.
         levels = [c["brightness"] for c in building.sim.received(f"{ident}/lamp")]
         assert set(levels) == {CALM, AS_BEFORE}, ident
         assert levels[-1] == AS_BEFORE, ident
+        assert not list((states / ident).glob("state.corrupt-*")), ident
     assert "Resuming: settle until" in building.daemon.log()
+    # The spoilt one was moved aside, and its flat knows no calm mode to end.
+    assert len(list((states / spoilt).glob("state.corrupt-*.json"))) == 1
+    assert building.lamp(spoilt) == CALM
+    building.log_says(f"[{spoilt}]", "could not be read")
 
 
 def test_a_broken_flat_file_keeps_that_flat_as_it_was_while_the_others_reload(
