@@ -49,13 +49,20 @@ def building(
         "mqtt": {"host": "127.0.0.1", "port": mosquitto.port, "client_id": f"c-{time.time_ns()}"},
         "home_assistant": {"url": home_assistant.url, "token": home_assistant.token},
         "settings": {"rate_limit": 100},
-        "homes": {ident: _flat(entity) for ident, entity in LIGHTS.items()},
+        "homes": {
+            **{ident: _flat(entity) for ident, entity in LIGHTS.items()},
+            # A flat whose lamp is on Zigbee2MQTT: Home Assistant is only its dashboard.
+            "flat_c": {
+                **_flat(""),
+                "devices": {"lamp": {"zigbee2mqtt": "flat_c/lamp"}},
+            },
+        },
     }
     path = tmp_path / "site.yaml"
     path.write_text(yaml.safe_dump(site))
     loaded = load_site(path)
     with DaemonThread(loaded, tmp_path / "state") as running:
-        for ident in LIGHTS:
+        for ident in [*LIGHTS, "flat_c"]:
             home_assistant.wait_for_state(
                 f"button.cocoon_{ident}_calm_calm_now", lambda s: s["state"] != "unavailable"
             )
@@ -75,6 +82,13 @@ def test_a_cocoon_trigger_presses_in_the_flat_it_names_only(
     # The one without a home pressed nowhere: the ceiling of flat_a is as it was.
     assert light_brightness(_state(home_assistant, CEILING)) == 180
     assert "calm_now" in running.daemon.homes["flat_b"].engine.state.calm
+    assert not running.daemon.homes["flat_a"].engine.state.calm
+    # A flat without Home Assistant entities is pressed the same way.
+    home_assistant.request("POST", "events/cocoon_trigger", {"name": "calm_now", "home": "flat_c"})
+    wait_until(
+        lambda: "calm_now" in running.daemon.homes["flat_c"].engine.state.calm,
+        what="flat_c's calm mode",
+    )
     assert not running.daemon.homes["flat_a"].engine.state.calm
 
 

@@ -145,3 +145,21 @@ def test_a_home_that_leaves_takes_what_it_held_back_with_it() -> None:
     network.remove(leaving)
     time.advance(5.0)
     assert sent == ["leaving a", "staying lamp"]
+
+
+def test_a_command_that_cannot_go_holds_up_nothing_behind_it() -> None:
+    time = Time()
+    network = Pacer(1, burst=1, clock=lambda: time.now, later=time.later)
+    sent: list[str] = []
+
+    def broken(command: Command) -> None:
+        raise ValueError("a topic the broker refuses")
+
+    failing = network.lane(broken)
+    working = network.lane(lambda c: sent.append(c.device))
+    working.submit(_step("first", 40))
+    failing.submit(_step("cursed", 40))
+    working.submit(_step("lamp", 40))
+    time.advance(1.1)  # the cursed one's turn: it fails, and is logged
+    time.advance(1.1)
+    assert sent == ["first", "lamp"]

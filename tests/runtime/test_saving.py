@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from cocoon.core.state import RuntimeState
@@ -34,6 +35,15 @@ class SlowDisk:
         self.saved.append(state)
 
 
+async def _until(check: Callable[[], bool]) -> None:
+    """Wait until `check` holds (a liveness wait: it fails only after 10 s)."""
+    for _ in range(1000):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("waited 10 s in vain")
+
+
 def _state(minute: int) -> RuntimeState:
     return RuntimeState(paused_since=NOW.replace(minute=minute))
 
@@ -47,12 +57,10 @@ def test_the_loop_goes_on_while_a_save_hangs_and_the_newest_state_is_written() -
         done: list[str] = []
         for minute in (1, 2, 3, 4):
             saver.save(_state(minute), NOW, UTC)
-            while not disk.started.is_set():
-                await asyncio.sleep(0.01)
+            await _until(disk.started.is_set)
             done.append(f"handled {minute}")  # the loop runs on while the first hangs
         disk.go.set()
-        while len(told) < 2:
-            await asyncio.sleep(0.01)
+        await _until(lambda: len(told) >= 2)
         return done
 
     done = asyncio.run(main())
@@ -77,8 +85,7 @@ def test_a_failed_save_is_told_on_the_loop_as_a_problem_with_a_retry() -> None:
         saver = Saver(disk, Writer(), on_saved=told)
         saver.save(_state(1), NOW, UTC)
         assert saver.problem is None  # not known yet: the disk is another thread's
-        while not seen:
-            await asyncio.sleep(0.01)
+        await _until(lambda: bool(seen))
 
     asyncio.run(main())
     [(problem, retry_at, other_thread)] = seen

@@ -62,6 +62,7 @@ class Announcer:
         self._published: dict[str, bytes] = {}
         self._quiet = False
         """Whether another cocoon drives the home (this one says nothing then)."""
+        self._withdrawn = False
 
     def reload(self, cfg: CocoonConfig) -> None:
         """Take a new configuration: the next announcement and status follow it."""
@@ -96,7 +97,7 @@ class Announcer:
         a row; only the latest is worth sending.
         """
         self._status = status
-        if self._status_timer is None:
+        if self._status_timer is None and not self._withdrawn:
             loop = asyncio.get_running_loop()
             self._status_timer = loop.call_later(STATUS_DELAY, self._flush_status)
 
@@ -109,8 +110,10 @@ class Announcer:
             self._announce_timer.cancel()
 
     def withdraw(self) -> None:
-        """Take back everything announced (the home is no longer served here)."""
+        """Take back everything announced (the home is no longer served here); say
+        nothing more after."""
         self.stop()
+        self._withdrawn = True
         for message in stale_discovery(self._announced_topics(), []):
             try:
                 self._publish(message)
@@ -120,7 +123,7 @@ class Announcer:
 
     def _announce_now(self) -> None:
         self._announce_timer = None
-        if self._quiet:
+        if self._quiet or self._withdrawn:
             return  # announced when this one drives again
         self._announced = time.monotonic()
         current = discovery_messages(self.cfg, self.topics, installed_version())

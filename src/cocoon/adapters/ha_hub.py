@@ -100,12 +100,12 @@ class HomeAssistantHub:
 
     def _trigger(self, event: dict[str, Any]) -> None:
         home = (event.get("data") or {}).get("home")
-        if home is None and len(self._homes) == 1:
-            home = next(iter(self._homes))
+        if "" in self._homes:
+            home = ""  # a home of its own: whatever the event names, it is this one
         if isinstance(home, str) and home in self._homes:
             for_home(home, self._homes[home].trigger)(event)
             return
-        homes = ", ".join(sorted(self._homes))
+        homes = ", ".join(sorted(self._homes)) or "none with Home Assistant"
         if home is None:
             _LOGGER.warning(
                 "A %s event needs data {name: <calm mode or ritual>, home: <one of %s>}",

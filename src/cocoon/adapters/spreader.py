@@ -10,7 +10,10 @@ done once, as last asked. A home of its own is served at once, as before.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Hashable
+
+_LOGGER = logging.getLogger(__name__)
 
 Later = Callable[[float, Callable[[], None]], asyncio.TimerHandle]
 
@@ -65,7 +68,11 @@ class Spreader:
         while self._waiting and self._spent < self.batch:
             key = next(iter(self._waiting))
             self._spent += 1
-            self._waiting.pop(key)()
+            try:
+                self._waiting.pop(key)()
+            except Exception:
+                # One home's failure must not hold up the others'.
+                _LOGGER.exception("Could not do what a home waited for (%s); carrying on", key)
         if self._timer is None and self._spent:
             self._timer = self._later(self.pause, self._next_window)
 

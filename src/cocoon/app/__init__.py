@@ -32,7 +32,7 @@ from cocoon.adapters.spreader import Spreader
 from cocoon.adapters.switchboard import Switchboard
 from cocoon.adapters.topics import Topics
 from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
-from cocoon.app.home import HomeRuntime, Shared
+from cocoon.app.home import HomeRuntime, Shared, uses_home_assistant
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.site import Site, SiteReading, load_site, read_site
 from cocoon.errors import CocoonError, ConfigError
@@ -87,9 +87,9 @@ class Daemon:
             queue=MAX_QUEUED + QUEUED_PER_HOME * (len(site.homes) - 1),
         )
         self.hub: HomeAssistantHub | None = None
-        if site.home_assistant is not None and any(
-            device.entity for cfg in site.homes.values() for device in cfg.devices.values()
-        ):
+        if site.home_assistant is not None and (self.building or _any_entity(site)):
+            # A building's flats are pressed from Home Assistant (`cocoon_trigger`)
+            # whether or not their devices are its entities.
             self.hub = HomeAssistantHub(site.home_assistant)
         self._pacers: dict[str, Pacer] = {}
         self.spreader = Spreader()
@@ -116,6 +116,8 @@ class Daemon:
             drives=(self._drive,),
         )
         self.switchboard = Switchboard(self.ownership, self._routers)
+        self._driving = True
+        """Whether this process drives (not while another cocoon runs these homes)."""
         self._reloading = asyncio.Lock()
         self.link.listen(
             on_message=self.switchboard.receive,
@@ -173,6 +175,7 @@ class Daemon:
             yield home.ident, home.router
 
     def _drive(self, on: bool) -> None:
+        self._driving = on
         for home in self.homes.values():
             home.drive(on)
 
@@ -246,11 +249,7 @@ class Daemon:
 
     def _follow(self, site: Site, kept: frozenset[str]) -> None:
         """Serve the homes of `site` (and keep those of `kept` as they are)."""
-        if (
-            self.hub is None
-            and site.home_assistant is not None
-            and any(device.entity for cfg in site.homes.values() for device in cfg.devices.values())
-        ):
+        if self.hub is None and site.home_assistant is not None and _any_entity(site):
             _LOGGER.warning(
                 "Home Assistant devices new to this process take effect at the next restart"
             )
@@ -268,20 +267,33 @@ class Daemon:
             home.leave()
             for_home(ident, _LOGGER.info)("No longer in the site: its devices are given back")
         connected = self.link.connected
+        unchanged = 0
         for ident, cfg in homes.items():
             serving = self.homes.get(ident)
             if serving is None:
                 new = self.homes[ident] = self._home(ident, cfg)
                 new.start()
-                if connected:
+                if not self._driving:
+                    new.drive(False)
+                elif connected:
                     new.connected()
                 for_home(ident, _LOGGER.info)("New in the site: served from now on")
-            elif cfg != serving.cfg:
+            elif cfg != serving.cfg or site.single:
+                # (A home of its own is told again even unchanged, as it always was.)
                 serving.reload(cfg)
+            else:
+                unchanged += 1
+        if unchanged:
+            _LOGGER.info("%d home%s unchanged", unchanged, "s" * (unchanged != 1))
         self.site = site
         # New buttons and devices are listened to now, and those gone no longer.
         self.switchboard.subscriptions()
         self.link.resubscribe()
+
+
+def _any_entity(site: Site) -> bool:
+    """Whether any home of the site has a device that is a Home Assistant entity."""
+    return any(uses_home_assistant(cfg) for cfg in site.homes.values())
 
 
 def _not_of(home: str, key: Hashable) -> bool:

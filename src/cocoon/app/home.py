@@ -105,7 +105,8 @@ class HomeRuntime:
 
     def _home_assistant(self, cfg: CocoonConfig) -> HomeAssistantGateway | None:
         hub = self.shared.hub
-        if hub is None or not any(device.entity for device in cfg.devices.values()):
+        # In a building every flat hears Home Assistant (its `cocoon_trigger` presses).
+        if hub is None or not (self.shared.building or uses_home_assistant(cfg)):
             return None
         return HomeAssistantGateway(cfg, self.inbox.put_nowait, hub.link)
 
@@ -115,7 +116,8 @@ class HomeRuntime:
         return [self.gateway, *ha]
 
     def _pacer(self, device: str) -> Pacer:
-        return self.shared.pacer(network(self.cfg, device))
+        # A home of its own paces all its devices as one, as it always did.
+        return self.shared.pacer(network(self.cfg, device) if self.shared.building else "")
 
     def start(self) -> None:
         """Load the state and start the engine (it runs for this home)."""
@@ -207,6 +209,11 @@ class HomeRuntime:
         """The home's own availability (in a building), retained."""
         message = Message(self.topics.availability, availability, qos=1, retain=True)
         self.shared.link.publish(message)
+
+
+def uses_home_assistant(cfg: CocoonConfig) -> bool:
+    """Whether any of a home's devices is a Home Assistant entity."""
+    return any(device.entity for device in cfg.devices.values())
 
 
 def _entities(cfg: CocoonConfig) -> object:

@@ -90,6 +90,8 @@ class Engine:
         self._glide = 0.0
         """Seconds the next commands glide at least (after a reload)."""
         self._saver = Saver(store, writer, on_saved=self._tell_and_arm)
+        self._stopped = False
+        """Stopped, or the home left: nothing is told, armed or saved any more."""
         self.handled = 0
         self.queue: asyncio.Queue[Event] = asyncio.Queue() if inbox is None else inbox
         self._pacer: Pacer | None = None
@@ -169,8 +171,9 @@ class Engine:
             self.submit(Wake("driving again"))
 
     def stop(self) -> None:
-        """Stop sending what the pacer still holds."""
+        """Stop sending what the pacer still holds, and telling and arming."""
         self._outbox.close()
+        self._stopped = True
 
     def reload(self, cfg: CocoonConfig, gateways: Sequence[DeviceGateway] | None = None) -> None:
         """Take a new configuration (and, when given, the gateways that go with it).
@@ -208,7 +211,9 @@ class Engine:
         self.state, removed, _ = reconfigure(served, nothing, self.state, now)
         for device, hold in removed.items():
             self._give_back(device, give_back_removed(served, device, hold, now))
-        self._outbox.close()
+        # What was given back is not held any more, should the home come back one day.
+        self._saver.save(self.state, now, served.home.zone)
+        self.stop()
         self.driving = False
 
     def _give_back(self, device: str, back: GiveBack) -> None:
@@ -316,11 +321,15 @@ class Engine:
         earlier for it) and shown as a problem until a save works again.
         """
         self._settling = False
+        if self._stopped:
+            return
         self._saver.save(self.state, self._now, self.cfg.home.zone)
         self._tell_and_arm()  # again once a save on the writer's thread is done
 
     def _tell_and_arm(self) -> None:
         """Publish the status (with how saving goes) and arm the next wake-up."""
+        if self._stopped:
+            return
         if self._saver.problem is None:
             self.problems.pop(_STATE, None)
         else:

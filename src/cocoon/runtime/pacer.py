@@ -16,11 +16,14 @@ in the first second: twice the rate).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
 
 from cocoon.core.model import Command
+
+_LOGGER = logging.getLogger(__name__)
 
 Later = Callable[[float, Callable[[], None]], asyncio.TimerHandle]
 """Calls a function after so many seconds (the running loop's `call_later`)."""
@@ -85,8 +88,8 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         later: Later = _call_later,
     ) -> None:
+        self._burst = burst
         self.rate = rate
-        self.burst = burst if burst is not None else max(1, int(rate))
         self._clock = clock
         self._later = later
         self._sent: deque[float] = deque()
@@ -96,6 +99,16 @@ class Pacer:
         """Lanes with commands waiting, in the order they are served."""
         self._timer: asyncio.TimerHandle | None = None
         self._own = self.lane(send) if send is not None else None
+
+    @property
+    def rate(self) -> float:
+        """Commands a second at most."""
+        return self._rate
+
+    @rate.setter
+    def rate(self, rate: float) -> None:
+        self._rate = rate
+        self.burst = self._burst if self._burst is not None else max(1, int(rate))
 
     def lane(self, send: Send) -> Lane:
         """A new lane, whose commands go out through `send`."""
@@ -174,7 +187,12 @@ class Pacer:
             if not lane.pending:
                 continue  # closed or forgotten meanwhile
             self._sent.append(now)
-            lane.send(lane.pending.pop(next(iter(lane.pending))))
+            command = lane.pending.pop(next(iter(lane.pending)))
+            try:
+                lane.send(command)
+            except Exception:
+                # One that cannot go must not hold up the rest of the network.
+                _LOGGER.exception("Could not send %s; carrying on", command)
             if lane.pending:
                 self._turns.append(lane)
         if any(lane.pending for lane in self._turns):

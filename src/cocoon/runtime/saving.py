@@ -13,6 +13,7 @@ when a newer comes is not written at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import threading
@@ -48,9 +49,17 @@ class Writer:
             self._changed.notify_all()
 
     def flush(self, timeout: float) -> bool:
-        """Wait until every job given so far has run (at most `timeout` seconds)."""
+        """Wait until every job given so far has run (at most `timeout` seconds); whether
+        they all did. Those still waiting are said in the log."""
         with self._changed:
-            return self._changed.wait_for(lambda: not self._jobs and not self._busy, timeout)
+            done = self._changed.wait_for(lambda: not self._jobs and not self._busy, timeout)
+            if not done:
+                _LOGGER.warning(
+                    "The disk is slow: %d state(s) not saved after %.0f s, left unsaved",
+                    len(self._jobs) + self._busy,
+                    timeout,
+                )
+            return done
 
     def _run(self) -> None:
         while True:
@@ -104,9 +113,11 @@ class Saver:
 
         def job() -> None:
             failure = self._try(state)
-            loop.call_soon_threadsafe(self._told, failure, now, zone, on_saved, context=context)
+            # A loop that has ended (cocoon stops) has no one left to tell.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._told, failure, now, zone, on_saved, context=context)
 
-        self._writer.submit(self, job)
+        self._writer.submit(self, lambda: context.copy().run(job))
 
     def _try(self, state: RuntimeState) -> Exception | None:
         try:

@@ -9,6 +9,7 @@ clock, and the engine is woken to re-plan.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -39,10 +40,12 @@ class Alarm:
         self.submit = submit
         self.armed: datetime | None = None
         """The instant the next wake-up is armed for."""
+        self._cancelled = False
 
     def arm(self, moment: datetime) -> None:
-        """Wake the engine at `moment` (on the engine's clock); replaces the previous one."""
-        if moment == self.armed:
+        """Wake the engine at `moment` (on the engine's clock); replaces the previous one.
+        A cancelled alarm is never armed again."""
+        if moment == self.armed or self._cancelled:
             return
         self.armed = moment
         self._scheduler.place(self, moment)
@@ -50,6 +53,7 @@ class Alarm:
     def cancel(self) -> None:
         """Wake no more (the engine is gone)."""
         self.armed = None
+        self._cancelled = True
         self._scheduler.remove(self)
 
     async def fire(self) -> None:
@@ -76,8 +80,11 @@ class Scheduler:
     def start(self) -> None:
         """Start the scheduler (inside the running event loop)."""
         self._scheduler.start()
-        self._scheduler.add_job(
-            self._check_clock, IntervalTrigger(seconds=CLOCK_CHECK.total_seconds()), id="clock"
+        contextvars.Context().run(  # an empty context: no home's
+            self._scheduler.add_job,
+            self._check_clock,
+            IntervalTrigger(seconds=CLOCK_CHECK.total_seconds()),
+            id="clock",
         )
 
     def stop(self) -> None:
@@ -108,7 +115,9 @@ class Scheduler:
         delay = max(0.0, self.clock.seconds_until(moment))
         run_at = datetime.now(UTC) + timedelta(seconds=delay)
         # A late wake-up is still wanted: the core decides what is due, so no misfires.
-        self._scheduler.add_job(
+        # APScheduler's timers run in the context of whoever adds a job: none of a home's.
+        contextvars.Context().run(  # an empty context: no home's
+            self._scheduler.add_job,
             alarm.fire,
             DateTrigger(run_date=run_at),
             id=alarm.job,
