@@ -230,15 +230,25 @@ def test_a_flat_removed_from_the_site_gives_its_devices_back(building: Building)
 def test_a_flood_junk_and_a_stuck_device_in_one_flat_never_hold_up_another(
     building: Building,
 ) -> None:
+    # Flat 1's reading lamp is stuck (it left the network), and flat 1 wants it off.
     building.sim.set_available("flat_01/reading", False)
+    building.press("flat_01")
     flood = building.watcher.client
-    for n in range(3000):
-        flood.publish("zigbee2mqtt/flat_01/lamp", b"{not json" if n % 2 else b'{"brightness": 3')
-        flood.publish(
-            "zigbee2mqtt/flat_01/lamp", json.dumps({"state": "ON", "brightness": n % 254})
-        )
+
+    def flood_flat_01(messages: int) -> None:
+        for n in range(messages):
+            junk = b"{not json" if n % 2 else b'{"brightness": 3'
+            flood.publish("zigbee2mqtt/flat_01/lamp", junk)
+            report = {"state": "ON", "brightness": n % 254}
+            flood.publish("zigbee2mqtt/flat_01/lamp", json.dumps(report))
+
+    flood_flat_01(1500)
     building.press("flat_02")
+    flood_flat_01(1500)  # and on, while flat 2's press is handled
     wait_until(lambda: building.lamp("flat_02") == CALM, what="flat 2 calm during the flood")
+    wait_until(lambda: building.sim.state("flat_02/reading").get("state") == "OFF", what="off")
     log = building.log_says("Dropped a message")
     dropped = [line for line in log.splitlines() if "Dropped a message" in line]
     assert all("[flat_01]" in line for line in dropped)
+    for ident in FLATS[2:]:
+        assert building.sent(ident) == [], ident
