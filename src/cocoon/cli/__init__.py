@@ -87,9 +87,11 @@ _COMMANDS: tuple[Command, ...] = (
         summary="run the daemon",
         description=(
             "Run cocoon: connect to the MQTT broker, announce the Cocoon device to Home "
-            "Assistant, and drive the devices through the day. SIGTERM or SIGINT stop it "
+            "Assistant, and drive the devices through the day; with a site file (homes:), "
+            "every home of it, each its own Cocoon device. SIGTERM or SIGINT stop it "
             "(it says offline first); SIGHUP reloads the configuration, keeping the old one "
-            "when the new one is invalid. While another cocoon runs the same home on the "
+            "when the new one is invalid (in a site, home by home: a home whose file broke "
+            "keeps its last good one). While another cocoon runs the same home on the "
             "broker, it says so, drives nothing and takes over when that one stops. It keeps "
             "trying a broker it cannot reach, and says why in its log. Exits 0 when stopped, "
             "2 for an invalid configuration, 1 for any other failure."

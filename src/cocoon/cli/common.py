@@ -38,7 +38,10 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         default=Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG),
-        help=f"the configuration file (default: ${CONFIG_ENV}, else {DEFAULT_CONFIG})",
+        help=(
+            f"the configuration file, a home's or a site's (default: ${CONFIG_ENV}, else"
+            f" {DEFAULT_CONFIG})"
+        ),
     )
 
 
