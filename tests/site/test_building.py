@@ -197,14 +197,21 @@ def test_a_broken_flat_file_keeps_that_flat_as_it_was_while_the_others_reload(
 ) -> None:
     (building.directory / "flats" / "flat_02.yaml").write_text("home: [unclosed\n")
     write_flat(building.directory, "flat_05", flat("flat_05", calm_brightness=30))
+    # Flat 6 now names flat 2's lamp, which flat 2 (kept as it was) still drives.
+    grabbing = flat("flat_06", calm_brightness=40)
+    grabbing["devices"]["lamp"] = {"zigbee2mqtt": "flat_02/lamp"}
+    write_flat(building.directory, "flat_06", grabbing)
     building.reload()
     building.log_says("[flat_05]", "Configuration reloaded")
     log = building.log_says("[flat_02]", "invalid")
     assert "flat_02.yaml" in log
+    building.log_says("[flat_06]", "still drives: flat_02/lamp (flat_02)")
     building.press("flat_05")
     wait_until(lambda: building.lamp("flat_05") == 76, what="flat 5's new calm (30 %)")
     building.press("flat_02")
     wait_until(lambda: building.lamp("flat_02") == CALM, what="flat 2 as it was")
+    building.press("flat_06")
+    wait_until(lambda: building.lamp("flat_06") == CALM, what="flat 6 as it was, its own lamp")
 
 
 def test_a_flat_removed_from_the_site_gives_its_devices_back(building: Building) -> None:

@@ -17,6 +17,7 @@ import gc
 import logging
 import signal
 from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Set as AbstractSet
 from functools import partial
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from cocoon.adapters.spreader import Spreader
 from cocoon.adapters.switchboard import Switchboard
 from cocoon.adapters.topics import Topics
 from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
-from cocoon.app.home import HomeRuntime, Shared, uses_home_assistant
+from cocoon.app.home import HomeRuntime, Shared, network, uses_home_assistant
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.site import Site, SiteReading, load_site, read_site
 from cocoon.errors import CocoonError, ConfigError
@@ -247,6 +248,28 @@ class Daemon:
             )
         self._follow(reading.site, kept=frozenset(reading.broken))
 
+    def _keep_what_kept_homes_hold(
+        self, homes: dict[str, CocoonConfig], kept: AbstractSet[str]
+    ) -> None:
+        """A home that now names a device a kept home (its file broken) still drives keeps
+        its own last good configuration too (or is not started): one driver per device."""
+        held = {claim: ident for ident in kept for claim in _claims(homes[ident])}
+        for ident, cfg in list(homes.items()):
+            taken = sorted(f"{claim[1]} ({held[claim]})" for claim in _claims(cfg) & held.keys())
+            if ident in kept or not taken:
+                continue
+            serving = self.homes.get(ident)
+            for_home(ident, _LOGGER.error)(
+                "The new configuration of this home names what a home kept as it was still "
+                "drives: %s; %s",
+                ", ".join(taken),
+                "keeping its last good one" if serving is not None else "not started",
+            )
+            if serving is not None:
+                homes[ident] = serving.cfg
+            else:
+                del homes[ident]
+
     def _follow(self, site: Site, kept: frozenset[str]) -> None:
         """Serve the homes of `site` (and keep those of `kept` as they are)."""
         if self.hub is None and site.home_assistant is not None and _any_entity(site):
@@ -261,6 +284,7 @@ class Daemon:
             homes = {next(iter(self.homes)): next(iter(site.homes.values()))}
         for ident in kept & self.homes.keys():
             homes[ident] = self.homes[ident].cfg
+        self._keep_what_kept_homes_hold(homes, kept & self.homes.keys())
         for ident in [i for i in self.homes if i not in homes]:
             home = self.homes.pop(ident)
             self.spreader.cancel(partial(_not_of, ident))
@@ -289,6 +313,14 @@ class Daemon:
         # New buttons and devices are listened to now, and those gone no longer.
         self.switchboard.subscriptions()
         self.link.resubscribe()
+
+
+def _claims(cfg: CocoonConfig) -> set[tuple[str, str]]:
+    """The devices a home drives, as a network sees them: (network, name or entity)."""
+    return {
+        (network(cfg, name), device.zigbee2mqtt or device.entity or name)
+        for name, device in cfg.devices.items()
+    }
 
 
 def _any_entity(site: Site) -> bool:
