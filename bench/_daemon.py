@@ -19,13 +19,13 @@ from tests.faults.mosquittos import TunedMosquitto
 from bench._probe import MODE_TOPIC, SET_TOPICS, Probe
 
 
-@contextlib.contextmanager
 def print_log_tail(daemon: DaemonProcess) -> None:
     """Show the end of cocoon's log (a benchmark failed: it may say why)."""
     tail = "\n".join(daemon.log().splitlines()[-40:])
     print(f"cocoon's log ends with:\n{tail}", file=sys.stderr)
 
 
+@contextlib.contextmanager
 def running_home(
     *, verbose: bool = False, broker_options: dict[str, str | None] | None = None, **overrides: Any
 ) -> Iterator[tuple[Mosquitto, DaemonProcess, Probe]]:
