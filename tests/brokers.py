@@ -1,7 +1,7 @@
-"""A real Mosquitto for tests: its own config, a free loopback port, started and stopped by us.
+"""A real Mosquitto for tests: its own config, a free loopback port, started and stopped by us
+(`tests.processes.Program`).
 
-Started with `subprocess.Popen` and stopped by its own pid, never from a shell with `&`
-(an orphan is not reaped here and stays `<defunct>`). It runs as root with `user root`,
+It runs as root with `user root`,
 because mosquitto started as root otherwise drops to user `mosquitto` and cannot write
 its log and persistence in a root-owned temporary directory. Persistence is saved on
 every change, so even a SIGKILL keeps retained messages and persistent sessions.
@@ -12,13 +12,13 @@ from __future__ import annotations
 import shutil
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 
+from .processes import Program
+
 HOST = "127.0.0.1"
 _START_TIMEOUT = 10.0
-_STOP_TIMEOUT = 10.0
 
 
 def free_port() -> int:
@@ -29,22 +29,18 @@ def free_port() -> int:
         return port
 
 
-class Mosquitto:
+class Mosquitto(Program):
     """One mosquitto broker on `host:port`, with its config, log and persistence in `dir`."""
 
     host = HOST
+    name = "mosquitto"
 
     def __init__(self, directory: Path, port: int | None = None) -> None:
+        super().__init__()
         self.dir = directory
         self.port = port if port is not None else free_port()
         self.log_path = directory / "mosquitto.log"
         self.config_path = directory / "mosquitto.conf"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the broker process is alive."""
-        return self._process is not None and self._process.poll() is None
 
     def start(self) -> None:
         """Write the config, start the broker and wait until its port accepts connections."""
@@ -59,27 +55,8 @@ class Mosquitto:
             )
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(self._config(), encoding="utf-8")
-        self._process = subprocess.Popen(
-            [executable, "-c", str(self.config_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self._spawn([executable, "-c", str(self.config_path)])
         self._wait_until_listening()
-
-    def stop(self) -> None:
-        """Stop the broker gracefully (SIGTERM) and wait for it to exit."""
-        self._end(signal.SIGTERM)
-
-    def kill(self) -> None:
-        """Kill the broker abruptly (SIGKILL), like a power cut, and wait for it to exit."""
-        self._end(signal.SIGKILL)
-
-    def restart(self) -> None:
-        """Stop (if running) and start again on the same port with the same persistence."""
-        if self.running:
-            self.stop()
-        self.start()
 
     def log_tail(self, lines: int = 30) -> str:
         """The end of the broker's log, for failure messages."""
@@ -110,10 +87,9 @@ class Mosquitto:
         )
 
     def _wait_until_listening(self) -> None:
-        assert self._process is not None
         deadline = time.monotonic() + _START_TIMEOUT
         while True:
-            code = self._process.poll()
+            code = self._exit_code()
             if code is not None:
                 self._process = None
                 raise RuntimeError(
@@ -131,18 +107,6 @@ class Mosquitto:
                         f"{_START_TIMEOUT:.0f} s; its log ends with:\n{self.log_tail()}"
                     ) from None
                 time.sleep(0.01)
-
-    def _end(self, sig: signal.Signals) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(sig)
-            try:
-                process.wait(_STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(_STOP_TIMEOUT)
 
 
 def _sbin(name: str) -> str | None:

@@ -1,5 +1,5 @@
-"""Fixtures shared by every test package: a real Mosquitto and a real Home Assistant,
-each on a free loopback port.
+"""Fixtures shared by every test package: a real Mosquitto, a real Home Assistant and a
+real etcd, each on free loopback ports.
 
 Every test that boots Home Assistant runs twice, on the oldest supported release and
 on the current one (`ha_install`, ids `[ha2024.3.3]` and `[ha2026.11.0]`)."""
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .brokers import Mosquitto
+from .etcd import Etcd
 from .faults.mosquittos import TunedMosquitto
 from .homeassistant import HomeAssistant, Install, installs
 
@@ -23,6 +24,15 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     broker.start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture
+def etcd(tmp_path: Path) -> Iterator[Etcd]:
+    """An etcd member of the test's own (tests kill, pause and restart it)."""
+    member = Etcd(tmp_path / "etcd")
+    member.start()
+    yield member
+    member.kill()
 
 
 PACKET_LIMIT = 600

@@ -52,7 +52,6 @@ import os
 import re
 import secrets
 import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -69,6 +68,7 @@ from cocoon.adapters import ha_wire
 from cocoon.config.schema import HomeAssistant as HomeAssistantSettings
 
 from .brokers import HOST, free_port
+from .processes import Program
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -388,14 +388,16 @@ input_number:
     return token
 
 
-class HomeAssistant:
+class HomeAssistant(Program):
     """One Home Assistant on 127.0.0.1:`port`, with its config, storage and log in `dir`.
 
     The constructor writes the config dir (see `write_config`) once; `restart()` keeps
-    the dir, the port and the token.
+    the dir, the port and the token (the demo's state resets).
     """
 
     host = HOST
+    name = "Home Assistant"
+    stop_timeout = _STOP_TIMEOUT
 
     def __init__(
         self,
@@ -406,6 +408,7 @@ class HomeAssistant:
         extra_yaml: str = "",
         install: Install | None = None,
     ) -> None:
+        super().__init__()
         self.dir = directory
         self.mqtt_port = mqtt_port
         self.port = port if port is not None else free_port()
@@ -421,7 +424,6 @@ class HomeAssistant:
         self._earlier_logs = directory / "hass.earlier.log"
         self._records_forgotten = 0
         self._last_error: str | None = None
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -433,16 +435,6 @@ class HomeAssistant:
         """The websocket API's URL."""
         return f"ws://{self.host}:{self.port}/api/websocket"
 
-    @property
-    def running(self) -> bool:
-        """Whether the Home Assistant process is alive."""
-        return self._process is not None and self._process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        """The process id while it runs."""
-        return self._process.pid if self.running and self._process is not None else None
-
     def start(self) -> None:
         """Start Home Assistant and wait until it is RUNNING with the MQTT entry loaded."""
         if self.running:
@@ -451,7 +443,7 @@ class HomeAssistant:
         self._keep_earlier_log()
         started = time.monotonic()
         with (self.dir / "stdout.log").open("ab") as stdout:
-            self._process = subprocess.Popen(
+            self._spawn(
                 self.install.command(
                     "hass",
                     "--config",
@@ -461,9 +453,7 @@ class HomeAssistant:
                     str(self.log_path),
                     binds=[self.dir],
                 ),
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=subprocess.STDOUT,
+                output=stdout,
                 env=_environment(),
             )
         try:
@@ -473,20 +463,6 @@ class HomeAssistant:
             self._end(signal.SIGKILL)
             raise
         self.boot_seconds = time.monotonic() - started
-
-    def stop(self) -> None:
-        """Stop gracefully (SIGTERM) and wait for the process to exit; SIGKILL after 60 s."""
-        self._end(signal.SIGTERM)
-
-    def kill(self) -> None:
-        """Kill abruptly (SIGKILL) and wait for the process to exit."""
-        self._end(signal.SIGKILL)
-
-    def restart(self) -> None:
-        """Stop (if running) and start again: same dir, port and token; demo state resets."""
-        if self.running:
-            self.stop()
-        self.start()
 
     # --- REST helpers (urllib only) ---
 
@@ -639,10 +615,9 @@ class HomeAssistant:
         return state
 
     def _wait_until(self, ready: Callable[[], bool], what: str) -> None:
-        assert self._process is not None
         deadline = time.monotonic() + _BOOT_TIMEOUT
         while not ready():
-            code = self._process.poll()
+            code = self._exit_code()
             if code is not None:
                 raise RuntimeError(
                     f"Home Assistant exited with code {code} while starting on port "
@@ -663,18 +638,6 @@ class HomeAssistant:
             with self._earlier_logs.open("a", encoding="utf-8") as earlier:
                 earlier.write(text)
             self.log_path.unlink()
-
-    def _end(self, sig: signal.Signals) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(sig)
-            try:
-                process.wait(_STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(_STOP_TIMEOUT)
 
 
 def _environment() -> dict[str, str]:

@@ -1,0 +1,216 @@
+"""The fleet's etcd: leases, claims and fenced writes, every call bounded in time.
+
+Spoken through aetcd (etcd's v3 gRPC API on asyncio). aetcd takes one endpoint per
+client, so the endpoints of `--fleet` are tried in turn: a call that fails moves the
+next call to the next endpoint. Every call has a deadline, so a paused or partitioned
+etcd makes a call fail (`EtcdUnavailable`) instead of hanging.
+
+A home's owner key is bound to its worker's lease and created only while absent; its
+create revision is the fencing token. Every write of the home's state is a transaction
+that compares that token, so a worker that lost the home (its lease expired and another
+claimed it) can no longer write.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aetcd
+
+_LOGGER = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+_UNAVAILABLE = (
+    aetcd.ConnectionFailedError,
+    aetcd.ConnectionTimeoutError,
+    aetcd.InternalError,
+)
+
+
+class EtcdUnavailable(Exception):
+    """etcd did not answer (down, paused, unreachable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A key read from etcd: its value, its lease (0: none) and its create revision."""
+
+    value: bytes
+    lease: int
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One etcd member's client address."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class Etcd:
+    """A connection to an etcd cluster through any of its `endpoints`."""
+
+    def __init__(self, endpoints: list[Endpoint], *, timeout: float) -> None:
+        if not endpoints:
+            raise ValueError("no etcd endpoint")
+        self.endpoints = endpoints
+        self.timeout = timeout
+        self._at = 0
+        self._client: aetcd.Client | None = None
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The endpoint the next call goes to."""
+        return self.endpoints[self._at]
+
+    async def _call(self, call: Callable[[aetcd.Client], Awaitable[_T]]) -> _T:
+        if self._client is None:
+            endpoint = self.endpoint
+            # aetcd's timeout is its gRPC deadline for each call.
+            self._client = aetcd.Client(
+                host=endpoint.host, port=endpoint.port, timeout=self.timeout
+            )
+        try:
+            return await call(self._client)
+        except _UNAVAILABLE as exc:
+            failed = self.endpoint
+            await self._drop()
+            self._at = (self._at + 1) % len(self.endpoints)
+            raise EtcdUnavailable(f"etcd at {failed} not reachable ({_why(exc)})") from exc
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await client.close()
+            except Exception:  # a client that failed may fail to close too
+                _LOGGER.debug("Closing the etcd client failed", exc_info=True)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._drop()
+
+    async def grant(self, ttl: int) -> int:
+        """A new lease of `ttl` seconds: its id."""
+        lease = await self._call(lambda client: client.lease(ttl))
+        return int(lease.id)
+
+    async def refresh(self, lease: int) -> int:
+        """Keep `lease` alive: the seconds it has left now, 0 when it has expired."""
+        reply = await self._call(lambda client: client.refresh_lease(lease))
+        return max(0, int(reply.TTL))
+
+    async def revoke(self, lease: int) -> None:
+        """End `lease` now: the keys bound to it are deleted."""
+        await self._call(lambda client: client.revoke_lease(lease))
+
+    async def create(self, key: bytes, value: bytes, lease: int) -> bool:
+        """Put `key` bound to `lease` only if it is absent; whether it was."""
+
+        async def call(client: aetcd.Client) -> bool:
+            t = client.transactions
+            ok, _ = await client.transaction(
+                compare=[t.create(key) == 0], success=[t.put(key, value, lease=lease)], failure=[]
+            )
+            return bool(ok)
+
+        return await self._call(call)
+
+    async def claim(
+        self, owner: bytes, value: bytes, lease: int, state: bytes
+    ) -> tuple[int, bytes | None] | None:
+        """Create the owner key `owner` bound to `lease` if no one owns it, and read the
+        key `state` in the same transaction: the fencing token and the state (None: no
+        state yet); None when someone owns it."""
+
+        async def call(client: aetcd.Client) -> tuple[int, bytes | None] | None:
+            t = client.transactions
+            ok, replies = await client.transaction(
+                compare=[t.create(owner) == 0],
+                success=[t.put(owner, value, lease=lease), t.get(state)],
+                failure=[],
+            )
+            if not ok:
+                return None
+            token = int(replies[0].response_put.header.revision)
+            found = replies[1]
+            return token, (bytes(found[0][0]) if found else None)
+
+        return await self._call(call)
+
+    async def put_if_owner(self, owner: bytes, token: int, key: bytes, value: bytes) -> bool:
+        """Write `key` only while `owner` is the key created at revision `token`."""
+
+        async def call(client: aetcd.Client) -> bool:
+            t = client.transactions
+            ok, _ = await client.transaction(
+                compare=[t.create(owner) == token], success=[t.put(key, value)], failure=[]
+            )
+            return bool(ok)
+
+        return await self._call(call)
+
+    async def give_back(self, owner: bytes, token: int, key: bytes, value: bytes) -> bool:
+        """Write `key` and delete `owner` in one transaction, only while `owner` is the key
+        created at revision `token`: the home's last state and its release, at once."""
+
+        async def call(client: aetcd.Client) -> bool:
+            t = client.transactions
+            ok, _ = await client.transaction(
+                compare=[t.create(owner) == token],
+                success=[t.put(key, value), t.delete(owner)],
+                failure=[],
+            )
+            return bool(ok)
+
+        return await self._call(call)
+
+    async def listing(self, prefix: bytes) -> dict[bytes, Key]:
+        """Every key under `prefix` (read at one revision)."""
+
+        async def call(client: aetcd.Client) -> dict[bytes, Key]:
+            found = await client.get_prefix(prefix)
+            return {
+                bytes(kv.key): Key(bytes(kv.value), int(kv.lease), int(kv.create_revision))
+                for kv in found
+            }
+
+        return await self._call(call)
+
+
+def parse_endpoints(url: str) -> tuple[list[Endpoint], str]:
+    """`etcd://HOST:PORT[,HOST:PORT…][/NAME]`: the endpoints and the fleet's name ("" when
+    not given). Raises ValueError saying what is wrong."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme != "etcd":
+        raise ValueError(f"--fleet takes etcd://HOST:PORT[,HOST:PORT…][/NAME], not {url!r}")
+    hosts, _, name = rest.partition("/")
+    endpoints = []
+    for part in hosts.split(","):
+        host, colon, port = part.strip().rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"--fleet: {part.strip()!r} is not HOST:PORT (in {url!r})")
+        endpoints.append(Endpoint(host.strip("[]"), int(port)))
+    if name and not all(c.isalnum() or c in "-_." for c in name):
+        raise ValueError(f"--fleet: the fleet's name {name!r} takes letters, digits, - _ . only")
+    return endpoints, name
+
+
+def worker_document(name: str, pid: int, host: str) -> bytes:
+    """What a worker's key says of it (for people reading etcd)."""
+    document: dict[str, Any] = {"worker": name, "pid": pid, "host": host}
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:120] if text and text[0] else type(exc).__name__
