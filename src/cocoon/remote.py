@@ -12,9 +12,11 @@ import asyncio
 import contextlib
 import json
 import os
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cocoon.adapters.control import stamped_press
 from cocoon.adapters.mqtt_link import ONLINE, MqttLink, until_connected
 from cocoon.adapters.topics import Topics
 from cocoon.config.checks import did_you_mean
@@ -28,6 +30,8 @@ _RETAINED_WAIT = 1.0
 """Seconds to wait for a retained message after subscribing (it comes right after)."""
 _SEND_WAIT = 0.3
 """Seconds to let a QoS 1 press reach the broker before disconnecting."""
+FLEET = "is served by a fleet"
+"""What `_availability` says of a home a worker of a fleet serves."""
 PRESS_EXPIRY = 60
 """Seconds a press may wait on the broker: cocoon may have died a moment ago without the
 broker knowing yet (a machine that lost power), and a press must not act an hour later."""
@@ -115,13 +119,17 @@ async def trigger(cfg: CocoonConfig, name: str, topics: Topics | None = None) ->
     found: dict[str, bytes] = {}
     async with _connected(cfg, topics.availabilities, found) as link:
         said = await _availability(found, topics)
-        if said is not None:
+        if said not in (None, FLEET):
             raise NotRunning(
                 f"cocoon for {cfg.home.name} {said} on the broker "
                 f"{cfg.mqtt.host if cfg.mqtt else ''}: nothing was pressed; "
                 f"start `cocoon run` and press again"
             )
-        link.publish(Message(topics.button(name), b"PRESS", qos=1, expiry=PRESS_EXPIRY))
+        # To a fleet, stamped and retained: should the home be between two workers, its
+        # next owner takes it when it subscribes.
+        press = stamped_press(time.time())
+        fleet = said == FLEET
+        link.publish(Message(topics.button(name), press, qos=1, retain=fleet, expiry=PRESS_EXPIRY))
         await asyncio.sleep(_SEND_WAIT)
     return topics.button(name)
 
@@ -136,6 +144,7 @@ async def fetch_status(
     listen = [topics.state, *topics.availabilities]
     async with _connected(cfg, listen, found):
         said = await _availability(found, topics, min(timeout, _RETAINED_WAIT))
+        said = None if said == FLEET else said
         await _until(found, topics.state, min(timeout, _RETAINED_WAIT))
     document = json.loads(found[topics.state]) if topics.state in found else None
     return document, said is None
@@ -144,8 +153,20 @@ async def fetch_status(
 async def _availability(
     found: dict[str, bytes], topics: Topics, timeout: float = _RETAINED_WAIT
 ) -> str | None:
-    """None when the home is served (every availability of it says online), else how it
-    is not: "has never been online" or "is offline"."""
+    """None when the home is served (every availability of it says online), `FLEET`
+    when a worker of a fleet serves it, else how it is not: "has never been online" or
+    "is offline".
+
+    A home of a fleet has no process that says `cocoon/status`: its own availability
+    says whether a worker serves it.
+    """
+    process, *own = topics.availabilities
+    if (
+        own
+        and await _until(found, process, timeout) is None
+        and await _until(found, own[0], timeout) == ONLINE
+    ):
+        return FLEET
     for topic in topics.availabilities:
         availability = await _until(found, topic, timeout)
         if availability != ONLINE:

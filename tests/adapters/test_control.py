@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from cocoon.adapters.control import Control, status_messages
+from cocoon.adapters.control import PRESS_KEEP, Control, stamped_press, status_messages
 from cocoon.adapters.topics import Topics
 from cocoon.core.events import Announce, Press, SelectMode, SetHandsOff
 from cocoon.core.model import NO_READINGS
@@ -65,12 +65,60 @@ def test_commands_become_events(topic: str, payload: str, event: object) -> None
 def test_a_retained_press_is_never_replayed() -> None:
     message = Message.text(TOPICS.button("calm_now"), "PRESS", retain=True)
     assert CONTROL.decode(message) is None
+    stamped = Message(TOPICS.button("calm_now"), stamped_press(1000), retain=True)
+    assert CONTROL.decode(stamped, now=1000) is None
+
+
+def test_a_stamped_press_is_a_press() -> None:
+    message = Message(TOPICS.button("tea"), stamped_press(1000.7))
+    assert json.loads(message.payload) == {"press": "PRESS", "at": 1000}
+    assert CONTROL.decode(message, now=5000) == Press("tea")
+
+
+FLEET = Control(CFG, Topics.for_worker(CFG, "w1"))
+
+
+@pytest.mark.parametrize(
+    ("payload", "retain", "made", "event"),
+    [
+        # Live presses act whenever they were made.
+        (b"PRESS", False, None, Press("calm_now")),
+        (None, False, -3600, Press("calm_now")),
+        # A press retained while the home had no owner acts if it is recent.
+        (None, True, -5, Press("calm_now")),
+        (None, True, -PRESS_KEEP + 1, Press("calm_now")),
+        (None, True, -PRESS_KEEP - 1, None),
+        (None, True, 3600, None),
+        # An unstamped retained press says nothing of its age: never replayed.
+        (b"PRESS", True, None, None),
+        # What clears a press taken: no press.
+        (b"", False, None, None),
+        (b"", True, None, None),
+    ],
+)
+def test_a_fleet_takes_recent_retained_presses(
+    payload: bytes | None, retain: bool, made: float | None, event: object
+) -> None:
+    now = 1_800_000_000.0
+    body = payload if payload is not None else stamped_press(now + (made or 0))
+    message = Message(TOPICS.button("calm_now"), body, retain=retain)
+    assert FLEET.topics.button("calm_now") == TOPICS.button("calm_now")
+    assert FLEET.decode(message, now=now) == event
+
+
+def test_a_fleet_still_never_replays_a_retained_mode_or_switch() -> None:
+    assert FLEET.decode(Message.text(TOPICS.mode_set, "Calm now", retain=True)) is None
+    assert FLEET.decode(Message.text(TOPICS.hands_off_set, "ON", retain=True)) is None
 
 
 @pytest.mark.parametrize(
     ("topic", "payload"),
     [
         ("cocoon/flat/button/calm_now/press", b"{not json"),
+        ("cocoon/flat/button/calm_now/press", b'{"press":"PRESS","at":"noon"}'),
+        ("cocoon/flat/button/calm_now/press", b'{"press":"PRESS","at":true}'),
+        ("cocoon/flat/button/calm_now/press", b'{"press":"HOLD","at":1}'),
+        ("cocoon/flat/button/calm_now/press", b'{"press":"PRESS","at":1e999}'),
         ("cocoon/flat/mode/set", b"party"),
         ("cocoon/flat/hands_off/set", b"maybe"),
         ("cocoon/flat/button/calm_now/press", b"\xff\xfe"),

@@ -29,7 +29,7 @@ COMMON = {
     "qos",
 }
 DOCUMENTED = {
-    "button": COMMON | {"command_topic", "payload_press"},
+    "button": COMMON | {"command_topic", "payload_press", "command_template", "retain"},
     "select": COMMON | {"command_topic", "state_topic", "options"},
     "switch": COMMON
     | {"command_topic", "state_topic", "payload_on", "payload_off"}
@@ -172,6 +172,26 @@ def test_a_button_per_calm_mode_and_per_ritual() -> None:
     assert buttons["Morning tea now"]["command_topic"] == TOPICS.button("morning_tea")
     assert buttons["Evening glow now"]["command_topic"] == TOPICS.button("evening")
     assert all(b["payload_press"] == "PRESS" for b in buttons.values())
+
+
+def test_in_a_fleet_buttons_stamp_their_press_and_keep_it_for_the_next_owner() -> None:
+    fleet = discovery_messages(CFG, Topics.for_worker(CFG, "w1"), VERSION)
+    for component, payload in parsed(fleet).values():
+        assert set(payload) <= DOCUMENTED[component] | {"availability_mode"}, component
+        assert [a["topic"] for a in payload["availability"]] == [
+            "cocoon/workers/w1/status",
+            "cocoon/flat/status",
+        ]
+        assert payload["availability_mode"] == "all"
+    for button in of(fleet, "button").values():
+        assert button["retain"] is True
+        assert button["payload_press"] == "PRESS"
+        assert button["command_template"] == (
+            '{"press":"{{ value }}","at":{{ now().timestamp() | int }}}'
+        )
+    assert not any(
+        "retain" in b or "command_template" in b for b in of(MESSAGES, "button").values()
+    )
 
 
 def test_the_mode_select_offers_off_and_each_calm_mode_by_name() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from cocoon.adapters.labels import (
@@ -19,15 +20,56 @@ from cocoon.core.status import Status
 from cocoon.ports import Message
 
 PRESS = "PRESS"
+PRESS_KEEP = 60.0
+"""Seconds a retained press waits for a fleet's next owner of its home."""
+
+
+def stamped_press(at: float) -> bytes:
+    """A press that says when it was made (`at`, seconds since the epoch): what `cocoon
+    trigger` sends, and Home Assistant's buttons in a fleet."""
+    return json.dumps({"press": PRESS, "at": int(at)}, separators=(",", ":")).encode()
+
+
+def _pressed_at(text: str) -> float | None:
+    """When a press was made: a stamped press's time; None for a bare `PRESS`. Anything
+    else raises ValueError."""
+    if text in (PRESS, ""):
+        return None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    at = document.get("at") if isinstance(document, dict) else None
+    if (
+        not isinstance(document, dict)
+        or document.get("press") != PRESS
+        or isinstance(at, bool)
+        or not isinstance(at, int | float)
+        or not math.isfinite(at)
+    ):
+        raise ValueError(
+            f'a button press is {PRESS!r} or {{"press":"PRESS","at":…}}, not {text[:40]!r}'
+        )
+    return float(at)
 
 
 class Control:
-    """Turns messages on cocoon's command topics into events."""
+    """Turns messages on cocoon's command topics into events.
+
+    In a fleet (`topics.fleet`), a press may be retained: made while its home was between two
+    workers, it is taken by the next owner when it subscribes, if it is younger than
+    `PRESS_KEEP` seconds (`now` is the time, in seconds since the epoch).
+    """
 
     def __init__(self, cfg: CocoonConfig, topics: Topics) -> None:
         self.cfg = cfg
         self.topics = topics
+        self.fleet = topics.fleet
         self._buttons = {topics.button(name): name for name in (*cfg.calm_modes, *cfg.rituals)}
+
+    def button(self, topic: str) -> bool:
+        """Whether `topic` is a button's (a calm mode's or ritual's press)."""
+        return topic in self._buttons
 
     def handles(self, topic: str) -> bool:
         """Whether `topic` is one of cocoon's command topics."""
@@ -37,22 +79,29 @@ class Control:
             self.topics.ha_status,
         )
 
-    def decode(self, message: Message) -> Event | None:
+    def decode(self, message: Message, now: float = 0.0) -> Event | None:
         """The event a command message asks for.
 
-        Retained commands are ignored: a reconnect must never replay a press. Junk
-        raises ValueError saying what was wrong.
+        Retained commands are ignored (a reconnect must never replay a press), but for a
+        fleet's recent stamped presses. Junk raises ValueError saying what was wrong.
         """
         topic = message.topic
-        if message.retain and topic != self.topics.ha_status:
+        if message.retain and topic != self.topics.ha_status and not self.fleet:
             return None
         text = message.payload.decode("utf-8", errors="strict").strip()
         if topic == self.topics.ha_status:
             return Announce("Home Assistant is online") if text == "online" else None
         if topic in self._buttons:
-            if text not in (PRESS, ""):
-                raise ValueError(f"a button press is {PRESS!r}, not {text[:40]!r}")
+            at = _pressed_at(text)
+            if (
+                self.fleet
+                and (not message.payload or message.retain)
+                and (at is None or not now - PRESS_KEEP <= at <= now + PRESS_KEEP)
+            ):
+                return None  # a press taken already (cleared), or too old to act on
             return Press(self._buttons[topic])
+        if message.retain:
+            return None
         if topic == self.topics.mode_set:
             mode = mode_from_option(self.cfg, text)
             if mode is None:

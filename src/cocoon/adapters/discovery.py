@@ -75,6 +75,18 @@ def origin_block(version: str) -> dict[str, object]:
     return {"name": "cocoon", "sw_version": version}
 
 
+PRESS_TEMPLATE = '{"press":"{{ value }}","at":{{ now().timestamp() | int }}}'
+"""A fleet's buttons stamp their press with its time (`control.stamped_press`)."""
+
+
+def _press(topics: Topics) -> dict[str, object]:
+    """How a button presses: `PRESS`, or in a fleet a stamped press, retained, so that a
+    home between two workers gets it from the broker when its next owner subscribes."""
+    if not topics.fleet:
+        return {"payload_press": PAYLOAD_PRESS}
+    return {"payload_press": PAYLOAD_PRESS, "command_template": PRESS_TEMPLATE, "retain": True}
+
+
 def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
     found = [
         Entity(
@@ -84,7 +96,7 @@ def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
             {
                 "name": cfg.display_name("calm_modes", mode),
                 "command_topic": topics.button(mode),
-                "payload_press": PAYLOAD_PRESS,
+                **_press(topics),
                 "icon": "mdi:meditation",
             },
         )
@@ -98,7 +110,7 @@ def _buttons(cfg: CocoonConfig, topics: Topics) -> list[Entity]:
             {
                 "name": f"{cfg.display_name('rituals', ritual)} now",
                 "command_topic": topics.button(ritual),
-                "payload_press": PAYLOAD_PRESS,
+                **_press(topics),
                 "icon": "mdi:calendar-clock",
             },
         )

@@ -174,6 +174,18 @@ class Etcd:
 
         return await self._call(call)
 
+    async def drop(self, owner: bytes, token: int) -> bool:
+        """Delete `owner` only while it is the key created at revision `token`."""
+
+        async def call(client: aetcd.Client) -> bool:
+            t = client.transactions
+            ok, _ = await client.transaction(
+                compare=[t.create(owner) == token], success=[t.delete(owner)], failure=[]
+            )
+            return bool(ok)
+
+        return await self._call(call)
+
     async def listing(self, prefix: bytes) -> dict[bytes, Key]:
         """Every key under `prefix` (read at one revision)."""
 

@@ -36,9 +36,12 @@ class Router:
         *,
         submit: Callable[[Event], None],
         announce: Callable[[str], None],
+        clear: Callable[[str], None] | None = None,
     ) -> None:
+        """`clear` takes a fleet's retained press off its topic once it was acted on."""
         self.cfg = cfg
         self.topics = topics
+        self._clear = clear
         self.control = Control(cfg, topics)
         self.gateway = gateway
         self._submit = submit
@@ -62,11 +65,17 @@ class Router:
         """Route one received message; junk is logged (rate-limited) and dropped."""
         try:
             if self.control.handles(message.topic):
-                event = self.control.decode(message)
+                event = self.control.decode(message, time.time())
                 if isinstance(event, Announce):
                     self._announce(event.reason)
                 elif event is not None:
                     self._submit(event)
+                if (
+                    self._clear is not None
+                    and message.payload
+                    and self.control.button(message.topic)
+                ):
+                    self._clear(message.topic)
                 return
             for report in self.gateway.receive(message):
                 # A retained report is what a device said before cocoon (re)started:

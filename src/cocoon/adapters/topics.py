@@ -26,6 +26,8 @@ class Topics:
     process: str | None = None
     """In a building, the availability of the process serving every home (its last will):
     a home's entities are available while both it and the home's own say `online`."""
+    fleet: bool = False
+    """Whether the home is served by a worker of a fleet (`for_worker`)."""
 
     @classmethod
     def for_config(cls, cfg: CocoonConfig) -> Topics:
@@ -40,6 +42,19 @@ class Topics:
         """The topics of a home in a building: its own, and the process's availability."""
         own = cls.for_config(cfg)
         return replace(own, process=cls.of_process(cfg.mqtt).availability)
+
+    @classmethod
+    def for_worker(cls, cfg: CocoonConfig, worker: str) -> Topics:
+        """The topics of a home served by a worker of a fleet: its own, and the worker's
+        availability (the worker's last will), which goes with the home to its next owner."""
+        own = cls.for_config(cfg)
+        return replace(own, process=cls.of_worker(cfg.mqtt, worker).availability, fleet=True)
+
+    @classmethod
+    def of_worker(cls, mqtt: Mqtt | None, worker: str) -> Topics:
+        """The topics of a worker of a fleet (`cocoon/workers/<worker>/status`)."""
+        process = cls.of_process(mqtt)
+        return replace(process, base=f"{process.base}/workers/{worker}")
 
     @classmethod
     def of_process(cls, mqtt: Mqtt | None) -> Topics:

@@ -1,0 +1,401 @@
+"""A worker of a fleet: its lease and fence, and the homes it claims and gives back.
+
+Several `cocoon run --fleet` processes share the homes of one site through etcd. Under
+`/cocoon/<fleet>/` each worker keeps:
+
+- `workers/<worker>`: who it is, bound to its lease (gone when the worker is);
+- `owners/<home>`: the worker serving the home, bound to its lease, created only while
+  absent, so a home has one owner at most; its create revision is the fencing token;
+- `state/<home>`: the home's runtime state, written only in a transaction that compares
+  that token, so only the owner writes it, and the next owner resumes it exactly.
+
+The fence: a worker drives only until half its lease's time to live after it sent the
+last renewal that succeeded (`Fence`). Past that, every message for its homes is held
+back at the moment it would be published, and its engines stop sending: by the time
+etcd could expire the lease and another worker claim a home, this one has gone quiet.
+A renewal that succeeds again opens the fence (the lease lived: the homes are still
+its); one that finds the lease expired lets every home go without a word.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import os
+import socket
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Protocol
+
+from cocoon.adapters.etcd import Etcd, EtcdUnavailable, worker_document
+from cocoon.core import RuntimeState
+from cocoon.core.share import moves
+from cocoon.ports import for_home
+from cocoon.runtime.store import decode, encode
+
+_LOGGER = logging.getLogger(__name__)
+
+FENCE = 0.5
+"""The part of the lease's time to live a worker drives for after a renewal was sent."""
+RENEWALS = 6
+"""Renewals sent in each time to live."""
+CLAIMS = 200
+"""Homes a worker claims at most in one turn."""
+RELEASES = 10
+"""Homes a worker gives back at most in one turn (the others take them in theirs)."""
+SAVE_WAIT = 5.0
+"""Seconds a save waits for etcd's answer."""
+
+
+class NotOwned(Exception):
+    """A home's state was not written: this worker no longer owns the home."""
+
+
+class Serving(Protocol):
+    """What the fleet asks of the process that serves the homes."""
+
+    def homes(self) -> Collection[str]:
+        """Every home of the site (served here or not)."""
+        ...
+
+    def take(self, home: str, store: FleetStore) -> None:
+        """Serve `home` from now on, its state in `store`."""
+        ...
+
+    def let_go(self, home: str) -> RuntimeState | None:
+        """Stop serving `home` without a word to its devices; its state at that instant
+        (None when it was not served)."""
+        ...
+
+    def drive(self, on: bool) -> None:
+        """Send and speak for the homes served, or hold everything back."""
+        ...
+
+
+class Fence:
+    """Whether this worker may drive now: until `FENCE` × the lease's time to live after
+    the last renewal that succeeded was sent (on the monotonic clock, which keeps
+    counting while the process is paused)."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self.until = -math.inf
+
+    def open(self) -> bool:
+        """Whether a message may go out now."""
+        return self._clock() < self.until
+
+    def renewed(self, sent: float) -> None:
+        """A renewal sent at `sent` succeeded."""
+        self.until = max(self.until, sent + self.ttl * FENCE)
+
+    def close(self) -> None:
+        """Drive no more (the lease is gone)."""
+        self.until = -math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The keys of a fleet in etcd."""
+
+    fleet: str
+
+    @property
+    def root(self) -> bytes:
+        return f"/cocoon/{self.fleet}/".encode()
+
+    @property
+    def workers(self) -> bytes:
+        return self.root + b"workers/"
+
+    @property
+    def owners(self) -> bytes:
+        return self.root + b"owners/"
+
+    def worker(self, name: str) -> bytes:
+        return self.workers + name.encode()
+
+    def owner(self, home: str) -> bytes:
+        return self.owners + home.encode()
+
+    def state(self, home: str) -> bytes:
+        return self.root + b"state/" + home.encode()
+
+
+class FleetStore:
+    """A home's runtime state in etcd, written only while this worker owns the home.
+
+    `load` gives what the claim read; `save` runs on the writer's thread and waits for
+    the fenced transaction on the event loop.
+    """
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        home: str,
+        token: int,
+        found: bytes | None,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.fleet = fleet
+        self.home = home
+        self.token = token
+        self._found = found
+        self._loop = loop
+        self.last: bytes | None = found
+        """The state as last written (or read by the claim)."""
+        self.released = False
+        """The home was given back: saves that still come write nothing."""
+
+    def load(self) -> RuntimeState:
+        """The state the claim read; an empty one when there was none or it is spoilt."""
+        if self._found is None:
+            return RuntimeState()
+        try:
+            return decode(json.loads(self._found.decode("utf-8")))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            _LOGGER.warning("The state kept in etcd could not be read (%s); starting afresh", exc)
+            return RuntimeState()
+
+    def payload(self, state: RuntimeState) -> bytes:
+        """The state as it is kept in etcd."""
+        return json.dumps(encode(state), separators=(",", ":")).encode()
+
+    def save(self, state: RuntimeState) -> None:
+        """Write the state if it changed and this worker still owns the home."""
+        payload = self.payload(state)
+        if payload == self.last or self.released:
+            return
+        keys = self.fleet.keys
+        call = self.fleet.etcd.put_if_owner(
+            keys.owner(self.home), self.token, keys.state(self.home), payload
+        )
+        if not asyncio.run_coroutine_threadsafe(call, self._loop).result(SAVE_WAIT):
+            if self.released:
+                return
+            raise NotOwned("this worker no longer owns the home")
+        self.last = payload
+
+
+class Fleet:
+    """This worker's part in a fleet: its lease, its fence, its homes."""
+
+    def __init__(
+        self,
+        etcd: Etcd,
+        serving: Serving,
+        *,
+        fleet: str,
+        worker: str,
+        ttl: int,
+    ) -> None:
+        self.etcd = etcd
+        self.serving = serving
+        self.keys = Keys(fleet)
+        self.worker = worker
+        self.ttl = ttl
+        self.fence = Fence(ttl)
+        self.lease: int | None = None
+        self.tokens: dict[str, int] = {}
+        """The homes served, with their fencing tokens."""
+        self._stores: dict[str, FleetStore] = {}
+        self._giving: dict[str, tuple[int, bytes]] = {}
+        """Homes let go whose giving back etcd has not taken yet: token, last state."""
+        self._driving = False
+        self._away_since: float | None = None
+        self.problem: str | None = None
+        """What people should know while etcd is away, in their words."""
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- life -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Join the fleet and keep at it (tasks on the running loop)."""
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._keep_alive(), name="cocoon-fleet-lease"),
+            loop.create_task(self._share(), name="cocoon-fleet-share"),
+        ]
+
+    async def stop(self) -> None:
+        """Give every home back (its state saved), so the others take them at once, and
+        end the lease."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for home in sorted(self.tokens):
+            self._let_go(home)
+        try:
+            await self._give_back_let_go()
+            if self.lease is not None and self.fence.open():
+                await self.etcd.revoke(self.lease)
+        except EtcdUnavailable as exc:
+            _LOGGER.warning("Left the fleet without telling etcd (%s)", exc)
+        self.fence.close()
+        await self.etcd.close()
+
+    # -- the lease and the fence ----------------------------------------------------------
+
+    async def _keep_alive(self) -> None:
+        every = self.ttl / RENEWALS
+        while True:
+            try:
+                if self.lease is None:
+                    await self._join()
+                else:
+                    await self._renew(self.lease)
+            except EtcdUnavailable as exc:
+                self._away(exc)
+            self._follow_fence()
+            await asyncio.sleep(every)
+
+    async def _join(self) -> None:
+        lease = await self.etcd.grant(self.ttl)
+        sent = time.monotonic()
+        document = worker_document(self.worker, os.getpid(), socket.gethostname())
+        if not await self.etcd.create(self.keys.worker(self.worker), document, lease):
+            await self.etcd.revoke(lease)
+            _LOGGER.error(
+                "Another worker of this fleet is called %r: waiting until it is gone (a worker "
+                "killed a moment ago is, within %d s); give each worker its own --worker",
+                self.worker,
+                self.ttl,
+            )
+            return
+        self.lease = lease
+        self.fence.renewed(sent)
+        self._back()
+        _LOGGER.info("Joined the fleet as %r (lease of %d s)", self.worker, self.ttl)
+
+    async def _renew(self, lease: int) -> None:
+        sent = time.monotonic()
+        if await self.etcd.refresh(lease) > 0:
+            self.fence.renewed(sent)
+            self._back()
+            return
+        # The lease expired (etcd away longer than its time to live, or this worker was
+        # paused): other workers may serve its homes already. Not a word to them.
+        _LOGGER.warning(
+            "This worker's lease expired: its %d home(s) may be another's now; joining again",
+            len(self.tokens),
+        )
+        self.fence.close()
+        for home in sorted(self.tokens):
+            self._let_go(home, told=False)
+        self._giving.clear()
+        self.lease = None
+
+    def _away(self, exc: EtcdUnavailable) -> None:
+        if self._away_since is None:
+            self._away_since = time.monotonic()
+            _LOGGER.warning("%s; driving on until the lease could expire", exc)
+        self.problem = f"{exc}, since {time.strftime('%H:%M')}"
+
+    def _back(self) -> None:
+        if self._away_since is not None:
+            _LOGGER.info("etcd answers again after %.1f s", time.monotonic() - self._away_since)
+            self._away_since = None
+        self.problem = None
+
+    def _follow_fence(self) -> None:
+        """Tell the homes to drive or hold back, as the fence says."""
+        driving = self.fence.open() and self.lease is not None
+        if driving == self._driving:
+            return
+        self._driving = driving
+        if not driving and self.tokens:
+            _LOGGER.warning(
+                "No renewal of the lease for %.1f s: holding back every home until etcd "
+                "answers (another worker may take them over)",
+                self.ttl * FENCE,
+            )
+        elif driving and self.tokens:
+            _LOGGER.info("The lease is renewed again: driving the %d home(s) on", len(self.tokens))
+        self.serving.drive(driving)
+
+    # -- sharing the homes ----------------------------------------------------------------
+
+    async def _share(self) -> None:
+        every = min(1.0, self.ttl / 4)
+        while True:
+            await asyncio.sleep(every)
+            if self.lease is None or not self.fence.open():
+                continue
+            try:
+                await self._turn(self.lease)
+            except EtcdUnavailable as exc:
+                self._away(exc)
+
+    async def _turn(self, lease: int) -> None:
+        """One turn: see who serves what, drop what is no longer ours, move toward our
+        share."""
+        await self._give_back_let_go()
+        listing = await self.etcd.listing(self.keys.root)
+        workers = [
+            key[len(self.keys.workers) :].decode()
+            for key in listing
+            if key.startswith(self.keys.workers)
+        ]
+        owners: dict[str, str] = {}
+        for key, found in listing.items():
+            if key.startswith(self.keys.owners):
+                home = key[len(self.keys.owners) :].decode()
+                owners[home] = found.value.decode()
+                if found.lease == lease and home not in self.tokens and home not in self._giving:
+                    # Ours in etcd but not served (a claim whose answer was lost): free it.
+                    await self.etcd.drop(key, found.created)
+                    del owners[home]
+        for home, token in list(self.tokens.items()):
+            held = listing.get(self.keys.owner(home))
+            if held is None or held.lease != lease or held.created != token:
+                for_home(home, _LOGGER.warning)("No longer this worker's: let go")
+                self._let_go(home, told=False)
+        step = moves(self.serving.homes(), workers, owners, self.worker, most=CLAIMS)
+        for home in step.release[:RELEASES]:
+            self._let_go(home)
+        await self._give_back_let_go()
+        for home in step.claim:
+            await self._claim(home, lease)
+
+    async def _claim(self, home: str, lease: int) -> None:
+        keys = self.keys
+        claimed = await self.etcd.claim(
+            keys.owner(home), self.worker.encode(), lease, keys.state(home)
+        )
+        if claimed is None:
+            return  # another worker was quicker
+        token, found = claimed
+        store = FleetStore(self, home, token, found or None, asyncio.get_running_loop())
+        self.tokens[home] = token
+        self._stores[home] = store
+        self.serving.take(home, store)
+
+    def _let_go(self, home: str, *, told: bool = True) -> None:
+        """Stop serving `home`; give it back in etcd later (`told`), or not (not ours)."""
+        token = self.tokens.pop(home, None)
+        store = self._stores.pop(home, None)
+        if store is not None:
+            store.released = True
+        state = self.serving.let_go(home)
+        if told and token is not None and store is not None:
+            payload = store.payload(state) if state is not None else (store.last or b"")
+            self._giving[home] = (token, payload)
+
+    async def _give_back_let_go(self) -> None:
+        keys = self.keys
+        for home, (token, payload) in list(self._giving.items()):
+            await self.etcd.give_back(keys.owner(home), token, keys.state(home), payload)
+            del self._giving[home]
+
+
+def default_worker() -> str:
+    """A worker's name when none is given: the machine's."""
+    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in socket.gethostname())
+    return name or "worker"
