@@ -58,6 +58,8 @@ class Simulated:
     online: bool = True
     received: list[dict[str, object]] = field(default_factory=list)
     asked: list[dict[str, object]] = field(default_factory=list)
+    senders: list[tuple[float, str | None]] = field(default_factory=list)
+    """Who sent each `/set` and `/get` (MQTT 5's `cocoon-worker` user property), and when."""
     fade: _Fade | None = None
 
     def visible(self, moment: float) -> tuple[float, float]:
@@ -240,3 +242,11 @@ def listing(
             "options": [],
         },
     }
+
+
+def sender_of(properties: object) -> str | None:
+    """The `cocoon-worker` user property of an MQTT 5 message's properties, if any."""
+    for key, value in getattr(properties, "UserProperty", None) or ():
+        if key == "cocoon-worker":
+            return str(value)
+    return None

@@ -15,9 +15,8 @@ Used by the tests and by `cocoon demo`. It behaves as Zigbee2MQTT does with its 
   brings it back, devices as they were.
 
 `Zigbee2MqttSimulator.of_site(homes, ...)` plays every device of every home of a site on
-their one network with one MQTT client, as a building's Zigbee2MQTT would; there a device
-is named `"<home id>/<device id>"` (the single-home simulator names it by its friendly
-name).
+one network and client, a device named `"<home id>/<device id>"`; with `mqtt5=True` it
+records who sent each command (`senders()`: a fleet worker's `cocoon-worker` property).
 
 `eager=True` keeps an older, easier world for the few tests that say why they need it:
 every device reports at start and after every change, retained.
@@ -46,6 +45,7 @@ from cocoon.adapters.sim_devices import (
     initial_devices,
     listing,
     number_field,
+    sender_of,
     site_devices,
 )
 from cocoon.adapters.z2m_bridge import FULL_BRIGHTNESS
@@ -74,7 +74,7 @@ class Zigbee2MqttSimulator:
     ) -> None:
         devices = initial_devices(cfg, mireds)
         names = {name: name for name in devices}
-        self._setup(base_topic(cfg), devices, names, host, port, eager, setpoint_step)
+        self._setup(base_topic(cfg), devices, names, host, port, eager, setpoint_step, False)
 
     @classmethod
     def of_site(
@@ -86,6 +86,7 @@ class Zigbee2MqttSimulator:
         eager: bool = False,
         mireds: tuple[int, int] = DEVICE_MIREDS,
         setpoint_step: float = 0.5,
+        mqtt5: bool = False,
     ) -> Zigbee2MqttSimulator:
         """Every Zigbee2MQTT device of every home (by home id) with one MQTT client, on
         their shared base topic; a device is named `"<home id>/<device id>"` here."""
@@ -95,7 +96,7 @@ class Zigbee2MqttSimulator:
         devices, names = site_devices(homes, mireds)
         simulator = cls.__new__(cls)
         base = bases.pop() if bases else DEFAULT_BASE
-        simulator._setup(base, devices, names, host, port, eager, setpoint_step)
+        simulator._setup(base, devices, names, host, port, eager, setpoint_step, mqtt5)
         return simulator
 
     def _setup(
@@ -107,8 +108,10 @@ class Zigbee2MqttSimulator:
         port: int,
         eager: bool,
         setpoint_step: float,
+        mqtt5: bool,
     ) -> None:
         self._host = host
+        self._mqtt5 = mqtt5
         self._port = port
         self._base = base
         self._eager = eager
@@ -122,7 +125,9 @@ class Zigbee2MqttSimulator:
 
     def _new_client(self) -> mqtt.Client:
         client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"cocoon-sim-{secrets.token_hex(4)}"
+            CallbackAPIVersion.VERSION2,
+            client_id=f"cocoon-sim-{secrets.token_hex(4)}",
+            protocol=mqtt.MQTTv5 if self._mqtt5 else mqtt.MQTTv311,
         )
         client.will_set(self._bridge_state, b'{"state":"offline"}', qos=1, retain=True)
         client.on_connect = self._on_connect
@@ -212,6 +217,12 @@ class Zigbee2MqttSimulator:
         with self._lock:
             return [dict(payload) for payload in self._device(name).received]
 
+    def senders(self, name: str) -> list[tuple[float, str | None]]:
+        """Who sent each `/set` and `/get` (None: no `cocoon-worker` property), and when
+        (monotonic), in order (with `mqtt5=True`)."""
+        with self._lock:
+            return list(self._device(name).senders)
+
     def asked(self, name: str) -> list[dict[str, object]]:
         """Every `/get` payload received, in order."""
         with self._lock:
@@ -298,8 +309,10 @@ class Zigbee2MqttSimulator:
             _LOGGER.warning("simulator: %s got %r, not a JSON object", message.topic, payload)
             return
         now = time.monotonic()
+        sender = sender_of(message.properties)
         with self._lock:
             device = self._devices[name]
+            device.senders.append((now, sender))
             if verb == "get":
                 device.asked.append(dict(payload))
                 self._report(device)
