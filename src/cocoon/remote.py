@@ -15,7 +15,8 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from cocoon.adapters.mqtt_link import ONLINE, MqttLink, until_connected
+from cocoon.adapters.mqtt_diagnoses import until_connected
+from cocoon.adapters.mqtt_link import ONLINE, MqttLink
 from cocoon.adapters.topics import Topics
 from cocoon.config.checks import did_you_mean
 from cocoon.config.schema import CocoonConfig
