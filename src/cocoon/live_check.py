@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from cocoon.adapters.ha_wire import read_states
 from cocoon.adapters.inventory import Finding, home_assistant_finding, zigbee2mqtt_finding
-from cocoon.adapters.mqtt_link import MqttLink, until_connected
+from cocoon.adapters.mqtt_diagnoses import until_connected
+from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.adapters.z2m_bridge import Directory, bridge_online, read_directory
 from cocoon.adapters.zigbee2mqtt import base_topic
 from cocoon.config.schema import CocoonConfig, Mqtt

@@ -17,7 +17,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from cocoon.adapters.control import stamped_press
-from cocoon.adapters.mqtt_link import ONLINE, MqttLink, until_connected
+from cocoon.adapters.mqtt_diagnoses import until_connected
+from cocoon.adapters.mqtt_link import ONLINE, MqttLink
 from cocoon.adapters.topics import Topics
 from cocoon.config.checks import did_you_mean
 from cocoon.config.schema import CocoonConfig

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from cocoon.adapters.ha_wire import describe_failure
-from cocoon.adapters.mqtt_link import why_unreachable
+from cocoon.adapters.mqtt_diagnoses import why_unreachable
 from cocoon.cli import main
 from cocoon.config.load import load_config
 from cocoon.config.schema import Settings

@@ -16,8 +16,9 @@ The contract with the broker and with Home Assistant (STYLE.md, habit 9):
   dropped before they are handed over.
 
 paho runs on the asyncio loop (`paho_loop.PahoLoop`); each callback below catches
-everything, so one bad message or handler never stops the link. What the link says when
-the broker will not have it is in `mqtt_diagnoses`.
+everything, so one bad message or handler never stops the link. `mqtt_receivers` hands
+messages and connections on; what the link says when the broker will not have it is in
+`mqtt_diagnoses`.
 """
 
 from __future__ import annotations
@@ -35,33 +36,19 @@ from paho.mqtt.reasoncodes import ReasonCode
 from cocoon.adapters.mqtt_client import (
     MAX_QUEUED,
     OFFLINE,
-    allowed,
     build_client,
     connect_async,
     disconnect,
     publish_properties,
     published,
 )
-from cocoon.adapters.mqtt_diagnoses import (
-    TAKEOVER_BACKOFF,
-    Diagnoses,
-    until_connected,
-    why_unreachable,
-)
+from cocoon.adapters.mqtt_diagnoses import TAKEOVER_BACKOFF, Diagnoses
+from cocoon.adapters.mqtt_receivers import Receivers
 from cocoon.adapters.mqtt_subscriptions import Subscriptions
 from cocoon.adapters.paho_loop import NoAnswer, PahoLoop
 from cocoon.config.schema import Mqtt
 from cocoon.errors import BusError
 from cocoon.ports import Message
-
-__all__ = [
-    "OFFLINE",
-    "ONLINE",
-    "TAKEOVER_BACKOFF",
-    "MqttLink",
-    "until_connected",
-    "why_unreachable",
-]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -97,10 +84,7 @@ class MqttLink:
         self._settings = settings
         self._queue = queue
         self._availability = availability_topic
-        self._inbox: list[Message] = []
         self._v5 = settings.protocol == "5"
-        self._on_message = on_message
-        self._on_connect = on_connect
         self._client_id = client_id if client_id is not None else settings.client_id
         self._client: Client | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -120,6 +104,7 @@ class MqttLink:
             queue=queue,
             logger=_LOGGER,
         )
+        self._receivers = Receivers(on_message, on_connect, settings, self._diagnoses, _LOGGER)
         self._topics = Subscriptions(subscriptions, _LOGGER)
 
     @property
@@ -137,8 +122,7 @@ class MqttLink:
         """Attach what receives (before `start`), for a link built before its receivers."""
         if self._client is not None:
             raise BusError("the MQTT link listens before it starts")
-        self._on_message = on_message
-        self._on_connect = on_connect
+        self._receivers.listen(on_message, on_connect)
         self._topics = Subscriptions(subscriptions, _LOGGER)
 
     @property
@@ -323,33 +307,13 @@ class MqttLink:
             _LOGGER.exception("Failed to handle an MQTT subscription")
 
     def _paho_message(self, client: Client, userdata: object, msg: MQTTMessage) -> None:
-        try:
-            if self._stopping:
-                return
-            topic, size = msg.topic, len(msg.payload)
-            if size > allowed(topic, self._settings):
-                self._diagnoses.oversized(topic, size, time.monotonic())
-                return
-            message = Message(topic, bytes(msg.payload), msg.qos, bool(msg.retain))
-            # Handed over once paho has read the whole burst (see `_readable`).
-            self._inbox.append(message)
-        except Exception:
-            _LOGGER.exception("Dropped an MQTT message that could not be read")
+        if not self._stopping:
+            # Handed over once paho has read the whole burst (`_deliver_inbox`).
+            self._receivers.take(msg)
 
     def _deliver_inbox(self) -> None:
-        messages, self._inbox = self._inbox, []
-        for message in messages:
-            if self._stopping:
-                return
-            try:
-                self._on_message(message)
-            except Exception:
-                _LOGGER.exception("The handler failed on an MQTT message on %s", message.topic)
+        self._receivers.deliver(lambda: self._stopping)
 
     def _call_on_connect(self) -> None:
-        if self._stopping:
-            return
-        try:
-            self._on_connect()
-        except Exception:
-            _LOGGER.exception("The handler failed after connecting to MQTT")
+        if not self._stopping:
+            self._receivers.connected()

@@ -1,6 +1,6 @@
 """One home served by the process: its gateways, engine, announcer and router, wired.
 
-What a home shares with the others of its building is handed in (`Shared`): the broker
+What a home shares with the others of its building is handed in (`app.shared`): the broker
 connection, the scheduler, the link to Home Assistant, the pacer of each network, and
 the spreader that keeps a building's announcements from all going out at one instant.
 Everything a home does runs for it (`for_home`): its log lines name it.
@@ -11,48 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from cocoon.adapters.announcer import Announcer
-from cocoon.adapters.ha_hub import HomeAssistantHub
 from cocoon.adapters.home_assistant import HomeAssistantGateway
 from cocoon.adapters.mqtt_client import OFFLINE
-from cocoon.adapters.mqtt_link import ONLINE, MqttLink
+from cocoon.adapters.mqtt_link import ONLINE
 from cocoon.adapters.router import Router
 from cocoon.adapters.topics import Topics
 from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
+from cocoon.app.shared import Shared, uses_home_assistant
 from cocoon.config.schema import CocoonConfig
 from cocoon.core.events import Event
-from cocoon.ports import CURRENT_HOME, Clock, Message, for_home
+from cocoon.ports import CURRENT_HOME, Message, for_home
 from cocoon.runtime.engine import Engine
 from cocoon.runtime.gateways import Gateways
 from cocoon.runtime.pacer import Outbox, Pacer
-from cocoon.runtime.saving import Writer
-from cocoon.runtime.scheduler import Scheduler
 from cocoon.runtime.store import JsonStore, write_atomically
 
 HOME_ASSISTANT = "home assistant"
 """The network of the devices reached through Home Assistant (paced as one)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Shared:
-    """What every home of the process shares."""
-
-    clock: Clock
-    link: MqttLink
-    scheduler: Scheduler
-    hub: HomeAssistantHub | None
-    pacer: Callable[[str], Pacer]
-    """The pacer of a network (a Zigbee2MQTT base topic, or Home Assistant)."""
-    spread: Callable[[Hashable, Callable[[], None]], None]
-    """Does an action for a home in its turn (`Spreader.ask`)."""
-    writer: Writer
-    """The thread every home's state is saved on."""
-    building: bool
-    """Whether the process serves a building (else a home of its own, as ever)."""
 
 
 def network(cfg: CocoonConfig, device: str) -> str:
@@ -117,7 +96,7 @@ class HomeRuntime:
 
     def _pacer(self, device: str) -> Pacer:
         # A home of its own paces all its devices as one, as it always did.
-        return self.shared.pacer(network(self.cfg, device) if self.shared.building else "")
+        return self.shared.pacers(network(self.cfg, device) if self.shared.building else "")
 
     def start(self) -> None:
         """Load the state and start the engine (it runs for this home)."""
@@ -136,13 +115,13 @@ class HomeRuntime:
         if self.shared.building:
             self._say(ONLINE)
         self.announce("connected to the broker")
-        self.shared.spread((self.ident, "ask"), self._ask_all("Connected to the broker"))
+        self.shared.spreader.ask((self.ident, "ask"), self._ask_all("Connected to the broker"))
 
     def announce(self, reason: str) -> None:
         """Tell Home Assistant about the home again, in its turn."""
         announcer = self.announcer
         action = for_home(self.ident, lambda: announcer.announce(reason))
-        self.shared.spread((self.ident, "announce"), action)
+        self.shared.spreader.ask((self.ident, "announce"), action)
 
     def _ask_all(self, why: str) -> Callable[[], None]:
         gateway = self.gateway
@@ -173,7 +152,7 @@ class HomeRuntime:
         for event in self.gateway.carry_over(old_gateway):
             self.engine.submit(event)
         self.announce("configuration reloaded")
-        self.shared.spread((self.ident, "ask"), self._ask_all("A new configuration"))
+        self.shared.spreader.ask((self.ident, "ask"), self._ask_all("A new configuration"))
 
     def leave(self) -> None:
         """The home is no longer served: give its devices back, take back its entities."""
@@ -209,11 +188,6 @@ class HomeRuntime:
         """The home's own availability (in a building), retained."""
         message = Message(self.topics.availability, availability, qos=1, retain=True)
         self.shared.link.publish(message)
-
-
-def uses_home_assistant(cfg: CocoonConfig) -> bool:
-    """Whether any of a home's devices is a Home Assistant entity."""
-    return any(device.entity for device in cfg.devices.values())
 
 
 def _entities(cfg: CocoonConfig) -> object:

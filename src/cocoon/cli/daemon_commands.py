@@ -13,8 +13,9 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from cocoon import app, remote
+from cocoon import remote
 from cocoon.adapters.topics import Topics
+from cocoon.app import process
 from cocoon.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILURE,
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if site is None:
         return EXIT_CONFIG
     try:
-        return asyncio.run(app.run(args.config, args.state_dir, site=site))
+        return asyncio.run(process.run(args.config, args.state_dir, site=site))
     except CocoonError as exc:
         print(f"cocoon: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cocoon.config.schema import CocoonConfig
 from cocoon.core import Planner, RuntimeState, Sent, apply, step
@@ -29,10 +28,10 @@ from cocoon.core.events import (
 )
 from cocoon.core.model import Readings, Target
 from cocoon.core.status import Status, describe
-from cocoon.core.transitions import GiveBack, give_back_removed, reconfigure, rewind
-from cocoon.errors import CocoonError
+from cocoon.core.transitions import reconfigure, rewind
 from cocoon.ports import Clock, DeviceGateway, Store
 from cocoon.runtime.gateways import Gateways
+from cocoon.runtime.health import Health, worth_telling
 from cocoon.runtime.pacer import Outbox, Pacer
 from cocoon.runtime.saving import Saver, Writer
 
@@ -40,8 +39,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # Events applied before one reconcile, at most.
 BATCH = 1000
-_STATE = "state"
-"""The key of the state store's problem among the engine's problems."""
 
 
 class Engine:
@@ -78,12 +75,10 @@ class Engine:
         """What was sent to each device, and when (on `clock`)."""
         self.targets: dict[str, Target] = {}
         self.status: Status | None = None
-        self.problems: dict[str, str] = {}
+        self.health = Health(_LOGGER)
         self._wake = self._now = clock.now()
         self._seen: datetime | None = None
         """The instant the state was last moved to (None until the first reconcile)."""
-        self._away: set[str] = set()
-        """Devices a gateway said are offline or unavailable (only those come back online)."""
         self._settling = False
         self.driving = True
         """Whether commands go out (not while another cocoon drives the home)."""
@@ -99,6 +94,11 @@ class Engine:
             self._pacer = Pacer(cfg.settings.rate_limit)
             outbox = Outbox.alone(self._pacer, self.gateways.send)
         self._outbox = outbox
+
+    @property
+    def problems(self) -> dict[str, str]:
+        """What is wrong, by subject (`Health`)."""
+        return self.health.problems
 
     def start(self) -> None:
         """Load the saved state (people's intents survive a restart).
@@ -187,8 +187,7 @@ class Engine:
         self.state, removed, notes = reconfigure(old, cfg, self.state, now)
         for note in notes:
             _LOGGER.info("%s", note)
-        for device, hold in removed.items():
-            self._give_back(device, give_back_removed(old, device, hold, now))
+        self.gateways.give_back(old, removed, now, driving=self.driving, log=_LOGGER)
         if gateways is not None:
             self.gateways.replace(gateways)
         self.cfg = cfg
@@ -209,29 +208,11 @@ class Engine:
             update={"devices": {}, "scenes": {}, "rituals": {}, "calm_modes": {}, "plants": {}}
         )
         self.state, removed, _ = reconfigure(served, nothing, self.state, now)
-        for device, hold in removed.items():
-            self._give_back(device, give_back_removed(served, device, hold, now))
+        self.gateways.give_back(served, removed, now, driving=self.driving, log=_LOGGER)
         # What was given back is not held any more, should the home come back one day.
         self._saver.save(self.state, now, served.home.zone)
         self.stop()
         self.driving = False
-
-    def _give_back(self, device: str, back: GiveBack) -> None:
-        """Send what gives a device the configuration no longer has back, if it can go."""
-        if back.command is None:
-            (_LOGGER.warning if back.warn else _LOGGER.info)("%s", back.note)
-            return
-        gone = f"{device} was removed from the configuration while cocoon held it"
-        gateway = self.gateways.of(device)
-        if not self.driving or gateway is None or not gateway.available(device):
-            _LOGGER.warning("%s, and cannot be reached now: left as it is", gone)
-            return
-        try:
-            gateway.send(back.command)
-        except CocoonError as exc:
-            _LOGGER.warning("%s, and could not be given back (%s): left as it is", gone, exc)
-            return
-        _LOGGER.info("%s", back.note)
 
     def _apply(self, event: Event, now: datetime) -> bool:
         """Take in one event; whether anything changed that a step must look at."""
@@ -240,32 +221,13 @@ class Engine:
                 if online:
                     # Whatever it was told before it went away, tell it again.
                     self.sent = self.sent.retell([device])
-                    if device in self._away:
-                        self._away.discard(device)
-                        _LOGGER.info("%s is back online", device)
-                    else:
-                        # Its first word (a gateway connecting): it was never away.
-                        _LOGGER.debug("%s is online", device)
                 else:
                     self._outbox.forget(device)
-                    if device not in self._away:
-                        self._away.add(device)
-                        _LOGGER.info("%s is offline", device)
+                self.health.availability(device, online)
             case Problem(subject=subject, detail=detail):
-                if not detail:
-                    if self.problems.pop(subject, None) is not None:
-                        _LOGGER.info("%s: resolved", subject)
-                elif self.problems.get(subject) != detail:
-                    self.problems[subject] = detail
-                    _LOGGER.warning("%s", detail)
+                self.health.problem(subject, detail)
             case Connection(service=service, connected=connected, detail=detail):
-                if connected:
-                    self.problems.pop(service, None)
-                else:
-                    what = detail or f"{service} unreachable"
-                    self.problems.setdefault(service, f"{what}, since {self._clock(now)}")
-                    if detail:
-                        _LOGGER.warning("%s", detail)
+                self.health.connection(service, connected, detail, since=self._clock(now))
             case Wake():
                 pass
             case _:
@@ -330,10 +292,7 @@ class Engine:
         """Publish the status (with how saving goes) and arm the next wake-up."""
         if self._stopped:
             return
-        if self._saver.problem is None:
-            self.problems.pop(_STATE, None)
-        else:
-            self.problems[_STATE] = self._saver.problem
+        self.health.saving(self._saver.problem)
         try:
             self._publish_status(self._now)
         except Exception:
@@ -346,10 +305,8 @@ class Engine:
             _LOGGER.exception("Could not arm the next wake-up at %s; carrying on", wake)
 
     def _publish_status(self, now: datetime) -> None:
-        status = describe(self.planner, now, self.state, self.targets)
-        if self.problems:
-            status = replace(status, problems=tuple(self.problems.values()))
-        if self.on_status is not None and _visible(status) != _visible(self.status):
+        status = self.health.shown(describe(self.planner, now, self.state, self.targets))
+        if self.on_status is not None and worth_telling(status, self.status):
             self.on_status(status)
         self.status = status
 
@@ -357,10 +314,4 @@ class Engine:
         return moment.astimezone(self.cfg.home.zone).strftime("%H:%M")
 
 
-def _visible(status: Status | None) -> object:
-    """What of a status is worth publishing again (everything but the instant)."""
-    return None if status is None else replace(status, at=_EPOCH)
-
-
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _PERSON = (Press, SelectMode, SetHandsOff)

@@ -1,0 +1,106 @@
+"""What the homes of one process share, built once.
+
+One scheduler (an alarm per home), one broker connection, one link to Home Assistant
+(when any home needs it), the pacer of each network, the spreader that lets a building's
+announcements out a few homes at a time, and the thread every home's state is saved on.
+Each home is handed all of it (`Shared`); the daemon starts and stops it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cocoon.adapters.ha_hub import HomeAssistantHub
+from cocoon.adapters.mqtt_client import MAX_QUEUED, QUEUED_PER_HOME
+from cocoon.adapters.mqtt_link import MqttLink
+from cocoon.adapters.spreader import Spreader
+from cocoon.config.schema import CocoonConfig, Mqtt
+from cocoon.config.site import Site
+from cocoon.ports import Clock
+from cocoon.runtime.pacer import Pacer
+from cocoon.runtime.saving import Writer
+from cocoon.runtime.scheduler import Scheduler
+
+
+class Pacers:
+    """The pacer of each network, made when a home first sends on it."""
+
+    def __init__(self, rate: float) -> None:
+        self._rate = rate
+        self._pacers: dict[str, Pacer] = {}
+
+    def __call__(self, network: str) -> Pacer:
+        """The pacer of `network` (a Zigbee2MQTT base topic, or Home Assistant)."""
+        pacer = self._pacers.get(network)
+        if pacer is None:
+            pacer = self._pacers[network] = Pacer(self._rate)
+        return pacer
+
+    def follow(self, rate: float) -> None:
+        """Pace every network at `rate` from now on (`settings.rate_limit`, reloaded)."""
+        self._rate = rate
+        for pacer in self._pacers.values():
+            pacer.rate = rate
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What every home of the process shares."""
+
+    clock: Clock
+    link: MqttLink
+    scheduler: Scheduler
+    hub: HomeAssistantHub | None
+    pacers: Pacers
+    spreader: Spreader
+    """Does what every home must do at once a few homes at a time (`Spreader.ask`)."""
+    writer: Writer
+    """The thread every home's state is saved on."""
+    building: bool
+    """Whether the process serves a building (else a home of its own, as ever)."""
+
+    @classmethod
+    def build(
+        cls,
+        site: Site,
+        mqtt: Mqtt,
+        clock: Clock,
+        *,
+        availability_topic: str,
+        client_id: str | None,
+    ) -> Shared:
+        """What the homes of `site` share, its broker `mqtt` (the site's) reached as
+        `client_id` (else the configured one), with the process's availability topic."""
+        building = not site.single
+        scheduler = Scheduler(clock)
+        link = MqttLink(
+            mqtt,
+            availability_topic=availability_topic,
+            client_id=client_id,
+            queue=MAX_QUEUED + QUEUED_PER_HOME * (len(site.homes) - 1),
+        )
+        hub: HomeAssistantHub | None = None
+        if site.home_assistant is not None and (building or any_entity(site)):
+            # A building's flats are pressed from Home Assistant (`cocoon_trigger`)
+            # whether or not their devices are its entities.
+            hub = HomeAssistantHub(site.home_assistant)
+        return cls(
+            clock=clock,
+            link=link,
+            scheduler=scheduler,
+            hub=hub,
+            pacers=Pacers(site.settings.rate_limit),
+            spreader=Spreader(),
+            writer=Writer(),
+            building=building,
+        )
+
+
+def uses_home_assistant(cfg: CocoonConfig) -> bool:
+    """Whether any of a home's devices is a Home Assistant entity."""
+    return any(device.entity for device in cfg.devices.values())
+
+
+def any_entity(site: Site) -> bool:
+    """Whether any home of the site has a device that is a Home Assistant entity."""
+    return any(uses_home_assistant(cfg) for cfg in site.homes.values())
