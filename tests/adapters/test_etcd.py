@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from cocoon.adapters.etcd import Endpoint, Etcd, EtcdUnavailable, parse_endpoints
+from cocoon.adapters.etcd import Etcd
+from cocoon.adapters.etcd_common import Endpoint, EtcdUnavailable, parse_endpoints
 from tests.brokers import free_port
 from tests.etcd import Etcd as EtcdMember
 

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,10 +177,14 @@ class DaemonThread:
 class DaemonProcess:
     """`cocoon run` as a child process, its log beside `state_dir` (`-v`: the debug log)."""
 
-    def __init__(self, config: Path, state_dir: Path, *, verbose: bool = True) -> None:
+    def __init__(
+        self, config: Path, state_dir: Path, *, verbose: bool = True, more: Sequence[str] = ()
+    ) -> None:
+        """`more`: further options of `cocoon run` (a fleet's, say)."""
         self.config = config
         self.state_dir = state_dir
         self.verbose = verbose
+        self.more = list(more)
         self.log_path = state_dir.parent / f"{state_dir.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -195,7 +199,7 @@ class DaemonProcess:
         command = [sys.executable, "-m", "cocoon", *flags, "run", "--config", str(self.config)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [*command, "--state-dir", str(self.state_dir)],
+                [*command, "--state-dir", str(self.state_dir), *self.more],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,

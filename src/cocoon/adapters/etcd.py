@@ -13,13 +13,14 @@ claimed it) can no longer write.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aetcd
+
+from cocoon.adapters.etcd_common import Endpoint, EtcdUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,10 +33,6 @@ _UNAVAILABLE = (
 )
 
 
-class EtcdUnavailable(Exception):
-    """etcd did not answer (down, paused, unreachable)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Key:
     """A key read from etcd: its value, its lease (0: none) and its create revision."""
@@ -43,17 +40,6 @@ class Key:
     value: bytes
     lease: int
     created: int
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One etcd member's client address."""
-
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 class Etcd:
@@ -197,30 +183,6 @@ class Etcd:
             }
 
         return await self._call(call)
-
-
-def parse_endpoints(url: str) -> tuple[list[Endpoint], str]:
-    """`etcd://HOST:PORT[,HOST:PORT…][/NAME]`: the endpoints and the fleet's name ("" when
-    not given). Raises ValueError saying what is wrong."""
-    scheme, separator, rest = url.partition("://")
-    if not separator or scheme != "etcd":
-        raise ValueError(f"--fleet takes etcd://HOST:PORT[,HOST:PORT…][/NAME], not {url!r}")
-    hosts, _, name = rest.partition("/")
-    endpoints = []
-    for part in hosts.split(","):
-        host, colon, port = part.strip().rpartition(":")
-        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"--fleet: {part.strip()!r} is not HOST:PORT (in {url!r})")
-        endpoints.append(Endpoint(host.strip("[]"), int(port)))
-    if name and not all(c.isalnum() or c in "-_." for c in name):
-        raise ValueError(f"--fleet: the fleet's name {name!r} takes letters, digits, - _ . only")
-    return endpoints, name
-
-
-def worker_document(name: str, pid: int, host: str) -> bytes:
-    """What a worker's key says of it (for people reading etcd)."""
-    document: dict[str, Any] = {"worker": name, "pid": pid, "host": host}
-    return json.dumps(document, separators=(",", ":")).encode()
 
 
 def _why(exc: BaseException) -> str:

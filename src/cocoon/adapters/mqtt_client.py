@@ -126,12 +126,22 @@ def disconnect(client: Client, settings: Mqtt) -> None:
         client.disconnect()
 
 
-def publish_properties(message: Message, settings: Mqtt) -> Properties | None:
-    """The MQTT v5 properties of the PUBLISH for `message`: its expiry, if it has one."""
-    if settings.protocol != "5" or message.expiry is None:
+SENDER = "cocoon-worker"
+"""The user property that names the fleet's worker a message comes from."""
+
+
+def publish_properties(
+    message: Message, settings: Mqtt, sender: str | None = None
+) -> Properties | None:
+    """The MQTT v5 properties of the PUBLISH for `message`: its expiry, if it has one, and
+    the worker of a fleet that sends it (`sender`)."""
+    if settings.protocol != "5" or (message.expiry is None and sender is None):
         return None
     properties = _properties(PacketTypes.PUBLISH)
-    properties.MessageExpiryInterval = message.expiry
+    if message.expiry is not None:
+        properties.MessageExpiryInterval = message.expiry
+    if sender is not None:
+        properties.UserProperty = [(SENDER, sender)]
     return properties
 
 

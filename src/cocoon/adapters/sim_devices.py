@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cocoon.adapters.mqtt_client import SENDER
 from cocoon.adapters.plant_keys import report_key
 from cocoon.adapters.z2m_bridge import FULL_BRIGHTNESS
 from cocoon.config.schema import CocoonConfig, DeviceKind
@@ -247,6 +248,6 @@ def listing(
 def sender_of(properties: object) -> str | None:
     """The `cocoon-worker` user property of an MQTT 5 message's properties, if any."""
     for key, value in getattr(properties, "UserProperty", None) or ():
-        if key == "cocoon-worker":
+        if key == SENDER:
             return str(value)
     return None

@@ -19,10 +19,11 @@ class Switchboard:
     """Routes received messages to the claim, or to the homes that listen on their topic."""
 
     def __init__(
-        self, ownership: Ownership, routers: Callable[[], Iterable[tuple[str, Router]]]
+        self, ownership: Ownership | None, routers: Callable[[], Iterable[tuple[str, Router]]]
     ) -> None:
         """`routers` names each home served now (its id, "" for a home of its own) and
-        its router."""
+        its router; `ownership` is the claim on the broker (None in a fleet, whose claims
+        are in etcd)."""
         self.ownership = ownership
         self._routers = routers
         self._routes: dict[str, list[Callable[[Message], None]]] = {}
@@ -35,11 +36,12 @@ class Switchboard:
             for topic in router.subscriptions():
                 routes.setdefault(topic, []).append(receive)
         self._routes = routes
-        return [*self.ownership.subscriptions(), *routes]
+        claims = [] if self.ownership is None else self.ownership.subscriptions()
+        return [*claims, *routes]
 
     def receive(self, message: Message) -> None:
         """Route one received message."""
-        if self.ownership.handles(message.topic):
+        if self.ownership is not None and self.ownership.handles(message.topic):
             self.ownership.receive(message)
             return
         for receive in self._routes.get(message.topic, ()):

@@ -8,6 +8,10 @@ them (`app.shared`), and for each home its own engine, gateways, announcer and r
 Start order: the claim, each home's state and engine, the scheduler, Home Assistant,
 then the bus (so nothing it delivers is lost). Stop order is the reverse; the bus says
 `offline` last.
+
+A worker of a fleet (`app.fleet`) serves the homes it owns in etcd instead of all: it
+starts with none, takes each it claims and lets go each it gives back, and the fleet's
+lease stands in for the claim on the broker.
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ from cocoon.adapters.router import Router
 from cocoon.adapters.switchboard import Switchboard
 from cocoon.adapters.topics import Topics
 from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
+from cocoon.app.fleet import Fence, FleetOptions, FleetStore
 from cocoon.app.home import HomeRuntime
 from cocoon.app.reload import homes_to_serve
 from cocoon.app.shared import Shared
 from cocoon.config.schema import CocoonConfig
 from cocoon.config.site import Site, read_site
+from cocoon.core import RuntimeState
 from cocoon.errors import CocoonError, ConfigError
 from cocoon.ports import Clock, for_home
 from cocoon.runtime.clock import SystemClock
@@ -58,44 +64,65 @@ class Daemon:
         *,
         clock: Clock | None = None,
         client_id: str | None = None,
+        fleet: FleetOptions | None = None,
     ) -> None:
         if isinstance(site, CocoonConfig):
             site = Site.of_home(site)
         if site.mqtt is None:
             raise CocoonError("cocoon run needs an mqtt: section (the broker to talk through)")
+        if fleet is not None and site.single:
+            raise CocoonError(
+                "--fleet shares the homes of a site file (homes:) among workers; this "
+                "configuration is a home of its own"
+            )
         self.site = site
         self.state_dir = state_dir
         self.building = not site.single
         self.clock = clock or SystemClock()
+        self.fence = None if fleet is None else Fence(fleet.lease)
         first = next(iter(site.homes.values()))
-        self.process_topics = (
-            Topics.of_process(site.mqtt) if self.building else Topics.for_config(first)
-        )
+        if fleet is not None:
+            self.process_topics = Topics.of_worker(site.mqtt, fleet.worker)
+            client_id = client_id or f"{site.mqtt.client_id}-{fleet.worker}"
+        elif self.building:
+            self.process_topics = Topics.of_process(site.mqtt)
+        else:
+            self.process_topics = Topics.for_config(first)
         self.shared = Shared.build(
             site,
             site.mqtt,
             self.clock,
             availability_topic=self.process_topics.availability,
             client_id=client_id,
+            worker=None if fleet is None else fleet.worker,
+            fence=None if self.fence is None else self.fence.open,
         )
         self.scheduler = self.shared.scheduler
         self.link = self.shared.link
         self.hub = self.shared.hub
-        self.homes: dict[str, HomeRuntime] = {
-            ident: self._home(ident, cfg) for ident, cfg in site.homes.items()
-        }
+        self.homes: dict[str, HomeRuntime] = {}
+        """The homes served now: every home of the site, or a fleet worker's own."""
+        if fleet is None:
+            self.homes = {ident: self._home(ident, cfg) for ident, cfg in site.homes.items()}
         self.instance = Instance.this_process(self.clock.now())
-        self.ownership = Ownership(
-            site.mqtt,
-            f"the building's {len(site.homes)} homes" if self.building else first.home.name,
-            self.process_topics,
-            self.link,
-            self.instance,
-            drives=(self._drive,),
+        self.ownership = (
+            None
+            if fleet is not None
+            else Ownership(
+                site.mqtt,
+                f"the building's {len(site.homes)} homes" if self.building else first.home.name,
+                self.process_topics,
+                self.link,
+                self.instance,
+                drives=(self._drive,),
+            )
         )
+        self.fleet = None if fleet is None else fleet.join(self, self.fence, self.link)
         self.switchboard = Switchboard(self.ownership, self._routers)
         self._driving = True
         """Whether this process drives (not while another cocoon runs these homes)."""
+        self._listen_pending = False
+        self._taken: list[HomeRuntime] = []
         self._reloading = asyncio.Lock()
         self.link.listen(
             on_message=self.switchboard.receive,
@@ -137,9 +164,9 @@ class Daemon:
 
     # -- wiring ---------------------------------------------------------------------------
 
-    def _home(self, ident: str, cfg: CocoonConfig) -> HomeRuntime:
+    def _home(self, ident: str, cfg: CocoonConfig, store: FleetStore | None = None) -> HomeRuntime:
         if self.building:
-            return HomeRuntime(ident, cfg, self.shared, self.state_dir / HOMES / ident)
+            return HomeRuntime(ident, cfg, self.shared, self.state_dir / HOMES / ident, store)
         return HomeRuntime("", cfg, self.shared, self.state_dir)
 
     def _routers(self) -> Iterator[tuple[str, Router]]:
@@ -152,27 +179,82 @@ class Daemon:
             home.drive(on)
 
     def _connected(self) -> None:
-        self.ownership.claim()
+        if self.ownership is not None:
+            self.ownership.claim()
         for home in self.homes.values():
             home.connected()
+
+    # -- a fleet's worker (app.fleet.Serving) ---------------------------------------------
+
+    def site_homes(self) -> list[str]:
+        """Every home of the site, served here or not."""
+        return list(self.site.homes)
+
+    def take(self, ident: str, store: FleetStore) -> None:
+        """Serve `ident` from now on (claimed in the fleet), resuming its state."""
+        home = self.homes[ident] = self._home(ident, self.site.homes[ident], store)
+        home.start()
+        if not self._driving:
+            home.drive(False)
+        for_home(ident, _LOGGER.info)("Served by this worker from now on")
+        self._taken.append(home)
+        self._listen_soon()
+
+    def let_go(self, ident: str) -> RuntimeState | None:
+        """Stop serving `ident` without a word to its devices; its state then."""
+        home = self.homes.pop(ident, None)
+        if home is None:
+            return None
+        self.shared.spreader.cancel(partial(_not_of, ident))
+        state = home.release()
+        for_home(ident, _LOGGER.info)("No longer served by this worker")
+        self._listen_soon()
+        return state
+
+    def drive(self, on: bool) -> None:
+        """Drive the homes served, or hold everything back (the fleet's fence)."""
+        self._drive(on)
+
+    def _listen_soon(self) -> None:
+        """Subscribe to what the homes served now listen to, once for a turn's takes."""
+        if not self._listen_pending:
+            self._listen_pending = True
+            asyncio.get_running_loop().call_soon(self._listen)
+
+    def _listen(self) -> None:
+        self._listen_pending = False
+        self.switchboard.subscriptions()
+        self.link.resubscribe()
+        # Asked and announced once subscribed: the answers come on what was just asked for.
+        taken, self._taken = self._taken, []
+        if self._driving and self.link.connected:
+            for home in taken:
+                if self.homes.get(home.ident) is home:
+                    home.connected()
 
     # -- life -----------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Wait while another cocoon runs these homes; then load each home's state, start
         the engines and the scheduler, and connect."""
-        await self.ownership.wait_turn()
+        if self.ownership is not None:
+            await self.ownership.wait_turn()
         for home in self.homes.values():
             home.start()
         self.scheduler.start()
         if self.hub is not None:
             await self.hub.start()
         await self.link.start()
+        if self.fleet is not None:
+            self.fleet.start()
 
     async def stop(self) -> None:
         """Stop in reverse order; the bus publishes `offline` before it disconnects."""
+        if self.fleet is not None:
+            await self.fleet.stop()  # every home given back, for the others to take now
         self.shared.spreader.stop()
-        await self.ownership.stop()
+        if self.ownership is not None:
+            await self.ownership.stop()
         for home in self.homes.values():
             await home.stop()
         self.scheduler.stop()
@@ -208,6 +290,9 @@ class Daemon:
         """Serve `homes` (of `site`, each with its configuration) from now on: those gone
         give their devices back, those new start, those changed take their new one."""
         self.shared.pacers.follow(site.settings.rate_limit)
+        if self.fleet is not None:
+            # A fleet's worker reloads the homes it serves; it claims new ones in turn.
+            homes = {ident: cfg for ident, cfg in homes.items() if ident in self.homes}
         for ident in [i for i in self.homes if i not in homes]:
             home = self.homes.pop(ident)
             self.shared.spreader.cancel(partial(_not_of, ident))

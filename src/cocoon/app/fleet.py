@@ -29,13 +29,18 @@ import socket
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from cocoon.adapters.etcd import Etcd, EtcdUnavailable, worker_document
+from cocoon.adapters.etcd_common import Endpoint, EtcdUnavailable, worker_document
+from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.core import RuntimeState
 from cocoon.core.share import moves
+from cocoon.errors import CocoonError
 from cocoon.ports import for_home
 from cocoon.runtime.store import decode, encode
+
+if TYPE_CHECKING:
+    from cocoon.adapters.etcd import Etcd
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,10 +60,17 @@ class NotOwned(Exception):
     """A home's state was not written: this worker no longer owns the home."""
 
 
+DEFAULT_LEASE = 10
+"""Seconds a worker's lease lives without renewal (`--lease`): a dead worker's homes are
+taken over within about this, and a worker cut off from etcd stops after half of it."""
+DEFAULT_FLEET = "default"
+"""The fleet's name when `--fleet` names none (its keys are under /cocoon/<name>/)."""
+
+
 class Serving(Protocol):
     """What the fleet asks of the process that serves the homes."""
 
-    def homes(self) -> Collection[str]:
+    def site_homes(self) -> Collection[str]:
         """Every home of the site (served here or not)."""
         ...
 
@@ -182,6 +194,36 @@ class FleetStore:
         self.last = payload
 
 
+@dataclass(frozen=True, slots=True)
+class FleetOptions:
+    """`cocoon run --fleet etcd://HOST:PORT[,…][/NAME] [--worker NAME] [--lease SECONDS]`."""
+
+    endpoints: list[Endpoint]
+    name: str
+    worker: str
+    lease: int = DEFAULT_LEASE
+
+    def join(self, serving: Serving, fence: Fence | None, link: MqttLink) -> Fleet:
+        """This worker's part in the fleet, for the process `serving` the homes."""
+        try:
+            from cocoon.adapters.etcd import Etcd  # the fleet's extra, only when needed
+        except ImportError as exc:
+            raise CocoonError(
+                f"cocoon run --fleet needs etcd's client ({exc}): pip install "
+                "'cocoon-home[fleet]' (from a clone: pip install '.[fleet]')"
+            ) from exc
+        etcd = Etcd(self.endpoints, timeout=max(0.5, self.lease / 4))
+        return Fleet(
+            etcd,
+            serving,
+            fleet=self.name or DEFAULT_FLEET,
+            worker=self.worker,
+            ttl=self.lease,
+            fence=fence or Fence(self.lease),
+            link=link,
+        )
+
+
 class Fleet:
     """This worker's part in a fleet: its lease, its fence, its homes."""
 
@@ -193,13 +235,17 @@ class Fleet:
         fleet: str,
         worker: str,
         ttl: int,
+        fence: Fence,
+        link: MqttLink | None = None,
     ) -> None:
+        """`link` carries the worker's name (and lease) on everything it publishes."""
         self.etcd = etcd
         self.serving = serving
         self.keys = Keys(fleet)
         self.worker = worker
         self.ttl = ttl
-        self.fence = Fence(ttl)
+        self.fence = fence
+        self._link = link
         self.lease: int | None = None
         self.tokens: dict[str, int] = {}
         """The homes served, with their fencing tokens."""
@@ -270,6 +316,9 @@ class Fleet:
             )
             return
         self.lease = lease
+        if self._link is not None:
+            # Who sends: the worker, and its lease (a worker that joins again is another).
+            self._link.sender = f"{self.worker}#{lease:x}"
         self.fence.renewed(sent)
         self._back()
         _LOGGER.info("Joined the fleet as %r (lease of %d s)", self.worker, self.ttl)
@@ -357,7 +406,10 @@ class Fleet:
             if held is None or held.lease != lease or held.created != token:
                 for_home(home, _LOGGER.warning)("No longer this worker's: let go")
                 self._let_go(home, told=False)
-        step = moves(self.serving.homes(), workers, owners, self.worker, most=CLAIMS)
+        site = set(self.serving.site_homes())
+        for home in [home for home in self.tokens if home not in site]:
+            self._let_go(home)  # no longer in the site (a reload): free in etcd too
+        step = moves(site, workers, owners, self.worker, most=CLAIMS)
         for home in step.release[:RELEASES]:
             self._let_go(home)
         await self._give_back_let_go()

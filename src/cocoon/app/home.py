@@ -23,8 +23,9 @@ from cocoon.adapters.topics import Topics
 from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
 from cocoon.app.shared import Shared, uses_home_assistant
 from cocoon.config.schema import CocoonConfig
+from cocoon.core import RuntimeState
 from cocoon.core.events import Event
-from cocoon.ports import CURRENT_HOME, Message, for_home
+from cocoon.ports import CURRENT_HOME, Message, Store, for_home
 from cocoon.runtime.engine import Engine
 from cocoon.runtime.gateways import Gateways
 from cocoon.runtime.pacer import Outbox, Pacer
@@ -46,26 +47,33 @@ def network(cfg: CocoonConfig, device: str) -> str:
 class HomeRuntime:
     """One home: built from its configuration and what the building shares."""
 
-    def __init__(self, ident: str, cfg: CocoonConfig, shared: Shared, state_dir: Path) -> None:
+    def __init__(
+        self,
+        ident: str,
+        cfg: CocoonConfig,
+        shared: Shared,
+        state_dir: Path,
+        store: Store | None = None,
+    ) -> None:
         """`ident` is the home's id in a building ("" for a home of its own); its state is
-        kept in `state_dir`."""
+        kept in `store`, by default in `state_dir` (where its announcements are noted)."""
         self.ident = ident
         self.cfg = cfg
         self.shared = shared
-        self.topics = Topics.for_building(cfg) if shared.building else Topics.for_config(cfg)
+        self.topics = _topics(cfg, shared)
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
         self.alarm = shared.scheduler.alarm(ident, self.inbox.put_nowait)
-        self.gateway = Zigbee2MqttGateway(cfg, shared.link.publish)
+        self.gateway = Zigbee2MqttGateway(cfg, shared.publish)
         self.home_assistant = self._home_assistant(cfg)
         self.gateways = Gateways(self._gateways())
         self.announcer = Announcer(
-            cfg, self.topics, shared.link.publish, state_dir / "announced.json", write_atomically
+            cfg, self.topics, shared.publish, state_dir / "announced.json", write_atomically
         )
         self.outbox = Outbox(self._pacer, for_home(ident, self.gateways.send))
         self.engine = Engine(
             cfg,
             clock=shared.clock,
-            store=JsonStore(state_dir),
+            store=store or JsonStore(state_dir),
             gateways=self.gateways,
             arm=self.alarm.arm,
             on_status=self.announcer.tell,
@@ -79,6 +87,7 @@ class HomeRuntime:
             self.gateway,
             submit=self.inbox.put_nowait,
             announce=self.announce,
+            clear=self._clear,
         )
         self._task: asyncio.Task[None] | None = None
 
@@ -137,7 +146,7 @@ class HomeRuntime:
         for_home(self.ident, self._reload)(cfg)
 
     def _reload(self, cfg: CocoonConfig) -> None:
-        old_gateway, self.gateway = self.gateway, Zigbee2MqttGateway(cfg, self.shared.link.publish)
+        old_gateway, self.gateway = self.gateway, Zigbee2MqttGateway(cfg, self.shared.publish)
         if _entities(cfg) != _entities(self.cfg):
             self.home_assistant = self._home_assistant(cfg)
             hub = self.shared.hub
@@ -165,6 +174,19 @@ class HomeRuntime:
             self._say(OFFLINE)
         self._end()
 
+    def release(self) -> RuntimeState:
+        """The home is another worker's of the fleet from now: stop without a word to its
+        devices or Home Assistant (its lights stay as they are for the next owner); its
+        state at this instant."""
+        for_home(self.ident, self._release)()
+        return self.engine.state
+
+    def _release(self) -> None:
+        self.announcer.drive(False)
+        self.announcer.stop()
+        self.engine.stop()
+        self._end()
+
     async def stop(self) -> None:
         """Send the status still waiting and stop the engine."""
         self.announcer.stop()
@@ -187,7 +209,18 @@ class HomeRuntime:
     def _say(self, availability: bytes) -> None:
         """The home's own availability (in a building), retained."""
         message = Message(self.topics.availability, availability, qos=1, retain=True)
-        self.shared.link.publish(message)
+        self.shared.publish(message)
+
+    def _clear(self, topic: str) -> None:
+        """Take a fleet's retained press off its topic (it was acted on)."""
+        self.shared.publish(Message(topic, b"", qos=1, retain=True))
+
+
+def _topics(cfg: CocoonConfig, shared: Shared) -> Topics:
+    """A home's topics: its own, with its process's or its fleet worker's availability."""
+    if shared.worker is not None:
+        return Topics.for_worker(cfg, shared.worker)
+    return Topics.for_building(cfg) if shared.building else Topics.for_config(cfg)
 
 
 def _entities(cfg: CocoonConfig) -> object:

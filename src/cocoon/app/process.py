@@ -16,12 +16,13 @@ from pathlib import Path
 
 from cocoon import installed_version
 from cocoon.app import Daemon
+from cocoon.app.fleet import FleetOptions
 from cocoon.config.site import Site, load_site
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def describe(site: Site, state_dir: Path) -> str:
+def describe(site: Site, state_dir: Path, fleet: FleetOptions | None = None) -> str:
     """What `cocoon run` serves, for its first log line."""
     devices = sum(len(cfg.devices) for cfg in site.homes.values())
     rituals = sum(len(cfg.rituals) for cfg in site.homes.values())
@@ -30,6 +31,8 @@ def describe(site: Site, state_dir: Path) -> str:
         what = cfg.home.name
     else:
         what = f"{len(site.homes)} home{'s' * (len(site.homes) != 1)}"
+    if fleet is not None:
+        what = f"its share of {what}, as worker {fleet.worker!r} of a fleet"
     return (
         f"cocoon {installed_version()} running for {what} ({devices} device"
         f"{'s' * (devices != 1)}, {rituals} ritual{'s' * (rituals != 1)}); state in {state_dir}"
@@ -42,13 +45,15 @@ async def run(
     on_ready: Callable[[], None] | None = None,
     *,
     site: Site | None = None,
+    fleet: FleetOptions | None = None,
 ) -> int:
     """`cocoon run`: the daemon until SIGTERM or SIGINT; SIGHUP reloads the configuration.
 
-    `site` is what `config` says, when it was read already.
+    `site` is what `config` says, when it was read already; `fleet` makes it a worker of
+    a fleet.
     """
     site = site or load_site(config)
-    daemon = Daemon(site, state_dir)
+    daemon = Daemon(site, state_dir, fleet=fleet)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
@@ -78,7 +83,7 @@ async def run(
     # every few seconds under load (a 20 ms pause for a 300-device home).
     gc.collect()
     gc.freeze()
-    _LOGGER.info("%s", describe(site, state_dir))
+    _LOGGER.info("%s", describe(site, state_dir, fleet))
     if on_ready is not None:
         on_ready()
     await stopping.wait()

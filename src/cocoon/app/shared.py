@@ -8,7 +8,8 @@ Each home is handed all of it (`Shared`); the daemon starts and stops it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from cocoon.adapters.ha_hub import HomeAssistantHub
 from cocoon.adapters.mqtt_client import MAX_QUEUED, QUEUED_PER_HOME
@@ -16,7 +17,7 @@ from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.adapters.spreader import Spreader
 from cocoon.config.schema import CocoonConfig, Mqtt
 from cocoon.config.site import Site
-from cocoon.ports import Clock
+from cocoon.ports import Clock, Message
 from cocoon.runtime.pacer import Pacer
 from cocoon.runtime.saving import Writer
 from cocoon.runtime.scheduler import Scheduler
@@ -58,6 +59,10 @@ class Shared:
     """The thread every home's state is saved on."""
     building: bool
     """Whether the process serves a building (else a home of its own, as ever)."""
+    publish: Callable[[Message], None]
+    """How a home publishes: through the link, or in a fleet through the fence."""
+    worker: str | None = None
+    """The fleet's worker this process is (None: not in a fleet)."""
 
     @classmethod
     def build(
@@ -68,9 +73,13 @@ class Shared:
         *,
         availability_topic: str,
         client_id: str | None,
+        worker: str | None = None,
+        fence: Callable[[], bool] | None = None,
     ) -> Shared:
         """What the homes of `site` share, its broker `mqtt` (the site's) reached as
-        `client_id` (else the configured one), with the process's availability topic."""
+        `client_id` (else the configured one), with the process's availability topic.
+
+        A fleet's `worker` publishes only while its `fence` is open (`fenced`)."""
         building = not site.single
         scheduler = Scheduler(clock)
         link = MqttLink(
@@ -93,7 +102,26 @@ class Shared:
             spreader=Spreader(),
             writer=Writer(),
             building=building,
+            publish=link.publish if fence is None else fenced(link.publish, fence),
+            worker=worker,
         )
+
+
+def fenced(
+    publish: Callable[[Message], None], fence: Callable[[], bool]
+) -> Callable[[Message], None]:
+    """`publish`, for a fleet's worker: only while `fence` says this worker may drive
+    (checked at the instant of publishing, so that a worker paused past its lease sends
+    nothing stale when it goes on), and commands at QoS 0 (a QoS 1 command not yet
+    acknowledged would be sent again after a reconnect, perhaps behind the next owner's
+    back; the engine sends again what a device does not confirm)."""
+
+    def publish_fenced(message: Message) -> None:
+        if not fence():
+            return
+        publish(message if message.retain else replace(message, qos=0))
+
+    return publish_fenced
 
 
 def uses_home_assistant(cfg: CocoonConfig) -> bool:

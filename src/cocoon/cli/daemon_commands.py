@@ -14,8 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from cocoon import remote
+from cocoon.adapters.etcd_common import parse_endpoints
 from cocoon.adapters.topics import Topics
 from cocoon.app import process
+from cocoon.app.fleet import DEFAULT_LEASE, FleetOptions, default_worker
 from cocoon.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILURE,
@@ -45,7 +47,7 @@ def _default_state_dir() -> Path:
 
 
 def run_arguments(parser: argparse.ArgumentParser) -> None:
-    """`cocoon run [--state-dir DIR]`."""
+    """`cocoon run [--state-dir DIR] [--fleet URL [--worker NAME] [--lease SECONDS]]`."""
     add_config_option(parser)
     parser.add_argument(
         "--state-dir",
@@ -57,15 +59,63 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
             " else ~/.local/state/cocoon)"
         ),
     )
+    fleet = parser.add_argument_group(
+        "a fleet", "several cocoon run, on several machines, sharing a site's homes (docs/fleet.md)"
+    )
+    fleet.add_argument(
+        "--fleet",
+        metavar="URL",
+        help=(
+            "etcd://HOST:PORT[,HOST:PORT…][/NAME]: be a worker of the fleet NAME (default: "
+            "default) whose etcd is there; serve the share of the site's homes it owns"
+        ),
+    )
+    fleet.add_argument(
+        "--worker",
+        metavar="NAME",
+        help="this worker's name in the fleet, unique in it (default: the machine's name)",
+    )
+    fleet.add_argument(
+        "--lease",
+        metavar="SECONDS",
+        type=int,
+        default=DEFAULT_LEASE,
+        help=(
+            f"how long the worker's homes stay its without a word from it (default: "
+            f"{DEFAULT_LEASE}): a dead worker's homes are taken over after about this, and "
+            "a worker that cannot reach etcd stops driving after half of it"
+        ),
+    )
+
+
+def _fleet(args: argparse.Namespace) -> FleetOptions | None:
+    """The fleet `cocoon run` is a worker of, or None; raises ValueError saying what is
+    wrong with the options."""
+    if args.fleet is None:
+        if args.worker is not None:
+            raise ValueError("--worker names a worker of a fleet: give --fleet too")
+        return None
+    endpoints, name = parse_endpoints(args.fleet)
+    worker = args.worker or default_worker()
+    if not worker or not all(c.isalnum() or c in "-_." for c in worker):
+        raise ValueError(f"--worker {worker!r}: letters, digits, - _ . only")
+    if not 2 <= args.lease <= 3600:
+        raise ValueError(f"--lease {args.lease}: from 2 to 3600 seconds")
+    return FleetOptions(endpoints, name, worker, args.lease)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the daemon until it is stopped."""
+    try:
+        fleet = _fleet(args)
+    except ValueError as exc:
+        print(f"cocoon run: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     site = load_sited(args.config)
     if site is None:
         return EXIT_CONFIG
     try:
-        return asyncio.run(process.run(args.config, args.state_dir, site=site))
+        return asyncio.run(process.run(args.config, args.state_dir, site=site, fleet=fleet))
     except CocoonError as exc:
         print(f"cocoon: {exc}", file=sys.stderr)
         return EXIT_FAILURE
