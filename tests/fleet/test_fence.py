@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cocoon.app.fleet import FENCE, Fence
+from cocoon.app.fleet_store import FENCE, Fence
 from cocoon.app.shared import fenced
 from cocoon.ports import Message
 

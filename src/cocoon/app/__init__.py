@@ -29,7 +29,8 @@ from cocoon.adapters.router import Router
 from cocoon.adapters.switchboard import Switchboard
 from cocoon.adapters.topics import Topics
 from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
-from cocoon.app.fleet import Fence, FleetOptions, FleetStore
+from cocoon.app.fleet import FleetOptions
+from cocoon.app.fleet_store import Fence, FleetStore
 from cocoon.app.home import HomeRuntime
 from cocoon.app.reload import homes_to_serve
 from cocoon.app.shared import Shared
