@@ -12,6 +12,7 @@ from cocoon.config.schema import CocoonConfig
 from cocoon.core.layers import Layer, build_layers
 from cocoon.core.schedule import DayPlan, plan_day
 from cocoon.core.state import RuntimeState
+from cocoon.core.steady import Steady
 
 
 class Planner:
@@ -32,6 +33,8 @@ class Planner:
         self.recent: list[tuple[datetime, object, object, object]] = []
         """The last few targets worked out, by instant, state and readings (a step asks
         for the same ones while it finds its wake-up and its aims); see `targets.desired`."""
+        self.steady = Steady()
+        """The layers in force and the lights' targets while nothing moves (`core/steady.py`)."""
 
     def day(self, day: date) -> DayPlan:
         """The schedule of a local date (cached)."""

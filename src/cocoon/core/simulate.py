@@ -44,17 +44,18 @@ class Simulation:
 
 def follow(readings: Readings, targets: dict[str, Target], now: datetime) -> Readings:
     """Readings after every device did what its target says."""
-    devices = dict(readings.devices)
+    changed: dict[str, LightReading | ClimateReading] = {}
     for device, target in targets.items():
+        previous = readings.devices.get(device)
         if isinstance(target, LightTarget):
-            previous = readings.devices.get(device)
-            if not isinstance(previous, LightReading) or previous.state != target.state:
-                devices[device] = LightReading(target.state, now)
+            if not isinstance(previous, LightReading) or (
+                previous.state is not target.state and previous.state != target.state
+            ):
+                changed[device] = LightReading(target.state, now)
         elif isinstance(target, ClimateTarget):
-            previous = readings.devices.get(device)
             current = previous.current if isinstance(previous, ClimateReading) else None
-            devices[device] = ClimateReading(target.setpoint, current, now)
-    return replace(readings, devices=devices)
+            changed[device] = ClimateReading(target.setpoint, current, now)
+    return replace(readings, devices={**readings.devices, **changed})
 
 
 def simulate(

@@ -7,10 +7,9 @@ device no layer holds any more is given its snapshot back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from cocoon.core.layers import Layer
 from cocoon.core.model import (
     MIN_STEP,
     Attribute,
@@ -24,20 +23,13 @@ from cocoon.core.model import (
 from cocoon.core.planner import Planner
 from cocoon.core.scenes import blend, blend_states
 from cocoon.core.state import Hold, RuntimeState
+from cocoon.core.steady import Active
 
 MIRED_STEP = 10.0
 """The largest colour change between two fade steps, in mireds, of a visible light."""
 VISIBLE = 5.0
 _NO_HOLD = Hold()
 _GIVEN_BACK = Reason("given back")
-
-
-@dataclass(frozen=True, slots=True)
-class _Active:
-    layer: Layer
-    weight: float
-    fading: bool
-    why: Reason
 
 
 def desired(
@@ -63,22 +55,21 @@ def _desired(
 ) -> dict[str, Target]:
     if state.paused_since is not None:
         return {}
-    lights: dict[str, list[_Active]] = {}
-    heat: dict[str, list[_Active]] = {}
-    for layer in plans.layers(state):
-        envelope = layer.envelope
-        if not envelope.holds(now):
-            continue
-        active = _Active(layer, envelope.weight(now), envelope.fading(now), layer.why)
-        for device in layer.lights:
-            lights.setdefault(device, []).append(active)
-        for device in layer.heat:
-            heat.setdefault(device, []).append(active)
-    targets: dict[str, Target] = {}
-    for device, entries in lights.items():
-        light = _light(device, entries, now, state, readings)
+    steady = plans.steady
+    lights, heat = steady.in_force(plans.layers(state), now)
+    known_all = steady.all_lights(lights, state.holds)
+    targets: dict[str, Target] = {} if known_all is None else dict(known_all)
+    for device, entries in lights.items() if known_all is None else ():
+        hold = state.holds.get(device, _NO_HOLD)
+        shows = hold.snapshot or readings.light(device)
+        known, light = steady.light(device, entries, hold, shows)
+        if not known:
+            light = _light(device, entries, now, hold, shows)
+            steady.remember(device, entries, hold, shows, light)
         if light is not None:
             targets[device] = light
+    if known_all is None:
+        steady.keep_all(lights, state.holds, dict(targets))
     for device, entries in heat.items():
         climate = _climate(plans, device, entries, now, state, readings)
         if climate is not None:
@@ -94,19 +85,12 @@ def _desired(
 
 
 def _light(
-    device: str,
-    entries: list[_Active],
-    now: datetime,
-    state: RuntimeState,
-    readings: Readings,
+    device: str, entries: list[Active], now: datetime, hold: Hold, shows: LightState | None
 ) -> LightTarget | None:
-    hold = state.holds.get(device, _NO_HOLD)
     kept = _overridden(hold, now) if hold.override is not None else frozenset()
-    if Attribute.POWER in kept:
+    if Attribute.POWER in kept or shows is None:
         return None
-    value = hold.snapshot or readings.light(device)
-    if value is None:
-        return None
+    value = shows
     top, below, fading = entries[-1], value, False
     for entry in entries:
         before = value
@@ -134,7 +118,7 @@ def _light(
 def _climate(
     plans: Planner,
     device: str,
-    entries: list[_Active],
+    entries: list[Active],
     now: datetime,
     state: RuntimeState,
     readings: Readings,
@@ -238,7 +222,7 @@ def _overridden(hold: Hold, now: datetime) -> frozenset[str]:
     return override.attributes if override is not None and override.until > now else frozenset()
 
 
-def _why(top: _Active, below: LightState, device: str, now: datetime) -> Reason:
+def _why(top: Active, below: LightState, device: str, now: datetime) -> Reason:
     if not top.fading:
         return top.why
     setting = top.layer.lights[device]

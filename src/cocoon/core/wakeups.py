@@ -18,6 +18,9 @@ from cocoon.core.state import RuntimeState
 def next_boundary(plans: Planner, now: datetime, state: RuntimeState) -> datetime:
     """The next instant a layer changes course or a ritual is due (fade steps aside)."""
     now = now.astimezone(UTC)
+    known = plans.steady.boundary(now, state)
+    if known is not None:
+        return known
     marks = plans.boundaries(state)
     candidates = marks[bisect.bisect_right(marks, now) :][:1]
     today = plans.local_date(now)
@@ -32,7 +35,9 @@ def next_boundary(plans: Planner, now: datetime, state: RuntimeState) -> datetim
             candidates.append(hold.taking_back.at + hold.taking_back.fade)
     # With nothing due, the next local midnight: a stable instant to wake at.
     midnight = local_instant(today + timedelta(days=1), time(0), plans.zone)
-    return min((c for c in candidates if c > now), default=midnight)
+    boundary = min((c for c in candidates if c > now), default=midnight)
+    plans.steady.keep_boundary(now, state, boundary)
+    return boundary
 
 
 def next_change(

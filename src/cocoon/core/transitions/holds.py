@@ -24,18 +24,13 @@ def settle(
 
     A device in `unreached` is let go only once it is back and has been given back.
     """
-    held_lights: set[str] = set()
-    held_heat: set[str] = set()
-    under_way: set[str] = set()
-    for layer in plans.layers(state):
-        if layer.envelope.holds(now):
-            held_lights.update(layer.lights)
-            held_heat.update(layer.heat)
-            # Under way for longer than a device takes to answer (it is asked the
-            # moment cocoon starts): a light reporting now was away, or cocoon joined.
-            begun = layer.envelope.start < now - plans.cfg.settings.fade_step
-            if begun and layer.envelope.weight(now) > 0:
-                under_way.update(layer.lights)
+    lights, heat = plans.steady.in_force(plans.layers(state), now)
+    if plans.steady.settled(lights, heat, state.holds):
+        return state
+    held_lights, held_heat = set(lights), set(heat)
+    # Under way for longer than a device takes to answer (it is asked the moment cocoon
+    # starts): a light reporting now was away, or cocoon joined.
+    begun = now - plans.cfg.settings.fade_step
     holds: dict[str, Hold] = {}
     for device in held_lights | held_heat | set(state.holds):
         hold = state.holds.get(device, _NO_HOLD)
@@ -44,7 +39,11 @@ def settle(
             # device driven) once it reports, so what is given back is what was there.
             if device in held_lights and hold.snapshot is None:
                 hold = replace(hold, snapshot=readings.light(device))
-                if hold.snapshot is not None and hold.override is None and device in under_way:
+                under_way = any(
+                    active.layer.envelope.start < begun and active.weight > 0
+                    for active in lights[device]
+                )
+                if hold.snapshot is not None and hold.override is None and under_way:
                     # Its first report comes after its layer got under way (a window
                     # joined, a light that was away): it glides from how it shows.
                     taking_back = TakeBack(hold.snapshot, now, plans.cfg.settings.resume_fade)
@@ -62,6 +61,7 @@ def settle(
             # Give the snapshot back once more, whatever instant this runs at, then let go.
             holds[device] = Hold(hold.snapshot, hold.setpoint, giving_back=True, late=hold.late)
     if holds == state.holds:
+        plans.steady.keep_settled(lights, heat, state.holds)
         return state
     return replace(state, holds=holds)
 
