@@ -198,6 +198,22 @@ def test_while_zigbee2mqtt_is_away_nothing_is_driven_and_nothing_is_a_hand(
     assert later.by_hand is None  # type: ignore[union-attr]
 
 
+def test_the_log_counts_the_devices_it_asks_in_good_grammar(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    one = Zigbee2MqttGateway(config(desk={"zigbee2mqtt": "desk"}), lambda m: None)
+    three = _learnt()
+    with caplog.at_level(logging.INFO):
+        one.ask_all("Connected to the broker")
+        three.ask_all("Connected to the broker")
+    assert [record.getMessage() for record in caplog.records] == [
+        "Connected to the broker: asking 1 Zigbee2MQTT device how it is (devices say"
+        " nothing until they change)",
+        "Connected to the broker: asking 3 Zigbee2MQTT devices how they are (devices say"
+        " nothing until they change)",
+    ]
+
+
 def test_a_report_without_brightness_is_asked_for_it() -> None:
     sent: list[Message] = []
     gateway = _learnt(sent)

@@ -276,7 +276,8 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
     config = tmp_path / "cocoon.yaml"
     with DaemonThread(cfg, tmp_path / "state"):
         assert main(["trigger", "--config", str(config), "calm_now"]) == 0
-        assert "pressed calm_now" in capsys.readouterr().out
+        # Pressed by its id, answered with the name the configuration gives it.
+        assert capsys.readouterr().out.startswith("pressed Calm now (")
         wait_until(
             lambda: level(sim, "sofa_lamp") == 51,
             what=f"calm {sim.received('sofa_lamp')} {sim.state('sofa_lamp')}",
@@ -298,7 +299,10 @@ def test_cocoon_trigger_and_status_talk_to_the_running_daemon(
         pressed = _cocoon("trigger", "--config", str(config), "calm_now")
         assert pressed.returncode == 0, pressed.stderr
         assert pressed.stderr == ""
-        assert "pressed calm_now" in pressed.stdout
+        assert pressed.stdout.startswith("pressed Calm now (")
+        by_name = _cocoon("trigger", "--config", str(config), "calm NOW")
+        assert by_name.returncode == 0, by_name.stderr
+        assert by_name.stdout == pressed.stdout
         typo = _cocoon("trigger", "--config", str(config), "calm_nwo")
         assert typo.returncode == 2
         assert typo.stderr.splitlines() == [

@@ -3,6 +3,7 @@ devices that clamp and round, colours chosen by hand (the simulator with its def
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,27 @@ def test_zigbee2mqtt_away_when_the_calm_mode_ends_gives_back_once_it_returns(
             assert all(hold.override is None for hold in engine.state.holds.values())
     finally:
         watcher.close()
+        sim.stop()
+
+
+def test_a_lamp_that_drops_off_the_network_is_said_to_be_back_once_when_it_returns(
+    fresh_mosquitto: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = config_of(home(fresh_mosquitto.port), tmp_path)
+    sim = Zigbee2MqttSimulator(cfg, fresh_mosquitto.host, fresh_mosquitto.port)
+    sim.start()
+    try:
+        with caplog.at_level(logging.INFO), DaemonThread(cfg, tmp_path / "state") as running:
+            engine = running.daemon.engine
+            wait_until(lambda: "sofa" in engine.readings.devices, what="the lamp's answer")
+            asked = len(sim.asked("sofa_lamp"))
+            sim.set_available("sofa_lamp", False)
+            wait_until(lambda: "sofa is offline" in caplog.text, what="the lamp offline")
+            sim.set_available("sofa_lamp", True)
+            wait_until(lambda: "sofa is back online" in caplog.text, what="the lamp back")
+            wait_until(lambda: len(sim.asked("sofa_lamp")) > asked, what="asked how it is")
+        assert caplog.text.count("is back online") == 1, caplog.text
+    finally:
         sim.stop()
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 import socket
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -18,9 +19,13 @@ from cocoon.cli import main
 from cocoon.config.load import load_config
 from cocoon.config.schema import Settings
 from cocoon.config.values import format_duration
+from cocoon.core.model import Readings
+from cocoon.core.planner import Planner
+from cocoon.core.state import RuntimeState
+from cocoon.core.transitions import advance
 from cocoon.report.timeline import day_timeline
 
-from .example import ROOT
+from .example import EXAMPLE, ROOT
 from .readme import README, blocks, section
 
 URL = "http://homeassistant.local:8123"
@@ -29,6 +34,11 @@ URL = "http://homeassistant.local:8123"
 def _settings_table() -> dict[str, str]:
     rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", section("Configuration"), re.M)
     return {name: default.strip() for name, default in rows}
+
+
+def _settings_said() -> dict[str, str]:
+    rows = re.findall(r"^\| `(\w+)` \| [^|]+ \| ([^|]+) \|", section("Configuration"), re.M)
+    return {name: said.strip() for name, said in rows}
 
 
 def test_the_settings_table_gives_every_setting_with_its_default() -> None:
@@ -59,6 +69,69 @@ def test_the_example_with_unquoted_times_plans_as_the_quoted_one(tmp_path: Path)
         path.write_text(text, encoding="utf-8")
         plans.append(day_timeline(load_config(path), date(2026, 11, 30)))
     assert plans[0] == plans[1]
+
+
+def test_the_grace_is_as_the_settings_table_says(tmp_path: Path) -> None:
+    said = _settings_said()["grace"]
+    assert "a cue (`duration`) is skipped for the day" in said
+    assert "a window (`until`) still in force is joined where it stands" in said
+    # The README's example home: its evening starts at 18:00 on 2026-11-30 (not_before).
+    window = blocks("Configuration", "yaml")[0]
+    cue = window.replace("until: 22:30", "duration: 20min")
+    notes: dict[tuple[str, int], list[str]] = {}
+    for kind, text in (("window", window), ("cue", cue)):
+        path = tmp_path / f"{kind}.yaml"
+        path.write_text(text, encoding="utf-8")
+        planner = Planner(load_config(path))
+        for late in (5, 15, 120):
+            now = datetime(2026, 11, 30, 18, 0, tzinfo=ZoneInfo("Europe/Brussels"))
+            now += timedelta(minutes=late)
+            notes[kind, late] = advance(planner, now, RuntimeState(), Readings({}, {}))[1]
+    assert Settings().grace == timedelta(minutes=10)
+    assert notes["cue", 5] == ["ritual evening started, until 18:20"]
+    assert notes["cue", 15] == ["ritual evening missed by 15 min (grace 10min): skipped today"]
+    assert notes["cue", 120] == []  # over by then
+    assert notes["window", 5] == ["ritual evening started, until 22:30"]
+    for late in (15, 120):
+        assert notes["window", late] == [
+            "ritual evening joined where it stands: in force since 18:00, until 22:30"
+        ]
+
+
+def test_the_scene_and_calm_mode_a_new_user_is_shown_fit_the_example_home(
+    tmp_path: Path,
+) -> None:
+    (shown,) = blocks("Connect your own lights", "yaml")
+    data = {
+        "home": {"latitude": 50.85, "longitude": 4.35, "timezone": "Europe/Brussels"},
+        "mqtt": {},
+        "home_assistant": {"url": URL, "token": "token"},
+        # The example home's devices that the scene names.
+        "devices": {
+            name: device
+            for name, device in _example_devices().items()
+            if name in {"sofa_lamp", "floor_lamp", "living_heat"}
+        },
+        **yaml.safe_load(shown),
+    }
+    assert len(data["devices"]) == 3
+    path = tmp_path / "cocoon.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    cfg = load_config(path)
+    assert set(cfg.scenes["calm"].heat) == {"living_heat"}
+    assert cfg.display_name("calm_modes", "calm_now") == "Calm now"
+    # Without `button:`, the id shows as the README says.
+    data["calm_modes"]["calm_now"].pop("button")
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert load_config(path).display_name("calm_modes", "calm_now") == "Calm now"
+
+
+def _example_devices() -> dict[str, object]:
+    """The `devices:` of config/cocoon.yaml (the file as a whole holds `!secret`s)."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    (devices,) = re.findall(r"^devices:\n(?:(?:  .*|#.*)?\n)+", text, re.M)
+    found: dict[str, object] = yaml.safe_load(devices)["devices"]
+    return found
 
 
 def _troubleshooting() -> str:

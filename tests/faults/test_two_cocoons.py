@@ -7,6 +7,7 @@ the same configuration (so the same client id) or with client ids of their own.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import signal
 import time
@@ -22,6 +23,7 @@ from cocoon.adapters.topics import Topics
 from ..brokers import Mosquitto
 from ..daemon.harness import (
     DaemonProcess,
+    DaemonThread,
     Watcher,
     config_of,
     home,
@@ -130,6 +132,48 @@ def test_a_cocoon_that_finds_an_older_claim_steps_back_and_takes_over_if_nobody_
         watcher.publish(topics.owner, b"", retain=True)  # the shared broker forgets the claims
         watcher.close()
     assert "Traceback" not in daemon.log()
+
+
+def test_a_restart_after_a_clean_stop_takes_over_quietly_after_a_death_with_a_warning(
+    fresh_mosquitto: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = config_of(home(fresh_mosquitto.port), tmp_path)
+    topics = Topics.for_config(cfg)
+
+    def takeovers() -> list[tuple[int, str]]:
+        found = [(r.levelno, r.getMessage()) for r in caplog.records]
+        caplog.clear()
+        return [(level, text) for level, text in found if "takes over" in text]
+
+    with caplog.at_level(logging.INFO):
+        with DaemonThread(cfg, tmp_path / "state") as first:
+            ran = first.daemon.ownership.instance.describe()
+        assert takeovers() == []  # the first run of all: nobody to take over from
+        with DaemonThread(cfg, tmp_path / "state"):
+            pass
+        assert takeovers() == [
+            (
+                logging.INFO,
+                f"The cocoon ({ran}) that ran for Test flat stopped cleanly: this one takes over",
+            )
+        ]
+        # One that ended without a clean stop: its claim as it was, and its last will.
+        gone = Instance("gone", "elsewhere", 1, datetime.now(UTC) - timedelta(hours=1))
+        watcher = Watcher(fresh_mosquitto, [])
+        try:
+            watcher.publish(topics.owner, gone.payload(), retain=True)
+            watcher.publish(topics.availability, "offline", retain=True)
+        finally:
+            watcher.close()
+        with DaemonThread(cfg, tmp_path / "state"):
+            pass
+        assert takeovers() == [
+            (
+                logging.WARNING,
+                f"The cocoon ({gone.describe()}) that claimed for Test flat ended without a"
+                " clean stop (killed, crashed or cut off) and is offline: this one takes over",
+            )
+        ]
 
 
 def _retained_owner(broker: Mosquitto, topics: Topics) -> bytes | None:

@@ -2,7 +2,10 @@
 
 A running cocoon keeps its `Instance` (an id, its host and pid, since when it runs)
 retained on `<base>/owner`, and its availability on `<base>/status`: `online`, and
-`offline` from its clean stop or, as its last will, from the broker when it dies.
+`offline` from its clean stop or, as its last will, from the broker when it dies. Both
+`offline`s read the same, so a clean stop first marks its claim `"stopped": true`: the
+next cocoon takes over from it as the ordinary thing it is (a line at INFO), and warns
+only of one that ended without stopping (killed, crashed, its connection lost).
 
 Before a starting cocoon connects as the home's cocoon (with the home's client id and
 last will), `wait_turn` looks with a client of its own. When another instance is online,
@@ -57,10 +60,11 @@ class Instance:
         """This process, started at `now`."""
         return cls(uuid.uuid4().hex[:12], socket.gethostname(), os.getpid(), now)
 
-    def payload(self) -> bytes:
-        """As JSON, for the owner topics."""
+    def payload(self, *, stopped: bool = False) -> bytes:
+        """As JSON, for the owner topics; `stopped` marks the claim of a clean stop."""
         data = {"instance": self.id, "host": self.host, "pid": self.pid}
-        return json.dumps({**data, "since": self.since.isoformat()}).encode()
+        ended = {"stopped": True} if stopped else {}
+        return json.dumps({**data, "since": self.since.isoformat(), **ended}).encode()
 
     @classmethod
     def parse(cls, payload: bytes | None) -> Instance | None:
@@ -75,6 +79,14 @@ class Instance:
             )
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
+
+    @staticmethod
+    def stopped(payload: bytes | None) -> bool:
+        """Whether an owner topic's payload is the claim of a cocoon that stopped cleanly."""
+        try:
+            return json.loads(payload or b"").get("stopped") is True
+        except (ValueError, AttributeError):
+            return False
 
     def outranks(self, other: Instance) -> bool:
         """Whether this one keeps the home when both claim it: the older, then the lower id."""
@@ -145,14 +157,8 @@ async def _wait_while_taken(
     while True:
         owner = Instance.parse(seen.get(topics.owner))
         if seen.get(topics.availability) != ONLINE or owner is None or owner.id == me.id:
-            if told:
-                _LOGGER.warning("The other cocoon %s has stopped: this one takes over", home)
-            elif owner is not None and owner.id != me.id:
-                _LOGGER.warning(
-                    "The cocoon (%s) that claimed %s is offline: this one takes over",
-                    owner.describe(),
-                    home,
-                )
+            if owner is not None and owner.id != me.id:
+                _taking_over(owner, home, told=told, stopped=Instance.stopped(seen[topics.owner]))
             return
         if not told:
             told = True
@@ -175,3 +181,24 @@ async def _wait_while_taken(
             )
             return
         await _until(lambda: seen.get(topics.availability) != ONLINE, KNOCK_AGAIN)
+
+
+def _taking_over(owner: Instance, home: str, *, told: bool, stopped: bool) -> None:
+    """Say in the log from whom this cocoon takes over, and how that one ended."""
+    if told:
+        how = "has stopped" if stopped else "ended without a clean stop"
+        _LOGGER.warning("The other cocoon %s %s: this one takes over", home, how)
+    elif stopped:
+        # A restart, an upgrade, a move to another machine: the ordinary case.
+        _LOGGER.info(
+            "The cocoon (%s) that ran %s stopped cleanly: this one takes over",
+            owner.describe(),
+            home,
+        )
+    else:
+        _LOGGER.warning(
+            "The cocoon (%s) that claimed %s ended without a clean stop (killed, crashed "
+            "or cut off) and is offline: this one takes over",
+            owner.describe(),
+            home,
+        )

@@ -1,6 +1,7 @@
 """Who runs this home, while cocoon runs: its claim, and what it does about another's.
 
-`claim` (at every connect) keeps this cocoon's `Instance` retained on the owner topic.
+`claim` (at every connect) keeps this cocoon's `Instance` retained on the owner topic;
+`stop` marks it stopped, before the bus says `offline`, when this cocoon stops cleanly.
 Another cocoon that starts for the same home knocks (`adapters.claim.wait_turn`); this
 one says so in its log and answers. Another that claims the home at the same time is
 told again when it is the younger one; when this one is the younger, it steps back:
@@ -46,6 +47,8 @@ class Ownership:
         self._waiting: set[str] = set()
         """Other cocoons for this home that said they wait."""
         self._stepping_back: asyncio.Task[None] | None = None
+        self._claimed = False
+        """Whether the retained claim is this cocoon's (not while it steps back)."""
 
     def subscriptions(self) -> list[str]:
         """The topics other cocoons for this home speak on."""
@@ -61,13 +64,19 @@ class Ownership:
 
     def claim(self) -> None:
         """Say, retained, which cocoon runs this home (see `adapters.claim`)."""
+        self._claimed = True
         self.link.publish(Message(self.topics.owner, self.instance.payload(), qos=1, retain=True))
 
     def receive(self, message: Message) -> None:
         """Another cocoon for this home says it waits, or claims the home as well."""
         other = Instance.parse(message.payload)
-        # A retained claim is an earlier run's: history, not a rival.
-        if other is None or other.id == self.instance.id or message.retain:
+        # A retained claim is an earlier run's: history, not a rival; nor is a stopped one.
+        if (
+            other is None
+            or other.id == self.instance.id
+            or message.retain
+            or Instance.stopped(message.payload)
+        ):
             return
         home = self.name
         if message.topic == self.topics.owner_waiting:
@@ -98,14 +107,20 @@ class Ownership:
             self._stepping_back = asyncio.create_task(self._step_back())
 
     async def stop(self) -> None:
-        """Stop stepping back, if it does."""
+        """A clean stop: stop stepping back, if it does; else mark the claim stopped
+        (retained, sent before the bus's `offline`), so the next cocoon for this home
+        knows it ended cleanly."""
         if self._stepping_back is not None:
             self._stepping_back.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._stepping_back
+        elif self._claimed:
+            stopped = self.instance.payload(stopped=True)
+            self.link.publish(Message(self.topics.owner, stopped, qos=1, retain=True))
 
     async def _step_back(self) -> None:
         """Another cocoon claimed the home first: drive nothing, wait for its end."""
+        self._claimed = False  # the claim on the broker is the other's now
         try:
             await self.link.stop(say_offline=False)
             await self.wait_turn()

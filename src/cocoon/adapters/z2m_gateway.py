@@ -130,7 +130,8 @@ class Zigbee2MqttGateway:
         else:
             self._offline.add(event.device)
         if event.online and not before and self.available(event.device):
-            _LOGGER.info("%s is back online: asking it how it is", event.device)
+            # The engine says it is back (it knows whether it was away); this asks.
+            _LOGGER.debug("Asking %s how it is: it is online", event.device)
             self.ask(event.device)
         return [event] if self.available(event.device) != before else []
 
@@ -274,9 +275,8 @@ class Zigbee2MqttGateway:
         asked = [device for device in self._names if self.ask(device)]
         if asked:
             _LOGGER.info(
-                "%s: asking %d Zigbee2MQTT device%s how they are (they say nothing until"
-                " they change)",
+                "%s: asking %d Zigbee2MQTT %s (devices say nothing until they change)",
                 why,
                 len(asked),
-                "s" * (len(asked) != 1),
+                "device how it is" if len(asked) == 1 else "devices how they are",
             )

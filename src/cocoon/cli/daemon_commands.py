@@ -160,8 +160,15 @@ def trigger(args: argparse.Namespace) -> int:
     except CocoonError as exc:
         print(f"cocoon: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    print(f"pressed {args.name} ({topic})")
+    print(f"pressed {_button_name(cfg, args.name)} ({topic})")
     return EXIT_OK
+
+
+def _button_name(cfg: CocoonConfig, name: str) -> str:
+    """The name the configuration shows for the button `name` presses (by id or name)."""
+    identifier = remote.button_id(cfg, name) or name
+    section = "calm_modes" if identifier in cfg.calm_modes else "rituals"
+    return cfg.display_name(section, identifier)
 
 
 def status(args: argparse.Namespace) -> int:
