@@ -39,12 +39,15 @@ class Fleet:
     sim: Zigbee2MqttSimulator
     watcher: Watcher
     workers: dict[str, DaemonProcess] = field(default_factory=dict)
+    lease: int = LEASE
+    verbose: bool = True
 
     def start_worker(self, name: str) -> DaemonProcess:
         worker = DaemonProcess(
             self.site,
             self.directory / name,
-            more=["--fleet", self.etcd.url, "--worker", name, "--lease", str(LEASE)],
+            verbose=self.verbose,
+            more=["--fleet", self.etcd.url, "--worker", name, "--lease", str(self.lease)],
         )
         worker.start()
         self.workers[name] = worker

@@ -263,7 +263,9 @@ class Fleet:
         """One turn: see who serves what, drop what is no longer ours, move toward our
         share."""
         await self._give_back_let_go()
-        listing = await self.etcd.listing(self.keys.root)
+        # The owners first: a worker seen without its homes is only claimed from later.
+        listing = await self.etcd.listing(self.keys.owners)
+        listing.update(await self.etcd.listing(self.keys.workers))
         workers = [
             key[len(self.keys.workers) :].decode()
             for key in listing
