@@ -46,7 +46,7 @@ from tests.site.building import CALM, LAMP, flat_ids, write_site
 
 from bench._measure import cpu_seconds, print_table, quiet_exit_on_sigterm
 from cocoon.adapters.simulator import Zigbee2MqttSimulator
-from cocoon.app.fleet import DEFAULT_LEASE
+from cocoon.app.fleet_options import DEFAULT_LEASE
 from cocoon.config.site import load_site
 from cocoon.core.share import shares
 

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from cocoon.adapters.control import stamped_press
+from cocoon.adapters.labels import button_id
 from cocoon.adapters.mqtt_diagnoses import until_connected
 from cocoon.adapters.mqtt_link import ONLINE, MqttLink
 from cocoon.adapters.topics import Topics
@@ -83,19 +84,6 @@ async def _until(found: dict[str, bytes], topic: str, timeout: float) -> bytes |
     while topic not in found and loop.time() < deadline:
         await asyncio.sleep(0.01)
     return found.get(topic)
-
-
-def button_id(cfg: CocoonConfig, text: str) -> str | None:
-    """The calm mode or ritual that `text` names, by its id or, whatever the case, by the
-    name it shows (a calm mode's button, a ritual's name); None when none does."""
-    if text in cfg.calm_modes or text in cfg.rituals:
-        return text
-    wanted = text.casefold()
-    for section in ("calm_modes", "rituals"):
-        for identifier in getattr(cfg, section):
-            if cfg.display_name(section, identifier).casefold() == wanted:
-                return str(identifier)
-    return None
 
 
 async def trigger(cfg: CocoonConfig, name: str, topics: Topics | None = None) -> str:

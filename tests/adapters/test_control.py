@@ -106,6 +106,17 @@ def test_a_fleet_takes_recent_retained_presses(
     assert FLEET.decode(message, now=now) == event
 
 
+def test_a_press_passed_on_by_several_workers_acts_once() -> None:
+    control = Control(CFG, Topics.for_worker(CFG, "w1"))
+    topic = TOPICS.button("calm_now")
+    first = Message(topic, stamped_press(1000, "01HX"))
+    again = Message(topic, stamped_press(1001, "01HX"), retain=True)
+    other = Message(topic, stamped_press(1002, "01HY"))
+    assert control.decode(first, now=1000) == Press("calm_now")
+    assert control.decode(again, now=1001) is None
+    assert control.decode(other, now=1002) == Press("calm_now")
+
+
 def test_a_fleet_still_never_replays_a_retained_mode_or_switch() -> None:
     assert FLEET.decode(Message.text(TOPICS.mode_set, "Calm now", retain=True)) is None
     assert FLEET.decode(Message.text(TOPICS.hands_off_set, "ON", retain=True)) is None

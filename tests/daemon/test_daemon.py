@@ -354,7 +354,7 @@ def test_status_and_trigger_name_an_unreachable_broker_in_one_line(
 
 
 def test_a_button_is_found_by_its_id_or_by_the_name_it_shows(tmp_path: Path) -> None:
-    from cocoon.remote import button_id
+    from cocoon.adapters.labels import button_id
 
     cfg = config_of(home(1883), tmp_path)
     assert button_id(cfg, "calm_now") == "calm_now"

@@ -24,17 +24,25 @@ PRESS_KEEP = 60.0
 """Seconds a retained press waits for a fleet's next owner of its home."""
 
 
-def stamped_press(at: float) -> bytes:
+SEEN_PRESSES = 64
+"""Presses by id a home remembers, so that one told by several workers acts once."""
+
+
+def stamped_press(at: float, ident: str | None = None) -> bytes:
     """A press that says when it was made (`at`, seconds since the epoch): what `cocoon
-    trigger` sends, and Home Assistant's buttons in a fleet."""
-    return json.dumps({"press": PRESS, "at": int(at)}, separators=(",", ":")).encode()
+    trigger` sends, and Home Assistant's buttons in a fleet. One with an `ident` (a Home
+    Assistant event's) acts once, however many workers pass it on."""
+    document: dict[str, Any] = {"press": PRESS, "at": int(at)}
+    if ident is not None:
+        document["id"] = ident
+    return json.dumps(document, separators=(",", ":")).encode()
 
 
-def _pressed_at(text: str) -> float | None:
-    """When a press was made: a stamped press's time; None for a bare `PRESS`. Anything
-    else raises ValueError."""
+def _pressed_at(text: str) -> tuple[float | None, str | None]:
+    """When a press was made and its id: a stamped press's; None for a bare `PRESS`.
+    Anything else raises ValueError."""
     if text in (PRESS, ""):
-        return None
+        return None, None
     try:
         document = json.loads(text)
     except ValueError:
@@ -50,7 +58,8 @@ def _pressed_at(text: str) -> float | None:
         raise ValueError(
             f'a button press is {PRESS!r} or {{"press":"PRESS","at":…}}, not {text[:40]!r}'
         )
-    return float(at)
+    ident = document.get("id")
+    return float(at), ident if isinstance(ident, str) else None
 
 
 class Control:
@@ -65,6 +74,8 @@ class Control:
         self.cfg = cfg
         self.topics = topics
         self.fleet = topics.fleet
+        self.seen: dict[str, None] = {}
+        """The ids of the latest presses acted on, oldest first."""
         self._buttons = {topics.button(name): name for name in (*cfg.calm_modes, *cfg.rituals)}
 
     def button(self, topic: str) -> bool:
@@ -92,13 +103,19 @@ class Control:
         if topic == self.topics.ha_status:
             return Announce("Home Assistant is online") if text == "online" else None
         if topic in self._buttons:
-            at = _pressed_at(text)
+            at, ident = _pressed_at(text)
             if (
                 self.fleet
                 and (not message.payload or message.retain)
                 and (at is None or not now - PRESS_KEEP <= at <= now + PRESS_KEEP)
             ):
                 return None  # a press taken already (cleared), or too old to act on
+            if ident is not None:
+                if ident in self.seen:
+                    return None  # told again by another worker
+                self.seen[ident] = None
+                if len(self.seen) > SEEN_PRESSES:
+                    del self.seen[next(iter(self.seen))]
             return Press(self._buttons[topic])
         if message.retain:
             return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from cocoon.adapters.ha_link import HomeAssistantLink
@@ -37,6 +38,9 @@ class HomeAssistantHub:
         self._homes: dict[str, HomeAssistantGateway] = {}
         self._by_entity: dict[str, str] = {}
         self._reading: set[asyncio.Task[None]] = set()
+        self.pass_on: Callable[[str, dict[str, Any]], bool] = lambda home, event: False
+        """Takes a `cocoon_trigger` event for a home before it is handed to the home (a
+        fleet's workers pass each on as a press over MQTT); whether it did."""
 
     async def start(self) -> None:
         """Start connecting in the background."""
@@ -100,6 +104,8 @@ class HomeAssistantHub:
 
     def _trigger(self, event: dict[str, Any]) -> None:
         home = (event.get("data") or {}).get("home")
+        if isinstance(home, str) and self.pass_on(home, event):
+            return
         if "" in self._homes:
             home = ""  # a home of its own: whatever the event names, it is this one
         if isinstance(home, str) and home in self._homes:

@@ -51,3 +51,16 @@ def active_label(cfg: CocoonConfig, active_scene: str) -> str:
     if active_scene == NOTHING:
         return NOTHING_LABEL
     return ", ".join(layer_name(cfg, layer) for layer in active_scene.split(", "))
+
+
+def button_id(cfg: CocoonConfig, text: str) -> str | None:
+    """The calm mode or ritual that `text` names, by its id or, whatever the case, by the
+    name it shows (a calm mode's button, a ritual's name); None when none does."""
+    if text in cfg.calm_modes or text in cfg.rituals:
+        return text
+    wanted = text.casefold()
+    for section in ("calm_modes", "rituals"):
+        for identifier in getattr(cfg, section):
+            if cfg.display_name(section, identifier).casefold() == wanted:
+                return str(identifier)
+    return None

@@ -51,7 +51,8 @@ class Router:
     def reload(self, cfg: CocoonConfig, gateway: Zigbee2MqttGateway) -> None:
         """Route for a new configuration, with the gateway that goes with it."""
         self.cfg = cfg
-        self.control = Control(cfg, self.topics)
+        seen, self.control = self.control.seen, Control(cfg, self.topics)
+        self.control.seen = seen
         self.gateway = gateway
 
     def subscriptions(self) -> list[str]:

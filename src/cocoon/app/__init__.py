@@ -21,6 +21,7 @@ import logging
 from collections.abc import Hashable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from cocoon.adapters.claim import Instance
 from cocoon.adapters.home_assistant import HomeAssistantGateway
@@ -29,7 +30,7 @@ from cocoon.adapters.router import Router
 from cocoon.adapters.switchboard import Switchboard
 from cocoon.adapters.topics import Topics
 from cocoon.adapters.z2m_gateway import Zigbee2MqttGateway
-from cocoon.app.fleet import FleetOptions
+from cocoon.app.fleet_options import FleetOptions
 from cocoon.app.fleet_store import Fence, FleetStore
 from cocoon.app.home import HomeRuntime
 from cocoon.app.reload import homes_to_serve
@@ -119,6 +120,8 @@ class Daemon:
             )
         )
         self.fleet = None if fleet is None else fleet.join(self, self.fence, self.link)
+        if self.fleet is not None and self.hub is not None:
+            self.hub.pass_on = self._pass_on
         self.switchboard = Switchboard(self.ownership, self._routers)
         self._driving = True
         """Whether this process drives (not while another cocoon runs these homes)."""
@@ -215,6 +218,15 @@ class Daemon:
     def drive(self, on: bool) -> None:
         """Drive the homes served, or hold everything back (the fleet's fence)."""
         self._drive(on)
+
+    def _pass_on(self, ident: str, event: dict[str, Any]) -> bool:
+        """A fleet's worker passes every `cocoon_trigger` event for a home of the site on
+        as a press over MQTT: the home's owner acts on it once, and between two owners it
+        is kept for the next."""
+        cfg = self.site.homes.get(ident)
+        if cfg is None or self.fleet is None:
+            return False
+        return self.fleet.keep_press(cfg, event, self.shared.publish)
 
     def _listen_soon(self) -> None:
         """Subscribe to what the homes served now listen to, once for a turn's takes."""

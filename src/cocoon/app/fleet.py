@@ -20,17 +20,19 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Collection
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any, Protocol
 
-from cocoon.adapters.etcd_common import Endpoint, EtcdUnavailable, worker_document
+from cocoon.adapters.control import stamped_press
+from cocoon.adapters.etcd_common import EtcdUnavailable, worker_document
+from cocoon.adapters.labels import button_id
 from cocoon.adapters.mqtt_link import MqttLink
+from cocoon.adapters.topics import Topics
 from cocoon.app.fleet_store import FENCE, Fence, FleetStore, Keys
+from cocoon.config.schema import CocoonConfig
 from cocoon.core import RuntimeState
 from cocoon.core.share import moves
-from cocoon.errors import CocoonError
-from cocoon.ports import for_home
+from cocoon.ports import Message, for_home
 
 if TYPE_CHECKING:
     from cocoon.adapters.etcd import Etcd
@@ -43,11 +45,6 @@ CLAIMS = 200
 """Homes a worker claims at most in one turn."""
 RELEASES = 10
 """Homes a worker gives back at most in one turn (the others take them in theirs)."""
-DEFAULT_LEASE = 10
-"""Seconds a worker's lease lives without renewal (`--lease`): a dead worker's homes are
-taken over within about this, and a worker cut off from etcd stops after half of it."""
-DEFAULT_FLEET = "default"
-"""The fleet's name when `--fleet` names none (its keys are under /cocoon/<name>/)."""
 
 
 class Serving(Protocol):
@@ -69,36 +66,6 @@ class Serving(Protocol):
     def drive(self, on: bool) -> None:
         """Send and speak for the homes served, or hold everything back."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class FleetOptions:
-    """`cocoon run --fleet etcd://HOST:PORT[,…][/NAME] [--worker NAME] [--lease SECONDS]`."""
-
-    endpoints: list[Endpoint]
-    name: str
-    worker: str
-    lease: int = DEFAULT_LEASE
-
-    def join(self, serving: Serving, fence: Fence | None, link: MqttLink) -> Fleet:
-        """This worker's part in the fleet, for the process `serving` the homes."""
-        try:
-            from cocoon.adapters.etcd import Etcd  # the fleet's extra, only when needed
-        except ImportError as exc:
-            raise CocoonError(
-                f"cocoon run --fleet needs etcd's client ({exc}): pip install "
-                "'cocoon-home[fleet]' (from a clone: pip install '.[fleet]')"
-            ) from exc
-        etcd = Etcd(self.endpoints, timeout=max(0.5, self.lease / 4))
-        return Fleet(
-            etcd,
-            serving,
-            fleet=self.name or DEFAULT_FLEET,
-            worker=self.worker,
-            ttl=self.lease,
-            fence=fence or Fence(self.lease),
-            link=link,
-        )
 
 
 class Fleet:
@@ -134,6 +101,24 @@ class Fleet:
         self.problem: str | None = None
         """What people should know while etcd is away, in their words."""
         self._tasks: list[asyncio.Task[None]] = []
+
+    def keep_press(
+        self, cfg: CocoonConfig, event: dict[str, Any], publish: Callable[[Message], None]
+    ) -> bool:
+        """Pass a `cocoon_trigger` event for a home on as its button's press, as a fleet's
+        buttons press (stamped, retained), with the event's id: its owner acts on it once
+        however many workers pass it on, and a home between two owners gets it from the
+        broker when the next subscribes. Whether the event named a button."""
+        name = (event.get("data") or {}).get("name")
+        button = button_id(cfg, name) if isinstance(name, str) else None
+        if button is None:
+            return False
+        context = event.get("context")
+        ident = context.get("id") if isinstance(context, dict) else None
+        press = stamped_press(time.time(), ident if isinstance(ident, str) else None)
+        topic = Topics.for_worker(cfg, self.worker).button(button)
+        publish(Message(topic, press, qos=1, retain=True))
+        return True
 
     # -- life -----------------------------------------------------------------------------
 
@@ -325,9 +310,3 @@ class Fleet:
         for home, (token, payload) in list(self._giving.items()):
             await self.etcd.give_back(keys.owner(home), token, keys.state(home), payload)
             del self._giving[home]
-
-
-def default_worker() -> str:
-    """A worker's name when none is given: the machine's."""
-    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in socket.gethostname())
-    return name or "worker"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cocoon import installed_version
 from cocoon.app import Daemon
-from cocoon.app.fleet import FleetOptions
+from cocoon.app.fleet_options import FleetOptions
 from cocoon.config.site import Site, load_site
 
 _LOGGER = logging.getLogger(__name__)

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from cocoon import remote
 from cocoon.adapters.etcd_common import parse_endpoints
+from cocoon.adapters.labels import button_id
 from cocoon.adapters.topics import Topics
 from cocoon.app import process
-from cocoon.app.fleet import DEFAULT_LEASE, FleetOptions, default_worker
+from cocoon.app.fleet_options import DEFAULT_LEASE, FleetOptions, default_worker
 from cocoon.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILURE,
@@ -166,7 +167,7 @@ def trigger(args: argparse.Namespace) -> int:
 
 def _button_name(cfg: CocoonConfig, name: str) -> str:
     """The name the configuration shows for the button `name` presses (by id or name)."""
-    identifier = remote.button_id(cfg, name) or name
+    identifier = button_id(cfg, name) or name
     section = "calm_modes" if identifier in cfg.calm_modes else "rituals"
     return cfg.display_name(section, identifier)
 
