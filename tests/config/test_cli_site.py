@@ -162,3 +162,28 @@ def test_the_building_page_shows_what_check_prints_for_its_mistakes(
     page = (ROOT / "docs" / "building.md").read_text(encoding="utf-8")
     shown = re.findall(r"```text\n(config/site/.*?)```", page, re.S)[0]
     assert capsys.readouterr().err == shown
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--worker", "w1"], "--worker names a worker of a fleet: give --fleet too"),
+        (["--fleet", "http://127.0.0.1:2379"], "--fleet takes etcd://HOST:PORT"),
+        (["--fleet", "etcd://127.0.0.1"], "'127.0.0.1' is not HOST:PORT"),
+        (["--fleet", "etcd://127.0.0.1:2379", "--worker", "w/1"], "--worker 'w/1': letters"),
+        (["--fleet", "etcd://127.0.0.1:2379", "--lease", "1"], "--lease 1: from 2 to 3600"),
+    ],
+)
+def test_a_fleets_options_that_cannot_work_exit_2_saying_why(
+    options: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--config", "config/site/site.yaml", *options]) == 2
+    assert said in capsys.readouterr().err
+
+
+def test_a_fleet_shares_a_site_not_a_home_of_its_own(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    command = ["run", "--config", "config/cocoon.yaml", "--state-dir", str(tmp_path)]
+    assert main([*command, "--fleet", "etcd://127.0.0.1:2379"]) == 2
+    assert "--fleet shares the homes of a site file (homes:)" in capsys.readouterr().err

@@ -93,8 +93,11 @@ _COMMANDS: tuple[Command, ...] = (
             "when the new one is invalid (in a site, home by home: a home whose file broke "
             "keeps its last good one). While another cocoon runs the same home on the "
             "broker, it says so, drives nothing and takes over when that one stops. It keeps "
-            "trying a broker it cannot reach, and says why in its log. Exits 0 when stopped, "
-            "2 for an invalid configuration, 1 for any other failure."
+            "trying a broker it cannot reach, and says why in its log. With --fleet it is a "
+            "worker of a fleet: several cocoon run, on several machines, share the homes of "
+            "a site through etcd, each serving its share and taking over those of a worker "
+            "that dies (docs/fleet.md). Exits 0 when stopped, 2 for an invalid configuration "
+            "or options, 1 for any other failure."
         ),
         add_arguments=daemon_commands.run_arguments,
         run=daemon_commands.run,

@@ -115,6 +115,13 @@ def run(args: argparse.Namespace) -> int:
     site = load_sited(args.config)
     if site is None:
         return EXIT_CONFIG
+    if fleet is not None and site.single:
+        print(
+            f"cocoon run: --fleet shares the homes of a site file (homes:), and "
+            f"{args.config} is a home of its own (docs/building.md)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     try:
         return asyncio.run(process.run(args.config, args.state_dir, site=site, fleet=fleet))
     except CocoonError as exc:
