@@ -22,7 +22,7 @@ from cocoon.adapters.simulator import Zigbee2MqttSimulator
 from cocoon.config.site import load_site
 
 from ..brokers import Mosquitto
-from ..daemon.harness import Watcher
+from ..daemon.harness import DaemonProcess, Watcher
 from ..etcd import Etcd
 from ..site.building import AS_BEFORE, CALM, LAMP, SETTLE_SECONDS, flat_ids, write_site
 from .harness import PATIENCE, Fleet, lamps_set, two_drivers, wait_until
@@ -163,3 +163,30 @@ def test_with_etcd_away_the_workers_hold_back_and_go_on_when_it_is_back(
     # The leases lived through it: every flat is where it was.
     assert fleet.owners() == owners
     assert two_drivers(fleet) == {}
+
+
+def test_a_second_worker_of_the_same_name_waits_until_the_first_is_gone(
+    etcd: Etcd, fresh_mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    site = write_site(tmp_path, fresh_mosquitto.port, ["flat_01", "flat_02"])
+    # No simulator nor watcher: only who serves what is looked at.
+    world = Fleet(tmp_path, site, ["flat_01", "flat_02"], etcd, fresh_mosquitto, None, None)
+    first = world.start_worker("same")
+    world.settled({"same": 2})
+    second = DaemonProcess(
+        site,
+        tmp_path / "second",
+        more=["--fleet", etcd.url, "--worker", "same", "--lease", "4"],
+    )
+    second.start()
+    try:
+        wait_until(
+            lambda: "Another worker of this fleet is called 'same'" in second.log(), PATIENCE
+        )
+        assert "Served by this worker" not in second.log()
+        first.end()  # gives its flats back and leaves
+        wait_until(lambda: second.log().count("Served by this worker") == 2, PATIENCE, "taken")
+        assert second.log().count("Another worker of this fleet") == 1
+    finally:
+        second.end()
+        first.end()

@@ -101,6 +101,7 @@ class Fleet:
         self.problem: str | None = None
         """What people should know while etcd is away, in their words."""
         self._tasks: list[asyncio.Task[None]] = []
+        self._name_taken = False
 
     def keep_press(
         self, cfg: CocoonConfig, event: dict[str, Any], publish: Callable[[Message], None]
@@ -165,18 +166,21 @@ class Fleet:
             await asyncio.sleep(every)
 
     async def _join(self) -> None:
+        sent = time.monotonic()  # the lease's time runs from etcd's answer, after this
         lease = await self.etcd.grant(self.ttl)
-        sent = time.monotonic()
         document = worker_document(self.worker, os.getpid(), socket.gethostname())
         if not await self.etcd.create(self.keys.worker(self.worker), document, lease):
             await self.etcd.revoke(lease)
-            _LOGGER.error(
-                "Another worker of this fleet is called %r: waiting until it is gone (a worker "
-                "killed a moment ago is, within %d s); give each worker its own --worker",
-                self.worker,
-                self.ttl,
-            )
+            if not self._name_taken:
+                self._name_taken = True
+                _LOGGER.error(
+                    "Another worker of this fleet is called %r: waiting until it is gone (one "
+                    "killed a moment ago is, within %d s); give each worker its own --worker",
+                    self.worker,
+                    self.ttl,
+                )
             return
+        self._name_taken = False
         self.lease = lease
         if self._link is not None:
             # Who sends: the worker, and its lease (a worker that joins again is another).
