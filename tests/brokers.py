@@ -58,14 +58,6 @@ class Mosquitto(Program):
         self._spawn([executable, "-c", str(self.config_path)])
         self._wait_until_listening()
 
-    def log_tail(self, lines: int = 30) -> str:
-        """The end of the broker's log, for failure messages."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return "(no log written)"
-        return "\n".join(text.splitlines()[-lines:])
-
     def _config(self) -> str:
         return "\n".join(
             [

@@ -115,11 +115,3 @@ class Etcd(Program):
             base64.b64decode(kv["key"]).decode(): base64.b64decode(kv.get("value", "")).decode()
             for kv in found.get("kvs", [])
         }
-
-    def log_tail(self, lines: int = 30) -> str:
-        """The end of etcd's log, for failure messages."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return "(no log written)"
-        return "\n".join(text.splitlines()[-lines:])

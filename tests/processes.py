@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+from pathlib import Path
 
 STOP_TIMEOUT = 10.0
 """Seconds a program has to exit after SIGTERM before it is killed."""
@@ -20,6 +21,8 @@ class Program:
 
     name = "program"
     stop_timeout = STOP_TIMEOUT
+    log_path: Path
+    """Where the program writes its log."""
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
@@ -59,6 +62,14 @@ class Program:
     def resume(self) -> None:
         """Let a paused process go on (SIGCONT)."""
         self._signal(signal.SIGCONT)
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The end of the program's log, for failure messages."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return "(no log written)"
+        return "\n".join(text.splitlines()[-lines:])
 
     def _spawn(
         self,
