@@ -72,7 +72,8 @@ class Router:
                 elif event is not None:
                     self._submit(event)
                 if (
-                    self._clear is not None
+                    self.control.fleet
+                    and self._clear is not None
                     and message.payload
                     and self.control.button(message.topic)
                 ):
