@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from cocoon.adapters.control import stamped_press
+from cocoon.adapters.control import PRESS, stamped_press
 from cocoon.adapters.labels import button_id
 from cocoon.adapters.mqtt_diagnoses import until_connected
 from cocoon.adapters.mqtt_link import ONLINE, MqttLink
@@ -116,8 +116,8 @@ async def trigger(cfg: CocoonConfig, name: str, topics: Topics | None = None) ->
             )
         # To a fleet, stamped and retained: should the home be between two workers, its
         # next owner takes it when it subscribes.
-        press = stamped_press(time.time())
         fleet = said == FLEET
+        press = stamped_press(time.time()) if fleet else PRESS.encode()
         link.publish(Message(topics.button(name), press, qos=1, retain=fleet, expiry=PRESS_EXPIRY))
         await asyncio.sleep(_SEND_WAIT)
     return topics.button(name)

@@ -125,6 +125,30 @@ def test_a_paused_member_makes_calls_fail_within_their_deadline(etcd: EtcdMember
     asyncio.run(scenario())
 
 
+def test_calls_under_way_when_etcd_stalls_all_fail_as_unavailable(etcd: EtcdMember) -> None:
+    async def scenario() -> None:
+        one = Etcd([Endpoint(etcd.host, etcd.port)], timeout=1)
+        lease = await one.grant(5)
+        etcd.pause()
+        try:
+            calls = [
+                one.refresh(lease),
+                one.listing(b"/cocoon/"),
+                one.put_if_owner(OWNER, 1, STATE, b"x"),
+                one.refresh(lease),
+            ]
+            outcomes = await asyncio.wait_for(
+                asyncio.gather(*calls, return_exceptions=True), timeout=30
+            )
+        finally:
+            etcd.resume()
+        assert [type(outcome) for outcome in outcomes] == [EtcdUnavailable] * 4
+        assert await one.refresh(lease) > 0  # and it goes on once etcd answers
+        await one.close()
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize(
     ("url", "endpoints", "name"),
     [

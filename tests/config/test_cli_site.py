@@ -167,7 +167,8 @@ def test_the_building_page_shows_what_check_prints_for_its_mistakes(
 @pytest.mark.parametrize(
     ("options", "said"),
     [
-        (["--worker", "w1"], "--worker names a worker of a fleet: give --fleet too"),
+        (["--worker", "w1"], "--worker is a worker's of a fleet: give --fleet too"),
+        (["--lease", "4"], "--lease is a worker's of a fleet: give --fleet too"),
         (["--fleet", "http://127.0.0.1:2379"], "--fleet takes etcd://HOST:PORT"),
         (["--fleet", "etcd://127.0.0.1"], "'127.0.0.1' is not HOST:PORT"),
         (["--fleet", "etcd://127.0.0.1:2379", "--worker", "w/1"], "--worker 'w/1': letters"),

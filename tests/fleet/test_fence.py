@@ -44,7 +44,7 @@ def test_a_closed_fence_stays_closed_until_the_next_renewal() -> None:
     assert fence.open()
 
 
-def test_a_fenced_publish_holds_back_everything_while_closed_and_sends_commands_at_qos_0() -> None:
+def test_a_fenced_publish_holds_back_everything_while_closed_and_sends_at_qos_0() -> None:
     clock = Clock()
     fence = Fence(4, clock)
     sent: list[Message] = []
@@ -59,7 +59,7 @@ def test_a_fenced_publish_holds_back_everything_while_closed_and_sends_commands_
     publish(status)
     assert [(m.topic, m.qos, m.retain) for m in sent] == [
         ("z2m/flat_01/lamp/set", 0, False),
-        ("cocoon/flat_01/status", 1, True),
+        ("cocoon/flat_01/status", 0, True),
     ]
     clock.now += 4 * FENCE  # paused past half the lease: whatever fires now is stale
     publish(command)

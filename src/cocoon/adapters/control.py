@@ -45,7 +45,7 @@ def _pressed_at(text: str) -> tuple[float | None, str | None]:
         return None, None
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past any press
         document = None
     at = document.get("at") if isinstance(document, dict) else None
     if (

@@ -13,6 +13,7 @@ claimed it) can no longer write.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -59,31 +60,48 @@ class Etcd:
         return self.endpoints[self._at]
 
     async def _call(self, call: Callable[[aetcd.Client], Awaitable[_T]]) -> _T:
-        if self._client is None:
-            endpoint = self.endpoint
+        client = self._client
+        endpoint = self.endpoint
+        if client is None:
             # aetcd's timeout is its gRPC deadline for each call.
-            self._client = aetcd.Client(
+            client = self._client = aetcd.Client(
                 host=endpoint.host, port=endpoint.port, timeout=self.timeout
             )
         try:
-            return await call(self._client)
+            return await call(client)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this call's own task is being cancelled
+            # Another call failed and closed the client under this one.
+            raise EtcdUnavailable(f"etcd at {endpoint} not reachable (connection closed)") from None
         except _UNAVAILABLE as exc:
-            failed = self.endpoint
-            await self._drop()
-            self._at = (self._at + 1) % len(self.endpoints)
-            raise EtcdUnavailable(f"etcd at {failed} not reachable ({_why(exc)})") from exc
+            await self._forget(client)
+            raise EtcdUnavailable(f"etcd at {endpoint} not reachable ({_why(exc)})") from exc
+        except aetcd.ClientError as exc:
+            raise EtcdUnavailable(f"etcd at {endpoint} refused a call ({_why(exc)})") from exc
 
-    async def _drop(self) -> None:
+    async def _forget(self, client: aetcd.Client) -> None:
+        """Close `client` after a failure and try the next endpoint next, unless another
+        call did so already."""
+        current = self._client is client
+        if not current:
+            return
+        self._client = None
+        self._at = (self._at + 1) % len(self.endpoints)
+        try:
+            await client.close()
+        except Exception:  # a client that failed may fail to close too
+            _LOGGER.debug("Closing the etcd client failed", exc_info=True)
+
+    async def close(self) -> None:
+        """Close the connection."""
         client, self._client = self._client, None
         if client is not None:
             try:
                 await client.close()
-            except Exception:  # a client that failed may fail to close too
+            except Exception:
                 _LOGGER.debug("Closing the etcd client failed", exc_info=True)
-
-    async def close(self) -> None:
-        """Close the connection."""
-        await self._drop()
 
     async def grant(self, ttl: int) -> int:
         """A new lease of `ttl` seconds: its id."""

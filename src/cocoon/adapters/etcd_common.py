@@ -10,8 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from cocoon.errors import CocoonError
 
-class EtcdUnavailable(Exception):
+
+class EtcdUnavailable(CocoonError):
     """etcd did not answer (down, paused, unreachable)."""
 
 

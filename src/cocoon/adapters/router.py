@@ -37,8 +37,11 @@ class Router:
         submit: Callable[[Event], None],
         announce: Callable[[str], None],
         clear: Callable[[str], None] | None = None,
+        now: Callable[[], float] = time.time,
     ) -> None:
-        """`clear` takes a fleet's retained press off its topic once it was acted on."""
+        """`clear` takes a fleet's retained press off its topic once it was acted on;
+        `now` is the time in seconds since the epoch (a press's stamp is compared to it)."""
+        self._now = now
         self.cfg = cfg
         self.topics = topics
         self._clear = clear
@@ -66,7 +69,7 @@ class Router:
         """Route one received message; junk is logged (rate-limited) and dropped."""
         try:
             if self.control.handles(message.topic):
-                event = self.control.decode(message, time.time())
+                event = self.control.decode(message, self._now())
                 if isinstance(event, Announce):
                     self._announce(event.reason)
                 elif event is not None:

@@ -204,20 +204,25 @@ class Daemon:
         self._taken.append(home)
         self._listen_soon()
 
-    def let_go(self, ident: str) -> RuntimeState | None:
-        """Stop serving `ident` without a word to its devices; its state then."""
+    def let_go(self, ident: str, *, last: bool = False) -> RuntimeState | None:
+        """Stop serving `ident` without a word to its devices (`last`: and say it is not
+        served, as this worker stops); its state then."""
         home = self.homes.pop(ident, None)
         if home is None:
             return None
         self.shared.spreader.cancel(partial(_not_of, ident))
-        state = home.release()
+        state = home.release(offline=last)
         for_home(ident, _LOGGER.info)("No longer served by this worker")
         self._listen_soon()
         return state
 
     def drive(self, on: bool) -> None:
-        """Drive the homes served, or hold everything back (the fleet's fence)."""
+        """Drive the homes served, or hold everything back (the fleet's fence); driving
+        again, each is announced and asked again (what it said meanwhile was held back)."""
         self._drive(on)
+        if on and self.link.connected:
+            for home in self.homes.values():
+                home.connected()
 
     def _pass_on(self, ident: str, event: dict[str, Any]) -> bool:
         """A fleet's worker passes every `cocoon_trigger` event for a home of the site on
@@ -226,7 +231,7 @@ class Daemon:
         cfg = self.site.homes.get(ident)
         if cfg is None or self.fleet is None:
             return False
-        return self.fleet.keep_press(cfg, event, self.shared.publish)
+        return self.fleet.keep_press(cfg, event, self.shared.publish, self.clock.now().timestamp())
 
     def _listen_soon(self) -> None:
         """Subscribe to what the homes served now listen to, once for a turn's takes."""

@@ -28,7 +28,7 @@ from cocoon.adapters.etcd_common import EtcdUnavailable, worker_document
 from cocoon.adapters.labels import button_id
 from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.adapters.topics import Topics
-from cocoon.app.fleet_store import FENCE, Fence, FleetStore, Keys
+from cocoon.app.fleet_store import FENCE, Fence, FleetStore, Keys, uptime
 from cocoon.config.schema import CocoonConfig
 from cocoon.core import RuntimeState
 from cocoon.core.share import moves
@@ -58,9 +58,9 @@ class Serving(Protocol):
         """Serve `home` from now on, its state in `store`."""
         ...
 
-    def let_go(self, home: str) -> RuntimeState | None:
-        """Stop serving `home` without a word to its devices; its state at that instant
-        (None when it was not served)."""
+    def let_go(self, home: str, *, last: bool = False) -> RuntimeState | None:
+        """Stop serving `home` without a word to its devices (`last`: saying it is not
+        served, as the worker stops); its state at that instant (None: not served)."""
         ...
 
     def drive(self, on: bool) -> None:
@@ -104,19 +104,24 @@ class Fleet:
         self._name_taken = False
 
     def keep_press(
-        self, cfg: CocoonConfig, event: dict[str, Any], publish: Callable[[Message], None]
+        self,
+        cfg: CocoonConfig,
+        event: dict[str, Any],
+        publish: Callable[[Message], None],
+        now: float,
     ) -> bool:
         """Pass a `cocoon_trigger` event for a home on as its button's press, as a fleet's
         buttons press (stamped, retained), with the event's id: its owner acts on it once
         however many workers pass it on, and a home between two owners gets it from the
-        broker when the next subscribes. Whether the event named a button."""
+        broker when the next subscribes (`now`: seconds since the epoch). Whether the
+        event named a button."""
         name = (event.get("data") or {}).get("name")
         button = button_id(cfg, name) if isinstance(name, str) else None
         if button is None:
             return False
         context = event.get("context")
         ident = context.get("id") if isinstance(context, dict) else None
-        press = stamped_press(time.time(), ident if isinstance(ident, str) else None)
+        press = stamped_press(now, ident if isinstance(ident, str) else None)
         topic = Topics.for_worker(cfg, self.worker).button(button)
         publish(Message(topic, press, qos=1, retain=True))
         return True
@@ -137,10 +142,10 @@ class Fleet:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         for home in sorted(self.tokens):
-            self._let_go(home)
+            self._let_go(home, last=True)
         try:
             await self._give_back_let_go()
             if self.lease is not None and self.fence.open():
@@ -162,11 +167,13 @@ class Fleet:
                     await self._renew(self.lease)
             except EtcdUnavailable as exc:
                 self._away(exc)
+            except Exception:  # a bug: said, and the lease kept at all the same
+                _LOGGER.exception("Keeping the lease failed unexpectedly")
             self._follow_fence()
             await asyncio.sleep(every)
 
     async def _join(self) -> None:
-        sent = time.monotonic()  # the lease's time runs from etcd's answer, after this
+        sent = uptime()  # the lease's time runs from etcd's answer, after this
         lease = await self.etcd.grant(self.ttl)
         document = worker_document(self.worker, os.getpid(), socket.gethostname())
         if not await self.etcd.create(self.keys.worker(self.worker), document, lease):
@@ -190,7 +197,7 @@ class Fleet:
         _LOGGER.info("Joined the fleet as %r (lease of %d s)", self.worker, self.ttl)
 
     async def _renew(self, lease: int) -> None:
-        sent = time.monotonic()
+        sent = uptime()
         if await self.etcd.refresh(lease) > 0:
             self.fence.renewed(sent)
             self._back()
@@ -209,13 +216,13 @@ class Fleet:
 
     def _away(self, exc: EtcdUnavailable) -> None:
         if self._away_since is None:
-            self._away_since = time.monotonic()
+            self._away_since = uptime()
             _LOGGER.warning("%s; driving on until the lease could expire", exc)
         self.problem = f"{exc}, since {time.strftime('%H:%M')}"
 
     def _back(self) -> None:
         if self._away_since is not None:
-            _LOGGER.info("etcd answers again after %.1f s", time.monotonic() - self._away_since)
+            _LOGGER.info("etcd answers again after %.1f s", uptime() - self._away_since)
             self._away_since = None
         self.problem = None
 
@@ -247,6 +254,8 @@ class Fleet:
                 await self._turn(self.lease)
             except EtcdUnavailable as exc:
                 self._away(exc)
+            except Exception:  # a bug: said, and the next turn taken all the same
+                _LOGGER.exception("A turn of sharing the homes failed unexpectedly")
 
     async def _turn(self, lease: int) -> None:
         """One turn: see who serves what, drop what is no longer ours, move toward our
@@ -298,13 +307,13 @@ class Fleet:
         self._stores[home] = store
         self.serving.take(home, store)
 
-    def _let_go(self, home: str, *, told: bool = True) -> None:
+    def _let_go(self, home: str, *, told: bool = True, last: bool = False) -> None:
         """Stop serving `home`; give it back in etcd later (`told`), or not (not ours)."""
         token = self.tokens.pop(home, None)
         store = self._stores.pop(home, None)
         if store is not None:
             store.released = True
-        state = self.serving.let_go(home)
+        state = self.serving.let_go(home, last=last)
         if told and token is not None and store is not None:
             payload = store.payload(state) if state is not None else (store.last or b"")
             self._giving[home] = (token, payload)

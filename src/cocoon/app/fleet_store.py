@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cocoon.core import RuntimeState
+from cocoon.errors import CocoonError
 from cocoon.runtime.store import decode, encode
 
 if TYPE_CHECKING:
@@ -33,20 +34,27 @@ _LOGGER = logging.getLogger(__name__)
 
 FENCE = 0.5
 """The part of the lease's time to live a worker drives for after a renewal was sent."""
-SAVE_WAIT = 5.0
-"""Seconds a save waits for etcd's answer."""
+SAVE_WAIT = 1.0
+"""Seconds a save waits for etcd's answer beyond etcd's own deadline."""
 
 
-class NotOwned(Exception):
+class NotOwned(CocoonError):
     """A home's state was not written: this worker no longer owns the home."""
+
+
+def uptime() -> float:
+    """Seconds on a clock that never steps and keeps counting while the process is paused
+    and while the machine is suspended (Linux's CLOCK_BOOTTIME; else the monotonic one)."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
 
 
 class Fence:
     """Whether this worker may drive now: until `FENCE` × the lease's time to live after
-    the last renewal that succeeded was sent (on the monotonic clock, which keeps
-    counting while the process is paused)."""
+    the last renewal that succeeded was sent (on `uptime`, which keeps counting while
+    the process is paused or the machine suspended)."""
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float, clock: Callable[[], float] = uptime) -> None:
         self.ttl = ttl
         self._clock = clock
         self.until = -math.inf
@@ -142,7 +150,8 @@ class FleetStore:
         call = self.etcd.put_if_owner(
             keys.owner(self.home), self.token, keys.state(self.home), payload
         )
-        if not asyncio.run_coroutine_threadsafe(call, self._loop).result(SAVE_WAIT):
+        wait = self.etcd.timeout + SAVE_WAIT
+        if not asyncio.run_coroutine_threadsafe(call, self._loop).result(wait):
             if self.released:
                 return
             raise NotOwned("this worker no longer owns the home")

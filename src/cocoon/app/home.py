@@ -25,6 +25,7 @@ from cocoon.app.shared import Shared, uses_home_assistant
 from cocoon.config.schema import CocoonConfig
 from cocoon.core import RuntimeState
 from cocoon.core.events import Event
+from cocoon.core.model import Command
 from cocoon.ports import CURRENT_HOME, Message, Store, for_home
 from cocoon.runtime.engine import Engine
 from cocoon.runtime.gateways import Gateways
@@ -69,7 +70,7 @@ class HomeRuntime:
         self.announcer = Announcer(
             cfg, self.topics, shared.publish, state_dir / "announced.json", write_atomically
         )
-        self.outbox = Outbox(self._pacer, for_home(ident, self.gateways.send))
+        self.outbox = Outbox(self._pacer, for_home(ident, self._send))
         self.engine = Engine(
             cfg,
             clock=shared.clock,
@@ -88,6 +89,7 @@ class HomeRuntime:
             submit=self.inbox.put_nowait,
             announce=self.announce,
             clear=self._clear,
+            now=lambda: shared.clock.now().timestamp(),
         )
         self._task: asyncio.Task[None] | None = None
 
@@ -102,6 +104,11 @@ class HomeRuntime:
         """The gateways of the current configuration: Zigbee2MQTT first."""
         ha = [] if self.home_assistant is None else [self.home_assistant]
         return [self.gateway, *ha]
+
+    def _send(self, command: Command) -> None:
+        # A fleet's fence holds back Home Assistant's commands as it does MQTT's.
+        if self.shared.may_drive():
+            self.gateways.send(command)
 
     def _pacer(self, device: str) -> Pacer:
         # A home of its own paces all its devices as one, as it always did.
@@ -174,14 +181,22 @@ class HomeRuntime:
             self._say(OFFLINE)
         self._end()
 
-    def release(self) -> RuntimeState:
+    def release(self, *, offline: bool = False) -> RuntimeState:
         """The home is another worker's of the fleet from now: stop without a word to its
-        devices or Home Assistant (its lights stay as they are for the next owner); its
-        state at this instant."""
-        for_home(self.ident, self._release)()
+        devices or Home Assistant (its lights stay as they are for the next owner), but
+        `offline` as its worker stops; its state at this instant."""
+        for_home(self.ident, self._release)(offline)
         return self.engine.state
 
-    def _release(self) -> None:
+    def _release(self, offline: bool) -> None:
+        # What came in and is not handled yet (a press) is part of the state handed on.
+        pending = []
+        while not self.inbox.empty():
+            pending.append(self.inbox.get_nowait())
+        if pending:
+            self.engine.handle(*pending)
+        if offline:
+            self._say(OFFLINE)
         self.announcer.drive(False)
         self.announcer.stop()
         self.engine.stop()

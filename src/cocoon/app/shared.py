@@ -63,6 +63,8 @@ class Shared:
     """How a home publishes: through the link, or in a fleet through the fence."""
     worker: str | None = None
     """The fleet's worker this process is (None: not in a fleet)."""
+    may_drive: Callable[[], bool] = lambda: True
+    """Whether a home may send to its devices now (a fleet's fence)."""
 
     @classmethod
     def build(
@@ -104,6 +106,7 @@ class Shared:
             building=building,
             publish=link.publish if fence is None else fenced(link.publish, fence),
             worker=worker,
+            may_drive=fence or (lambda: True),
         )
 
 
@@ -112,14 +115,14 @@ def fenced(
 ) -> Callable[[Message], None]:
     """`publish`, for a fleet's worker: only while `fence` says this worker may drive
     (checked at the instant of publishing, so that a worker paused past its lease sends
-    nothing stale when it goes on), and commands at QoS 0 (a QoS 1 command not yet
-    acknowledged would be sent again after a reconnect, perhaps behind the next owner's
-    back; the engine sends again what a device does not confirm)."""
+    nothing stale when it goes on), and at QoS 0: a QoS 1 message not yet acknowledged
+    would be sent again after a reconnect, perhaps behind the next owner's back (what is
+    lost is sent again: the engine sends what a device does not confirm, and a home is
+    announced again at every connection)."""
 
     def publish_fenced(message: Message) -> None:
-        if not fence():
-            return
-        publish(message if message.retain else replace(message, qos=0))
+        if fence():
+            publish(replace(message, qos=0))
 
     return publish_fenced
 

@@ -80,7 +80,6 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
         "--lease",
         metavar="SECONDS",
         type=int,
-        default=DEFAULT_LEASE,
         help=(
             f"how long the worker's homes stay its without a word from it (default: "
             f"{DEFAULT_LEASE}): a dead worker's homes are taken over after about this, and "
@@ -93,16 +92,18 @@ def _fleet(args: argparse.Namespace) -> FleetOptions | None:
     """The fleet `cocoon run` is a worker of, or None; raises ValueError saying what is
     wrong with the options."""
     if args.fleet is None:
-        if args.worker is not None:
-            raise ValueError("--worker names a worker of a fleet: give --fleet too")
+        for given, option in ((args.worker, "--worker"), (args.lease, "--lease")):
+            if given is not None:
+                raise ValueError(f"{option} is a worker's of a fleet: give --fleet too")
         return None
+    lease = DEFAULT_LEASE if args.lease is None else args.lease
     endpoints, name = parse_endpoints(args.fleet)
     worker = args.worker or default_worker()
     if not worker or not all(c.isalnum() or c in "-_." for c in worker):
         raise ValueError(f"--worker {worker!r}: letters, digits, - _ . only")
-    if not 2 <= args.lease <= 3600:
-        raise ValueError(f"--lease {args.lease}: from 2 to 3600 seconds")
-    return FleetOptions(endpoints, name, worker, args.lease)
+    if not 2 <= lease <= 3600:
+        raise ValueError(f"--lease {lease}: from 2 to 3600 seconds")
+    return FleetOptions(endpoints, name, worker, lease)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -140,10 +140,15 @@ class Saver:
             reason = _reason(exc)
             if self._unsaved_since is None:
                 self._unsaved_since = now
+                advice = (
+                    ". Free space on that disk, or point --state-dir at one cocoon can write"
+                    if isinstance(exc, OSError)
+                    else ""
+                )
                 _LOGGER.warning(
-                    "Could not save the state (%s); carrying on without it, retrying. Free "
-                    "space on that disk, or point --state-dir at one cocoon can write",
+                    "Could not save the state (%s); carrying on without it, retrying%s",
                     reason,
+                    advice,
                 )
             else:
                 _LOGGER.debug("Could not save the state again (%s)", reason)
