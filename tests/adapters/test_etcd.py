@@ -57,20 +57,20 @@ def test_a_stale_token_writes_nothing(etcd: EtcdMember) -> None:
         assert again is not None
         assert again[1] == b"mine"
         assert await one.put_if_owner(OWNER, token, STATE, b"late") is False
-        assert await one.give_back(OWNER, token, STATE, b"late") is False
+        assert await one.release(OWNER, token, (STATE, b"late")) is False
         assert (await one.listing(STATE))[STATE].value == b"mine"
         await one.close()
 
     asyncio.run(scenario())
 
 
-def test_giving_back_writes_the_state_and_frees_the_home_at_once(etcd: EtcdMember) -> None:
+def test_a_release_writes_the_state_and_frees_the_home_at_once(etcd: EtcdMember) -> None:
     async def scenario() -> None:
         one = client(etcd)
         lease = await one.grant(10)
         claimed = await one.claim(OWNER, b"w1", lease, STATE)
         assert claimed is not None
-        assert await one.give_back(OWNER, claimed[0], STATE, b"last") is True
+        assert await one.release(OWNER, claimed[0], (STATE, b"last")) is True
         keys = await one.listing(b"/cocoon/test/")
         assert OWNER not in keys
         assert keys[STATE].value == b"last"

@@ -163,28 +163,20 @@ class Etcd:
 
         return await self._call(call)
 
-    async def give_back(self, owner: bytes, token: int, key: bytes, value: bytes) -> bool:
-        """Write `key` and delete `owner` in one transaction, only while `owner` is the key
-        created at revision `token`: the home's last state and its release, at once."""
+    async def release(
+        self, owner: bytes, token: int, last: tuple[bytes, bytes] | None = None
+    ) -> bool:
+        """Delete `owner` only while it is the key created at revision `token`, and write
+        `last` (key, value) in the same transaction: a home's last state and its release,
+        at once. Whether it was still that key."""
 
         async def call(client: aetcd.Client) -> bool:
             t = client.transactions
+            writes = [] if last is None else [t.put(*last)]
             ok, _ = await client.transaction(
                 compare=[t.create(owner) == token],
-                success=[t.put(key, value), t.delete(owner)],
+                success=[*writes, t.delete(owner)],
                 failure=[],
-            )
-            return bool(ok)
-
-        return await self._call(call)
-
-    async def drop(self, owner: bytes, token: int) -> bool:
-        """Delete `owner` only while it is the key created at revision `token`."""
-
-        async def call(client: aetcd.Client) -> bool:
-            t = client.transactions
-            ok, _ = await client.transaction(
-                compare=[t.create(owner) == token], success=[t.delete(owner)], failure=[]
             )
             return bool(ok)
 

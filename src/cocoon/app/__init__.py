@@ -10,7 +10,7 @@ then the bus (so nothing it delivers is lost). Stop order is the reverse; the bu
 `offline` last.
 
 A worker of a fleet (`app.fleet`) serves the homes it owns in etcd instead of all: it
-starts with none, takes each it claims and lets go each it gives back, and the fleet's
+starts with none, takes each it claims and releases each it hands on, and the fleet's
 lease stands in for the claim on the broker.
 """
 
@@ -204,7 +204,7 @@ class Daemon:
         self._taken.append(home)
         self._listen_soon()
 
-    def let_go(self, ident: str, *, last: bool = False) -> RuntimeState | None:
+    def release(self, ident: str, *, last: bool = False) -> RuntimeState | None:
         """Stop serving `ident` without a word to its devices (`last`: and say it is not
         served, as this worker stops); its state then."""
         home = self.homes.pop(ident, None)
@@ -269,7 +269,7 @@ class Daemon:
     async def stop(self) -> None:
         """Stop in reverse order; the bus publishes `offline` before it disconnects."""
         if self.fleet is not None:
-            await self.fleet.stop()  # every home given back, for the others to take now
+            await self.fleet.stop()  # every home released, for the others to take now
         self.shared.spreader.stop()
         if self.ownership is not None:
             await self.ownership.stop()

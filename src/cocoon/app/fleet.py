@@ -1,8 +1,8 @@
-"""A worker of a fleet: its lease and fence, and the homes it claims and gives back.
+"""A worker of a fleet: its lease and fence, and the homes it claims and releases.
 
 Several `cocoon run --fleet` processes share the homes of one site through etcd (the
 keys and a home's state there: `app.fleet_store`). Each worker claims its even share of
-the homes (`core.share`) and gives back what is over it.
+the homes (`core.share`) and releases what is over it.
 
 The fence: a worker drives only until half its lease's time to live after it sent the
 last renewal that succeeded (`Fence`). Past that, every message for its homes is held
@@ -44,7 +44,7 @@ RENEWALS = 6
 CLAIMS = 200
 """Homes a worker claims at most in one turn."""
 RELEASES = 10
-"""Homes a worker gives back at most in one turn (the others take them in theirs)."""
+"""Homes a worker releases at most in one turn (the others take them in theirs)."""
 
 
 class Serving(Protocol):
@@ -58,7 +58,7 @@ class Serving(Protocol):
         """Serve `home` from now on, its state in `store`."""
         ...
 
-    def let_go(self, home: str, *, last: bool = False) -> RuntimeState | None:
+    def release(self, home: str, *, last: bool = False) -> RuntimeState | None:
         """Stop serving `home` without a word to its devices (`last`: saying it is not
         served, as the worker stops); its state at that instant (None: not served)."""
         ...
@@ -94,8 +94,8 @@ class Fleet:
         self.tokens: dict[str, int] = {}
         """The homes served, with their fencing tokens."""
         self._stores: dict[str, FleetStore] = {}
-        self._giving: dict[str, tuple[int, bytes]] = {}
-        """Homes let go whose giving back etcd has not taken yet: token, last state."""
+        self._releasing: dict[str, tuple[int, bytes]] = {}
+        """Homes released whose release etcd has not taken yet: token, last state."""
         self._driving = False
         self._away_since: float | None = None
         self.problem: str | None = None
@@ -145,9 +145,9 @@ class Fleet:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         for home in sorted(self.tokens):
-            self._let_go(home, last=True)
+            self._release(home, last=True)
         try:
-            await self._give_back_let_go()
+            await self._tell_releases()
             if self.lease is not None and self.fence.open():
                 await self.etcd.revoke(self.lease)
         except EtcdUnavailable as exc:
@@ -210,8 +210,8 @@ class Fleet:
         )
         self.fence.close()
         for home in sorted(self.tokens):
-            self._let_go(home, told=False)
-        self._giving.clear()
+            self._release(home, told=False)
+        self._releasing.clear()
         self.lease = None
 
     def _away(self, exc: EtcdUnavailable) -> None:
@@ -260,7 +260,7 @@ class Fleet:
     async def _turn(self, lease: int) -> None:
         """One turn: see who serves what, drop what is no longer ours, move toward our
         share."""
-        await self._give_back_let_go()
+        await self._tell_releases()
         # The owners first: a worker seen without its homes is only claimed from later.
         listing = await self.etcd.listing(self.keys.owners)
         listing.update(await self.etcd.listing(self.keys.workers))
@@ -274,22 +274,22 @@ class Fleet:
             if key.startswith(self.keys.owners):
                 home = key[len(self.keys.owners) :].decode()
                 owners[home] = found.value.decode()
-                if found.lease == lease and home not in self.tokens and home not in self._giving:
+                if found.lease == lease and home not in self.tokens and home not in self._releasing:
                     # Ours in etcd but not served (a claim whose answer was lost): free it.
-                    await self.etcd.drop(key, found.created)
+                    await self.etcd.release(key, found.created)
                     del owners[home]
         for home, token in list(self.tokens.items()):
             held = listing.get(self.keys.owner(home))
             if held is None or held.lease != lease or held.created != token:
                 for_home(home, _LOGGER.warning)("No longer this worker's: let go")
-                self._let_go(home, told=False)
+                self._release(home, told=False)
         site = set(self.serving.site_homes())
         for home in [home for home in self.tokens if home not in site]:
-            self._let_go(home)  # no longer in the site (a reload): free in etcd too
+            self._release(home)  # no longer in the site (a reload): free in etcd too
         step = moves(site, workers, owners, self.worker, most=CLAIMS)
         for home in step.release[:RELEASES]:
-            self._let_go(home)
-        await self._give_back_let_go()
+            self._release(home)
+        await self._tell_releases()
         for home in step.claim:
             await self._claim(home, lease)
 
@@ -307,19 +307,19 @@ class Fleet:
         self._stores[home] = store
         self.serving.take(home, store)
 
-    def _let_go(self, home: str, *, told: bool = True, last: bool = False) -> None:
+    def _release(self, home: str, *, told: bool = True, last: bool = False) -> None:
         """Stop serving `home`; give it back in etcd later (`told`), or not (not ours)."""
         token = self.tokens.pop(home, None)
         store = self._stores.pop(home, None)
         if store is not None:
             store.released = True
-        state = self.serving.let_go(home, last=last)
+        state = self.serving.release(home, last=last)
         if told and token is not None and store is not None:
             payload = store.payload(state) if state is not None else (store.last or b"")
-            self._giving[home] = (token, payload)
+            self._releasing[home] = (token, payload)
 
-    async def _give_back_let_go(self) -> None:
+    async def _tell_releases(self) -> None:
         keys = self.keys
-        for home, (token, payload) in list(self._giving.items()):
-            await self.etcd.give_back(keys.owner(home), token, keys.state(home), payload)
-            del self._giving[home]
+        for home, (token, payload) in list(self._releasing.items()):
+            await self.etcd.release(keys.owner(home), token, (keys.state(home), payload))
+            del self._releasing[home]

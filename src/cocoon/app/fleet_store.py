@@ -125,7 +125,7 @@ class FleetStore:
         self.last: bytes | None = found
         """The state as last written (or read by the claim)."""
         self.released = False
-        """The home was given back: saves that still come write nothing."""
+        """The home was released: saves that still come write nothing."""
 
     def load(self) -> RuntimeState:
         """The state the claim read; an empty one when there was none or it is spoilt."""
