@@ -20,7 +20,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cocoon.adapters.control import stamped_press
@@ -160,17 +160,22 @@ class Fleet:
     async def _keep_alive(self) -> None:
         every = self.ttl / RENEWALS
         while True:
-            try:
-                if self.lease is None:
-                    await self._join()
-                else:
-                    await self._renew(self.lease)
-            except EtcdUnavailable as exc:
-                self._away(exc)
-            except Exception:  # a bug: said, and the lease kept at all the same
-                _LOGGER.exception("Keeping the lease failed unexpectedly")
+            lease = self.lease
+            await self._attempt(
+                self._join() if lease is None else self._renew(lease), "Keeping the lease"
+            )
             self._follow_fence()
             await asyncio.sleep(every)
+
+    async def _attempt(self, work: Awaitable[None], what: str) -> None:
+        """Do `work`; etcd away is said and shown, any other failure logged: the loop that
+        does it goes on."""
+        try:
+            await work
+        except EtcdUnavailable as exc:
+            self._away(exc)
+        except Exception:  # a bug: said, and the work tried again at the next turn
+            _LOGGER.exception("%s failed unexpectedly", what)
 
     async def _join(self) -> None:
         sent = uptime()  # the lease's time runs from etcd's answer, after this
@@ -250,12 +255,7 @@ class Fleet:
             await asyncio.sleep(every)
             if self.lease is None or not self.fence.open():
                 continue
-            try:
-                await self._turn(self.lease)
-            except EtcdUnavailable as exc:
-                self._away(exc)
-            except Exception:  # a bug: said, and the next turn taken all the same
-                _LOGGER.exception("A turn of sharing the homes failed unexpectedly")
+            await self._attempt(self._turn(self.lease), "A turn of sharing the homes")
 
     async def _turn(self, lease: int) -> None:
         """One turn: see who serves what, drop what is no longer ours, move toward our
