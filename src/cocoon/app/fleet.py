@@ -19,7 +19,6 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -98,8 +97,6 @@ class Fleet:
         """Homes released whose release etcd has not taken yet: token, last state."""
         self._driving = False
         self._away_since: float | None = None
-        self.problem: str | None = None
-        """What people should know while etcd is away, in their words."""
         self._tasks: list[asyncio.Task[None]] = []
         self._name_taken = False
 
@@ -137,7 +134,7 @@ class Fleet:
         ]
 
     async def stop(self) -> None:
-        """Give every home back (its state saved), so the others take them at once, and
+        """Release every home (its state saved), so the others take them at once, and
         end the lease."""
         for task in self._tasks:
             task.cancel()
@@ -223,13 +220,11 @@ class Fleet:
         if self._away_since is None:
             self._away_since = uptime()
             _LOGGER.warning("%s; driving on until the lease could expire", exc)
-        self.problem = f"{exc}, since {time.strftime('%H:%M')}"
 
     def _back(self) -> None:
         if self._away_since is not None:
             _LOGGER.info("etcd answers again after %.1f s", uptime() - self._away_since)
             self._away_since = None
-        self.problem = None
 
     def _follow_fence(self) -> None:
         """Tell the homes to drive or hold back, as the fence says."""
@@ -281,7 +276,7 @@ class Fleet:
         for home, token in list(self.tokens.items()):
             held = listing.get(self.keys.owner(home))
             if held is None or held.lease != lease or held.created != token:
-                for_home(home, _LOGGER.warning)("No longer this worker's: let go")
+                for_home(home, _LOGGER.warning)("No longer this worker's: released")
                 self._release(home, told=False)
         site = set(self.serving.site_homes())
         for home in [home for home in self.tokens if home not in site]:
@@ -308,7 +303,8 @@ class Fleet:
         self.serving.take(home, store)
 
     def _release(self, home: str, *, told: bool = True, last: bool = False) -> None:
-        """Stop serving `home`; give it back in etcd later (`told`), or not (not ours)."""
+        """Stop serving `home`; release it in etcd at the next chance (`told`), or not
+        (it is not ours any more)."""
         token = self.tokens.pop(home, None)
         store = self._stores.pop(home, None)
         if store is not None:
@@ -321,5 +317,6 @@ class Fleet:
     async def _tell_releases(self) -> None:
         keys = self.keys
         for home, (token, payload) in list(self._releasing.items()):
-            await self.etcd.release(keys.owner(home), token, (keys.state(home), payload))
+            last = (keys.state(home), payload) if payload else None
+            await self.etcd.release(keys.owner(home), token, last)
             del self._releasing[home]
