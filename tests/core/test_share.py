@@ -22,10 +22,14 @@ def settle(
             for home in step.release:
                 assert owners.pop(home) == worker
                 changed = True
+            got = 0
             for home in step.claim:
+                if got == step.wanted:
+                    break
                 if home not in owners:  # a claim only wins while the home is free
                     owners[home] = worker
                     changed = True
+                    got += 1
         if not changed:
             return owners, rounds
     raise AssertionError("the fleet never settled")
@@ -42,9 +46,10 @@ def test_shares_are_even_and_the_first_by_name_take_the_rest() -> None:
     assert shares(5, []) == {}
 
 
-def test_three_workers_starting_together_serve_ten_homes_each() -> None:
-    owners, _ = settle(HOMES, ["w1", "w2", "w3"], {})
+def test_three_workers_starting_together_serve_ten_homes_each_in_one_round() -> None:
+    owners, rounds = settle(HOMES, ["w1", "w2", "w3"], {})
     assert counts(owners, ["w1", "w2", "w3"]) == [10, 10, 10]
+    assert rounds == 2  # the second round only finds nothing left to do
     assert set(owners) == set(HOMES)
 
 
@@ -68,8 +73,9 @@ def test_the_homes_of_a_worker_gone_are_shared_by_the_others() -> None:
     before, _ = settle(HOMES, ["w1", "w2", "w3"], {})
     orphaned = {home for home, worker in before.items() if worker == "w2"}
     survivors = {home: worker for home, worker in before.items() if worker != "w2"}
-    after, _ = settle(HOMES, ["w1", "w3"], survivors)
+    after, rounds = settle(HOMES, ["w1", "w3"], survivors)
     assert counts(after, ["w1", "w3"]) == [15, 15]
+    assert rounds == 2
     assert all(after[home] == before[home] for home in survivors)
     assert {after[home] for home in orphaned} == {"w1", "w3"}
 
@@ -80,7 +86,8 @@ def test_a_worker_not_yet_registered_does_nothing() -> None:
 
 def test_most_bounds_each_step() -> None:
     step = moves(HOMES, ["w1"], {}, "w1", most=4)
-    assert len(step.claim) == 4
+    assert step.wanted == 4
+    assert len(step.claim) == len(HOMES)  # in order: the next when one is lost
     assert not step.release
     given_back = moves(HOMES, ["w1", "w2"], dict.fromkeys(HOMES, "w1"), "w1", most=3)
     assert len(given_back.release) == 3

@@ -285,22 +285,27 @@ class Fleet:
         for home in step.release[:RELEASES]:
             self._release(home)
         await self._tell_releases()
+        got = 0
         for home in step.claim:
-            await self._claim(home, lease)
+            if got == step.wanted:
+                break
+            got += await self._claim(home, lease)
 
-    async def _claim(self, home: str, lease: int) -> None:
+    async def _claim(self, home: str, lease: int) -> bool:
+        """Claim `home` and serve it; whether this worker won it."""
         keys = self.keys
         claimed = await self.etcd.claim(
             keys.owner(home), self.worker.encode(), lease, keys.state(home)
         )
         if claimed is None:
-            return  # another worker was quicker
+            return False  # another worker was quicker
         token, found = claimed
         loop = asyncio.get_running_loop()
         store = FleetStore(self.etcd, self.keys, home, token, found or None, loop)
         self.tokens[home] = token
         self._stores[home] = store
         self.serving.take(home, store)
+        return True
 
     def _release(self, home: str, *, told: bool = True, last: bool = False) -> None:
         """Stop serving `home`; release it in etcd at the next chance (`told`), or not

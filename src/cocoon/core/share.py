@@ -17,9 +17,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Moves:
-    """What one worker does next: homes to claim, homes to give back."""
+    """What one worker does next: claim `wanted` of the homes of `claim` (in that order:
+    a claim another worker wins is followed by the next), release the homes of
+    `release`."""
 
     claim: tuple[str, ...] = ()
+    wanted: int = 0
     release: tuple[str, ...] = ()
 
 
@@ -62,4 +65,5 @@ def moves(
         (home for home in homes if home not in owners),
         key=lambda home: (-affinity(home, me), home),
     )
-    return Moves(claim=tuple(free[: min(share - len(mine), most)]))
+    wanted = min(share - len(mine), most, len(free))
+    return Moves(claim=tuple(free) if wanted else (), wanted=wanted)
