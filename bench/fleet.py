@@ -5,7 +5,8 @@ Run with `.venv/bin/python -m bench.fleet` from the repository root (bench/run d
 real Mosquitto on free loopback ports, a site of flats with a lamp, a reading lamp and a
 radiator each (tests/site/building.py), the Zigbee2MQTT simulator playing every device on
 MQTT 5 (so it hears which worker sent each command), and three workers with the default
-lease (10 s). What is measured:
+lease (10 s). Mosquitto saves its database once a minute, as an installation would. What
+is measured:
 
 - takeover: a worker is killed (SIGKILL) with its share of flats; the time from the kill
   to the moment every one of its flats was sent something (the new owner asks each of its
@@ -38,9 +39,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.brokers import Mosquitto
 from tests.daemon.harness import DaemonProcess, Watcher, wait_until
 from tests.etcd import Etcd
+from tests.faults.mosquittos import QUICK_SAVES, TunedMosquitto
 from tests.fleet.harness import Fleet, two_drivers
 from tests.site.building import CALM, LAMP, flat_ids, write_site
 
@@ -110,7 +111,9 @@ def main() -> int:
     flats = flat_ids(options.flats)
     directory = Path(tempfile.mkdtemp(prefix="cocoon-bench-fleet-"))
     etcd = Etcd(directory / "etcd")
-    broker = Mosquitto(directory / "mosquitto")
+    # Saving its database once a minute, as an installation would (the tests' broker
+    # saves at every change, which a building's retained messages make slow).
+    broker = TunedMosquitto(directory / "mosquitto", options={**QUICK_SAVES, "log_type": "error"})
     etcd.start()
     broker.start()
     site = write_site(directory, broker.port, flats)

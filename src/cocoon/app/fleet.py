@@ -40,6 +40,9 @@ _LOGGER = logging.getLogger(__name__)
 
 RENEWALS = 6
 """Renewals sent in each time to live."""
+TURN = 0.5
+"""Seconds between two looks at who serves what (at most; an eighth of the lease if
+shorter): a dead worker's homes are claimed within this of its lease's end."""
 CLAIMS = 200
 """Homes a worker claims at most in one turn."""
 RELEASES = 10
@@ -245,7 +248,7 @@ class Fleet:
     # -- sharing the homes ----------------------------------------------------------------
 
     async def _share(self) -> None:
-        every = min(1.0, self.ttl / 4)
+        every = min(TURN, self.ttl / 8)
         while True:
             await asyncio.sleep(every)
             if self.lease is None or not self.fence.open():
@@ -285,27 +288,36 @@ class Fleet:
         for home in step.release[:RELEASES]:
             self._release(home)
         await self._tell_releases()
-        got = 0
-        for home in step.claim:
-            if got == step.wanted:
-                break
-            got += await self._claim(home, lease)
+        await self._claim(list(step.claim), step.wanted, lease)
 
-    async def _claim(self, home: str, lease: int) -> bool:
-        """Claim `home` and serve it; whether this worker won it."""
+    async def _claim(self, candidates: list[str], wanted: int, lease: int) -> None:
+        """Claim `wanted` of `candidates` (in order; all of a batch at once) and serve
+        each won."""
         keys = self.keys
-        claimed = await self.etcd.claim(
-            keys.owner(home), self.worker.encode(), lease, keys.state(home)
-        )
-        if claimed is None:
-            return False  # another worker was quicker
-        token, found = claimed
+        while wanted and candidates:
+            batch, candidates = candidates[:wanted], candidates[wanted:]
+            claims = [
+                self.etcd.claim(keys.owner(home), self.worker.encode(), lease, keys.state(home))
+                for home in batch
+            ]
+            failure: BaseException | None = None
+            for home, claimed in zip(
+                batch, await asyncio.gather(*claims, return_exceptions=True), strict=True
+            ):
+                if isinstance(claimed, BaseException):
+                    failure = claimed  # a claim won unseen is released next turn
+                elif claimed is not None:  # else another worker was quicker
+                    self._serve(home, *claimed)
+                    wanted -= 1
+            if failure is not None:
+                raise failure
+
+    def _serve(self, home: str, token: int, found: bytes | None) -> None:
         loop = asyncio.get_running_loop()
         store = FleetStore(self.etcd, self.keys, home, token, found or None, loop)
         self.tokens[home] = token
         self._stores[home] = store
         self.serving.take(home, store)
-        return True
 
     def _release(self, home: str, *, told: bool = True, last: bool = False) -> None:
         """Stop serving `home`; release it in etcd at the next chance (`told`), or not
