@@ -7,7 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from cocoon.adapters.control import PRESS_KEEP, Control, stamped_press, status_messages
+from cocoon.adapters.control import (
+    PRESS_KEEP,
+    Control,
+    passed_on,
+    stamped_press,
+    status_messages,
+)
 from cocoon.adapters.topics import Topics
 from cocoon.core.events import Announce, Press, SelectMode, SetHandsOff
 from cocoon.core.model import NO_READINGS
@@ -115,6 +121,17 @@ def test_a_press_passed_on_by_several_workers_acts_once() -> None:
     assert control.decode(first, now=1000) == Press("calm_now")
     assert control.decode(again, now=1001) is None
     assert control.decode(other, now=1002) == Press("calm_now")
+
+
+def test_a_cocoon_trigger_is_passed_on_as_its_buttons_press_with_the_events_id() -> None:
+    topics = Topics.for_worker(CFG, "w1")
+    event = {"data": {"name": "Very calm", "home": "flat"}, "context": {"id": "01HZ"}}
+    press = passed_on(CFG, topics, event, 1000.4)
+    assert press is not None
+    assert (press.topic, press.retain) == (topics.button("deep_calm"), True)
+    assert json.loads(press.payload) == {"press": "PRESS", "at": 1000, "id": "01HZ"}
+    assert passed_on(CFG, topics, {"data": {"name": "party"}}, 1000) is None
+    assert passed_on(CFG, topics, {"data": {}}, 1000) is None
 
 
 def test_a_fleet_still_never_replays_a_retained_mode_or_switch() -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from cocoon.adapters.labels import (
     MODE_OFF,
     active_label,
+    button_id,
     mode_from_option,
     mode_label,
     mode_options,
@@ -175,3 +177,19 @@ def status_messages(cfg: CocoonConfig, topics: Topics, status: Status) -> list[M
     document = status_document(status)
     messages.append(retained(topics.state, json.dumps(document, separators=(",", ":"))))
     return messages
+
+
+def passed_on(
+    cfg: CocoonConfig, topics: Topics, event: Mapping[str, Any], now: float
+) -> Message | None:
+    """A `cocoon_trigger` event as its button's press in a fleet (stamped with `now`,
+    seconds since the epoch; retained; with the event's id, so that the home's owner
+    acts on it once however many workers pass it on); None when it names no button."""
+    name = (event.get("data") or {}).get("name")
+    button = button_id(cfg, name) if isinstance(name, str) else None
+    if button is None:
+        return None
+    context = event.get("context")
+    ident = context.get("id") if isinstance(context, dict) else None
+    press = stamped_press(now, ident if isinstance(ident, str) else None)
+    return Message(topics.button(button), press, qos=1, retain=True)

@@ -14,8 +14,9 @@ claimed it) can no longer write.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -181,6 +182,19 @@ class Etcd:
             return bool(ok)
 
         return await self._call(call)
+
+    async def changes(self, prefix: bytes) -> AsyncIterator[None]:
+        """Once for every change under `prefix` from now on, as etcd tells it; raises
+        EtcdUnavailable when the watch ends (etcd away, the client closed)."""
+        watch = await self._call(lambda client: client.watch_prefix(prefix))
+        try:
+            async for _ in watch:
+                yield None
+        except aetcd.ClientError as exc:
+            raise EtcdUnavailable(f"etcd at {self.endpoint}: a watch ended ({_why(exc)})") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(watch.cancel(), self.timeout)
 
     async def listing(self, prefix: bytes) -> dict[bytes, Key]:
         """Every key under `prefix` (read at one revision)."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cocoon.adapters.claim import Instance
+from cocoon.adapters.control import passed_on
 from cocoon.adapters.home_assistant import HomeAssistantGateway
 from cocoon.adapters.ownership import Ownership
 from cocoon.adapters.router import Router
@@ -225,13 +226,16 @@ class Daemon:
                 home.connected()
 
     def _pass_on(self, ident: str, event: dict[str, Any]) -> bool:
-        """A fleet's worker passes every `cocoon_trigger` event for a home of the site on
-        as a press over MQTT: the home's owner acts on it once, and between two owners it
-        is kept for the next."""
+        """A fleet's worker passes each `cocoon_trigger` for a home of the site on as its
+        press over MQTT (`control.passed_on`), for the home's owner, now or next."""
         cfg = self.site.homes.get(ident)
-        if cfg is None or self.fleet is None:
+        if cfg is None or self.shared.worker is None:
             return False
-        return self.fleet.keep_press(cfg, event, self.shared.publish, self.clock.now().timestamp())
+        topics = Topics.for_worker(cfg, self.shared.worker)
+        press = passed_on(cfg, topics, event, self.clock.now().timestamp())
+        if press is not None:
+            self.shared.publish(press)
+        return press is not None
 
     def _listen_soon(self) -> None:
         """Subscribe to what the homes served now listen to, once for a turn's takes."""

@@ -19,19 +19,15 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Collection
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Awaitable, Collection
+from typing import TYPE_CHECKING, Protocol
 
-from cocoon.adapters.control import stamped_press
 from cocoon.adapters.etcd_common import EtcdUnavailable, worker_document
-from cocoon.adapters.labels import button_id
 from cocoon.adapters.mqtt_link import MqttLink
-from cocoon.adapters.topics import Topics
 from cocoon.app.fleet_store import FENCE, Fence, FleetStore, Keys, uptime
-from cocoon.config.schema import CocoonConfig
 from cocoon.core import RuntimeState
 from cocoon.core.share import moves
-from cocoon.ports import Message, for_home
+from cocoon.ports import for_home
 
 if TYPE_CHECKING:
     from cocoon.adapters.etcd import Etcd
@@ -40,9 +36,13 @@ _LOGGER = logging.getLogger(__name__)
 
 RENEWALS = 6
 """Renewals sent in each time to live."""
-TURN = 0.5
-"""Seconds between two looks at who serves what (at most; an eighth of the lease if
-shorter): a dead worker's homes are claimed within this of its lease's end."""
+TURN = 0.2
+"""Seconds at least between two looks at who serves what. A worker looks when etcd tells
+of a change (a worker gone or come, a home claimed or released), and every `LOOK`
+seconds in any case."""
+LOOK = 5.0
+"""Seconds at most between two looks (a third of the lease if shorter), and between two
+tries of a watch that etcd ended."""
 CLAIMS = 200
 """Homes a worker claims at most in one turn."""
 RELEASES = 10
@@ -102,29 +102,8 @@ class Fleet:
         self._away_since: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._name_taken = False
-
-    def keep_press(
-        self,
-        cfg: CocoonConfig,
-        event: dict[str, Any],
-        publish: Callable[[Message], None],
-        now: float,
-    ) -> bool:
-        """Pass a `cocoon_trigger` event for a home on as its button's press, as a fleet's
-        buttons press (stamped, retained), with the event's id: its owner acts on it once
-        however many workers pass it on, and a home between two owners gets it from the
-        broker when the next subscribes (`now`: seconds since the epoch). Whether the
-        event named a button."""
-        name = (event.get("data") or {}).get("name")
-        button = button_id(cfg, name) if isinstance(name, str) else None
-        if button is None:
-            return False
-        context = event.get("context")
-        ident = context.get("id") if isinstance(context, dict) else None
-        press = stamped_press(now, ident if isinstance(ident, str) else None)
-        topic = Topics.for_worker(cfg, self.worker).button(button)
-        publish(Message(topic, press, qos=1, retain=True))
-        return True
+        self._changed = asyncio.Event()
+        """Set when etcd tells of a change a turn should look at."""
 
     # -- life -----------------------------------------------------------------------------
 
@@ -134,6 +113,8 @@ class Fleet:
         self._tasks = [
             loop.create_task(self._keep_alive(), name="cocoon-fleet-lease"),
             loop.create_task(self._share(), name="cocoon-fleet-share"),
+            loop.create_task(self._watch(self.keys.owners), name="cocoon-fleet-owners"),
+            loop.create_task(self._watch(self.keys.workers), name="cocoon-fleet-workers"),
         ]
 
     async def stop(self) -> None:
@@ -248,12 +229,29 @@ class Fleet:
     # -- sharing the homes ----------------------------------------------------------------
 
     async def _share(self) -> None:
-        every = min(TURN, self.ttl / 8)
+        longest = min(LOOK, self.ttl / 3)
         while True:
-            await asyncio.sleep(every)
+            await asyncio.sleep(TURN)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), longest)
+            self._changed.clear()
             if self.lease is None or not self.fence.open():
                 continue
             await self._attempt(self._turn(self.lease), "A turn of sharing the homes")
+
+    async def _watch(self, prefix: bytes) -> None:
+        """Wake the turns at every change under `prefix`; a watch etcd ends is tried
+        again (the turns look every `LOOK` seconds meanwhile)."""
+        while True:
+            try:
+                async for _ in self.etcd.changes(prefix):
+                    self._changed.set()
+            except EtcdUnavailable:
+                pass  # said by the lease's loop, which meets it too
+            except Exception:  # a bug: said, and the watch tried again
+                _LOGGER.exception("Watching %s failed unexpectedly", prefix.decode())
+            self._changed.set()
+            await asyncio.sleep(min(LOOK, self.ttl / 3))
 
     async def _turn(self, lease: int) -> None:
         """One turn: see who serves what, drop what is no longer ours, move toward our
