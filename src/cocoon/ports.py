@@ -23,6 +23,8 @@ class Message:
     retain: bool = False
     expiry: int | None = None
     """Seconds after which the broker drops it undelivered (MQTT 5; ignored by 3.1.1)."""
+    sender: str | None = None
+    """Who sends it, said to the receivers (MQTT 5): a fleet's worker, for a home it owns."""
 
     @classmethod
     def text(cls, topic: str, payload: str, *, qos: int = 0, retain: bool = False) -> Message:

@@ -107,9 +107,10 @@ class Fleet:
 
 def drivers_in_turn(senders: list[tuple[float, str | None]]) -> list[str]:
     """The senders of a flat's commands, one entry per turn (a sender as long as it is the
-    one sending). A flat driven by one worker at a time has each sender once: a worker
-    whose turn ended never sends again (a worker that joins again is another sender, as
-    its lease is another)."""
+    one sending). A sender is a worker and its claim on the flat (`<worker>#<claim's
+    revision>`): a flat driven by one worker at a time has each sender once, as a worker
+    whose claim ended never sends with it again (one that claims the flat again is
+    another sender)."""
     turns: list[str] = []
     for _, sender in senders:
         name = sender or "(no sender)"

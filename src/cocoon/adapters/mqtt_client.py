@@ -130,18 +130,16 @@ SENDER = "cocoon-worker"
 """The user property that names the fleet's worker a message comes from."""
 
 
-def publish_properties(
-    message: Message, settings: Mqtt, sender: str | None = None
-) -> Properties | None:
-    """The MQTT v5 properties of the PUBLISH for `message`: its expiry, if it has one, and
-    the worker of a fleet that sends it (`sender`)."""
-    if settings.protocol != "5" or (message.expiry is None and sender is None):
+def publish_properties(message: Message, settings: Mqtt) -> Properties | None:
+    """The MQTT v5 properties of the PUBLISH for `message`: its expiry and its sender, if
+    it has them."""
+    if settings.protocol != "5" or (message.expiry is None and message.sender is None):
         return None
     properties = _properties(PacketTypes.PUBLISH)
     if message.expiry is not None:
         properties.MessageExpiryInterval = message.expiry
-    if sender is not None:
-        properties.UserProperty = [(SENDER, sender)]
+    if message.sender is not None:
+        properties.UserProperty = [(SENDER, message.sender)]
     return properties
 
 

@@ -83,8 +83,6 @@ class MqttLink:
         """`queue` is how many outgoing messages wait for the broker at most."""
         self._settings = settings
         self._queue = queue
-        self.sender: str | None = None
-        """Who sends what this link publishes (a fleet's worker; MQTT 5 only)."""
         self._availability = availability_topic
         self._v5 = settings.protocol == "5"
         self._client_id = client_id if client_id is not None else settings.client_id
@@ -202,7 +200,7 @@ class MqttLink:
             raise BusError(f"cannot publish on {message.topic}: the MQTT link is not started")
         if not self._diagnoses.fits(message, self._broker_max, time.monotonic()):
             return
-        properties = publish_properties(message, self._settings, self.sender)
+        properties = publish_properties(message, self._settings)
         try:
             info = client.publish(
                 message.topic,

@@ -7,11 +7,8 @@ them (`app.shared`), and for each home its own engine, gateways, announcer and r
 
 Start order: the claim, each home's state and engine, the scheduler, Home Assistant,
 then the bus (so nothing it delivers is lost). Stop order is the reverse; the bus says
-`offline` last.
-
-A worker of a fleet (`app.fleet`) serves the homes it owns in etcd instead of all: it
-starts with none, takes each it claims and releases each it hands on, and the fleet's
-lease stands in for the claim on the broker.
+`offline` last. A worker of a fleet (`app.fleet`) serves only the homes it owns in etcd:
+it takes each it claims, releases each it hands on; its lease stands in for the claim.
 """
 
 from __future__ import annotations
@@ -120,7 +117,7 @@ class Daemon:
                 drives=(self._drive,),
             )
         )
-        self.fleet = None if fleet is None else fleet.join(self, self.fence, self.link)
+        self.fleet = None if fleet is None else fleet.join(self, self.fence)
         if self.fleet is not None and self.hub is not None:
             self.hub.pass_on = self._pass_on
         self.switchboard = Switchboard(self.ownership, self._routers)
@@ -170,9 +167,11 @@ class Daemon:
     # -- wiring ---------------------------------------------------------------------------
 
     def _home(self, ident: str, cfg: CocoonConfig, store: FleetStore | None = None) -> HomeRuntime:
-        if self.building:
-            return HomeRuntime(ident, cfg, self.shared, self.state_dir / HOMES / ident, store)
-        return HomeRuntime("", cfg, self.shared, self.state_dir)
+        if not self.building:
+            return HomeRuntime("", cfg, self.shared, self.state_dir)
+        # A fleet's home says who sends for it: the worker and its claim's token.
+        sender = None if store is None else f"{self.shared.worker}#{store.token}"
+        return HomeRuntime(ident, cfg, self.shared, self.state_dir / HOMES / ident, store, sender)
 
     def _routers(self) -> Iterator[tuple[str, Router]]:
         for home in self.homes.values():
@@ -219,7 +218,7 @@ class Daemon:
 
     def drive(self, on: bool) -> None:
         """Drive the homes served, or hold everything back (the fleet's fence); driving
-        again, each is announced and asked again (what it said meanwhile was held back)."""
+        again, each is announced and asked again."""
         self._drive(on)
         if on and self.link.connected:
             for home in self.homes.values():

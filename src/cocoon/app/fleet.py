@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Collection
 from typing import TYPE_CHECKING, Protocol
 
 from cocoon.adapters.etcd_common import EtcdUnavailable, worker_document
-from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.app.fleet_store import FENCE, Fence, FleetStore, Keys, uptime
 from cocoon.core import RuntimeState
 from cocoon.core.share import moves
@@ -40,6 +39,9 @@ TURN = 0.2
 """Seconds at least between two looks at who serves what. A worker looks when etcd tells
 of a change (a worker gone or come, a home claimed or released), and every `LOOK`
 seconds in any case."""
+JOIN = 1.0
+"""Seconds a worker that joins waits before it claims, so that workers started together
+see each other first (and share from the start instead of handing homes on)."""
 LOOK = 5.0
 """Seconds at most between two looks (a third of the lease if shorter), and between two
 tries of a watch that etcd ended."""
@@ -82,16 +84,13 @@ class Fleet:
         worker: str,
         ttl: int,
         fence: Fence,
-        link: MqttLink | None = None,
     ) -> None:
-        """`link` carries the worker's name (and lease) on everything it publishes."""
         self.etcd = etcd
         self.serving = serving
         self.keys = Keys(fleet)
         self.worker = worker
         self.ttl = ttl
         self.fence = fence
-        self._link = link
         self.lease: int | None = None
         self.tokens: dict[str, int] = {}
         """The homes served, with their fencing tokens."""
@@ -102,6 +101,7 @@ class Fleet:
         self._away_since: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._name_taken = False
+        self._joined = 0.0
         self._changed = asyncio.Event()
         """Set when etcd tells of a change a turn should look at."""
 
@@ -175,9 +175,7 @@ class Fleet:
             return
         self._name_taken = False
         self.lease = lease
-        if self._link is not None:
-            # Who sends: the worker, and its lease (a worker that joins again is another).
-            self._link.sender = f"{self.worker}#{lease:x}"
+        self._joined = uptime()
         self.fence.renewed(sent)
         self._back()
         _LOGGER.info("Joined the fleet as %r (lease of %d s)", self.worker, self.ttl)
@@ -237,6 +235,7 @@ class Fleet:
             self._changed.clear()
             if self.lease is None or not self.fence.open():
                 continue
+            await asyncio.sleep(max(0.0, self._joined + JOIN - uptime()))
             await self._attempt(self._turn(self.lease), "A turn of sharing the homes")
 
     async def _watch(self, prefix: bytes) -> None:

@@ -6,7 +6,6 @@ import socket
 from dataclasses import dataclass
 
 from cocoon.adapters.etcd_common import Endpoint
-from cocoon.adapters.mqtt_link import MqttLink
 from cocoon.app.fleet import Fleet, Serving
 from cocoon.app.fleet_store import Fence
 from cocoon.errors import CocoonError
@@ -27,7 +26,7 @@ class FleetOptions:
     worker: str
     lease: int = DEFAULT_LEASE
 
-    def join(self, serving: Serving, fence: Fence | None, link: MqttLink) -> Fleet:
+    def join(self, serving: Serving, fence: Fence | None) -> Fleet:
         """This worker's part in the fleet, for the process `serving` the homes."""
         try:
             from cocoon.adapters.etcd import Etcd  # the fleet's extra, only when needed
@@ -44,7 +43,6 @@ class FleetOptions:
             worker=self.worker,
             ttl=self.lease,
             fence=fence or Fence(self.lease),
-            link=link,
         )
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import contextvars
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from cocoon.adapters.announcer import Announcer
@@ -55,20 +56,23 @@ class HomeRuntime:
         shared: Shared,
         state_dir: Path,
         store: Store | None = None,
+        sender: str | None = None,
     ) -> None:
         """`ident` is the home's id in a building ("" for a home of its own); its state is
-        kept in `store`, by default in `state_dir` (where its announcements are noted)."""
+        kept in `store`, by default in `state_dir` (where its announcements are noted);
+        what it publishes says it comes from `sender`, if given."""
         self.ident = ident
         self.cfg = cfg
         self.shared = shared
+        self.sender = sender
         self.topics = _topics(cfg, shared)
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
         self.alarm = shared.scheduler.alarm(ident, self.inbox.put_nowait)
-        self.gateway = Zigbee2MqttGateway(cfg, shared.publish)
+        self.gateway = Zigbee2MqttGateway(cfg, self.publish)
         self.home_assistant = self._home_assistant(cfg)
         self.gateways = Gateways(self._gateways())
         self.announcer = Announcer(
-            cfg, self.topics, shared.publish, state_dir / "announced.json", write_atomically
+            cfg, self.topics, self.publish, state_dir / "announced.json", write_atomically
         )
         self.outbox = Outbox(self._pacer, for_home(ident, self._send))
         self.engine = Engine(
@@ -153,7 +157,7 @@ class HomeRuntime:
         for_home(self.ident, self._reload)(cfg)
 
     def _reload(self, cfg: CocoonConfig) -> None:
-        old_gateway, self.gateway = self.gateway, Zigbee2MqttGateway(cfg, self.shared.publish)
+        old_gateway, self.gateway = self.gateway, Zigbee2MqttGateway(cfg, self.publish)
         if _entities(cfg) != _entities(self.cfg):
             self.home_assistant = self._home_assistant(cfg)
             hub = self.shared.hub
@@ -224,11 +228,17 @@ class HomeRuntime:
     def _say(self, availability: bytes) -> None:
         """The home's own availability (in a building), retained."""
         message = Message(self.topics.availability, availability, qos=1, retain=True)
-        self.shared.publish(message)
+        self.publish(message)
 
     def _clear(self, topic: str) -> None:
         """Take a fleet's retained press off its topic (it was acted on)."""
-        self.shared.publish(Message(topic, b"", qos=1, retain=True))
+        self.publish(Message(topic, b"", qos=1, retain=True))
+
+    def publish(self, message: Message) -> None:
+        """Publish for this home (saying who sends, in a fleet)."""
+        self.shared.publish(
+            message if self.sender is None else replace(message, sender=self.sender)
+        )
 
 
 def _topics(cfg: CocoonConfig, shared: Shared) -> Topics:
