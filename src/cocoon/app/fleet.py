@@ -233,10 +233,11 @@ class Fleet:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), longest)
             self._changed.clear()
-            if self.lease is None or not self.fence.open():
-                continue
             await asyncio.sleep(max(0.0, self._joined + JOIN - uptime()))
-            await self._attempt(self._turn(self.lease), "A turn of sharing the homes")
+            lease = self.lease
+            if lease is None or not self.fence.open():
+                continue
+            await self._attempt(self._turn(lease), "A turn of sharing the homes")
 
     async def _watch(self, prefix: bytes) -> None:
         """Wake the turns at every change under `prefix`; a watch etcd ends is tried
