@@ -136,6 +136,8 @@ class Etcd:
         """Create the owner key `owner` bound to `lease` if no one owns it, and read the
         key `state` in the same transaction: the fencing token and the state (None: no
         state yet); None when someone owns it."""
+        if lease <= 0:
+            raise ValueError("a claim is bound to a lease")  # else it would outlive its worker
 
         async def call(client: aetcd.Client) -> tuple[int, bytes | None] | None:
             t = client.transactions
