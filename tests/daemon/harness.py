@@ -121,8 +121,9 @@ class Watcher:
         self.client.disconnect()
 
 
-def wait_until(check: Callable[[], object], timeout: float = 10.0, what: str = "") -> Any:
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
+def wait_until(check: Callable[[], object], timeout: float = 60.0, what: str = "") -> Any:
+    """Poll `check` until it returns something truthy; fail after `timeout` seconds (a
+    bound for a hang, not a measure: a loaded machine takes its time)."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()

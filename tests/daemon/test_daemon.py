@@ -132,7 +132,7 @@ def test_junk_on_the_bus_is_dropped_and_the_next_press_still_works(
                 watcher.client.publish("zigbee2mqtt/fern_sensor", f'{{"soil_moisture": {i % 90}}}')
             watcher.publish("zigbee2mqtt/fern_sensor", '{"soil_moisture": 50}')
             watcher.publish(PRESS_TOPIC, "PRESS")
-            wait_until(lambda: level(sim, "sofa_lamp") == 51, timeout=10, what="press")
+            wait_until(lambda: level(sim, "sofa_lamp") == 51, what="press")
         text = caplog.text
         assert "Dropped a message on zigbee2mqtt/sofa_lamp" in text
         assert "Dropped a message on cocoon/test_flat/mode/set: unknown mode 'party_mode'" in text
@@ -161,13 +161,13 @@ def test_a_broker_killed_mid_fade_comes_back_and_the_next_press_works(
             time.sleep(0.5)
             broker.restart()
             # The watcher reconnects by itself; the daemon says online again.
-            wait_until(watcher.client.is_connected, timeout=10, what="watcher back")
+            wait_until(watcher.client.is_connected, what="watcher back")
             wait_until(lambda: len(watcher.seen(topics.availability)) > seen, what="online again")
             assert watcher.last(topics.availability) == b"online"
             watcher.publish("cocoon/test_flat/mode/set", "off")
-            wait_until(lambda: watcher.last(topics.mode) == b"Off", timeout=10, what="mode off")
+            wait_until(lambda: watcher.last(topics.mode) == b"Off", what="mode off")
             watcher.publish(PRESS_TOPIC, "PRESS")
-            wait_until(lambda: watcher.last(topics.mode) == b"Calm now", timeout=10, what="press")
+            wait_until(lambda: watcher.last(topics.mode) == b"Calm now", what="press")
     finally:
         watcher.close()
         sim.stop()

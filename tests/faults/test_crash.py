@@ -184,7 +184,7 @@ def _settle(
         return "calm" in looks and looks[-1] == "evening" and _looks(sim) == EXPECTED
 
     try:
-        wait_until(settled, timeout=10, what=f"{where}: calm, then the evening again")
+        wait_until(settled, timeout=60, what=f"{where}: calm, then the evening again")
     except AssertionError as exc:
         documents = [json.loads(d) for d in watcher.seen(topics.state)]
         seen = [(d["mode"], d["calm_until"]) for d in documents[-4:]]
