@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import signal
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -70,22 +68,7 @@ class Etcd(Program):
                 ],
                 output=log,
             )
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not self.healthy():
-            code = self._exit_code()
-            if code is not None:
-                self._process = None
-                raise RuntimeError(
-                    f"etcd exited with code {code} while starting on port {self.port}; "
-                    f"its log ends with:\n{self.log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                self._end(signal.SIGKILL)
-                raise RuntimeError(
-                    f"etcd on port {self.port} was not healthy within {_START_TIMEOUT:.0f} s; "
-                    f"its log ends with:\n{self.log_tail()}"
-                )
-            time.sleep(0.05)
+        self._wait_ready(self.healthy, f"healthy on port {self.port}", _START_TIMEOUT)
 
     def healthy(self) -> bool:
         """Whether the member answers `/health` with true."""

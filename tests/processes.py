@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 STOP_TIMEOUT = 10.0
@@ -87,6 +89,28 @@ class Program:
             stderr=subprocess.STDOUT,
             env=env,
         )
+
+    def _wait_ready(
+        self, ready: Callable[[], bool], what: str, timeout: float, poll: float = 0.05
+    ) -> None:
+        """Wait until `ready()`. A process that exits first, or is not `what` within
+        `timeout` seconds (it is killed then), is an error that quotes its log's end."""
+        deadline = time.monotonic() + timeout
+        while not ready():
+            code = self._exit_code()
+            if code is not None:
+                self._process = None
+                raise RuntimeError(
+                    f"{self.name} exited with code {code} while starting; its log ends "
+                    f"with:\n{self.log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                self._end(signal.SIGKILL)
+                raise RuntimeError(
+                    f"{self.name} was not {what} within {timeout:.0f} s; its log ends "
+                    f"with:\n{self.log_tail()}"
+                )
+            time.sleep(poll)
 
     def _exit_code(self) -> int | None:
         """The exit code once the process has ended while starting (else None)."""
